@@ -1,0 +1,45 @@
+# lbctl: `make run` and `make test` work on a fresh Debian machine as root.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the tests and the lab need (installed only when missing).
+APT_PACKAGES := haproxy keepalived openssh-server openssh-client iproute2 util-linux \
+	curl socat python3 openssl
+OUT ?= out
+
+.PHONY: run test deps system-deps lint golden clean
+
+run: deps
+	$(BIN)/lbctl render inventory/example/lb.yaml --out $(OUT)
+	@echo "Rendered and validated configs for every host are in $(OUT)/"
+
+test: deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+deps: system-deps $(VENV)/.installed
+
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "need root to install: $$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+lint: deps
+	$(BIN)/ruff check .
+
+# Rewrite tests/golden/ from the current templates; review the diff before committing.
+golden: deps
+	LBCTL_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

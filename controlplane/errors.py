@@ -1,0 +1,53 @@
+"""Structured errors that the CLI and web layers turn into text or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem in a model document: where it is and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@dataclass
+class ModelInvalid(Exception):
+    """The model document cannot be used; `errors` lists every problem found."""
+
+    errors: list[FieldError]
+    source: str = ""
+
+    def __str__(self) -> str:
+        head = f"{self.source}: " if self.source else ""
+        n = len(self.errors)
+        return f"{head}{n} error{'s' if n != 1 else ''} in the model"
+
+
+@dataclass
+class CheckFailed(Exception):
+    """A rendered file was refused by the real haproxy/keepalived binary."""
+
+    host: str
+    file: str
+    tool: str
+    output: str
+
+    def __str__(self) -> str:
+        return f"{self.host}/{self.file}: rejected by {self.tool}:\n{self.output}"
+
+
+@dataclass
+class ToolMissing(Exception):
+    """A binary needed for validation is not installed."""
+
+    tool: str
+    hint: str = field(default="")
+
+    def __str__(self) -> str:
+        return f"{self.tool} not found on PATH. {self.hint}".strip()

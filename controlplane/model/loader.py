@@ -1,0 +1,304 @@
+"""Turn a YAML/JSON document into a validated LbModel, or every error with its field path."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from ..errors import FieldError, ModelInvalid
+from .rules import check_model
+from .schema import LbModel
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+MAX_NODES = 2_000_000  # after alias expansion: stops "billion laughs" documents
+_SHOWN_VALUE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: LbModel
+    warnings: list[FieldError]
+
+
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML loader (C speed when available) that refuses duplicate mapping keys."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain scalars", key_node.start_mark
+            )
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]:
+    """Return the document's top-level mapping; malformed input raises ModelInvalid."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise _invalid(source, "", f"document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _invalid(source, "", f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        if source.endswith(".json"):
+            data = json.loads(text)
+        else:
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
+    except json.JSONDecodeError as exc:
+        raise _invalid(source, f"line {exc.lineno}, column {exc.colno}", exc.msg) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise _invalid(source, where, str(exc.problem or exc.context)) from None
+    except yaml.YAMLError as exc:
+        raise _invalid(source, "", f"malformed YAML: {exc}") from None
+    except RecursionError:
+        raise _invalid(source, "", "document is nested too deeply") from None
+    if not isinstance(data, dict):
+        raise _invalid(source, "", f"must be a mapping at the top level, got {_type_name(data)}")
+    _check_size(data, source)
+    return data
+
+
+def load_model(text: str | bytes, source: str = "<model>") -> LoadedModel:
+    """Return the validated model with its warnings; raises ModelInvalid listing all errors."""
+    return validate_data(parse_document(text, source), source)
+
+
+def load_model_file(path: Path | str) -> LoadedModel:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _invalid(str(path), "", f"cannot read: {exc.strerror}") from None
+    return load_model(data, str(path))
+
+
+def validate_data(data: dict[str, Any], source: str = "<model>") -> LoadedModel:
+    """Validate an already parsed document (from YAML, JSON or the API)."""
+    try:
+        model = LbModel.model_validate(data)
+    except ValidationError as exc:
+        errors = [_field_error(e, data) for e in exc.errors(include_url=False)]
+        raise ModelInvalid(_unique(errors), source) from None
+    found = check_model(model)
+    if found.errors:
+        raise ModelInvalid(found.errors, source)
+    return LoadedModel(model, found.warnings)
+
+
+def _invalid(source: str, where: str, message: str) -> ModelInvalid:
+    return ModelInvalid([FieldError(where, message)], source)
+
+
+def _check_size(data: Any, source: str) -> None:
+    budget = MAX_NODES
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise _invalid(source, "", f"document expands to more than {MAX_NODES:,} values "
+                           "(YAML aliases?)")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _unique(errors: list[FieldError]) -> list[FieldError]:
+    return list(dict.fromkeys(errors))
+
+
+# --- pydantic error -> FieldError ------------------------------------------------------
+
+
+def format_path(loc: tuple[str | int, ...], data: Any) -> str:
+    """Return 'pools[app].servers[app2].port' for ('pools', 0, 'servers', 1, 'port')."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            label = name if isinstance(name, str) and _printable_name(name) else part
+            out += f"[{label}]"
+            node = item
+        else:
+            out += f".{part}" if out else part
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _printable_name(name: str) -> bool:
+    return 0 < len(name) <= 63 and name.isascii() and name.isprintable() and "]" not in name
+
+
+def _field_error(error: Any, data: dict[str, Any]) -> FieldError:
+    loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        return FieldError(format_path(loc, data), _unknown_key(loc))
+    parent, info = _field_info(loc)
+    return FieldError(format_path(loc, data), _message(kind, error, value, info))
+
+
+def _is_union_tag(part: str | int) -> bool:
+    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+
+
+def _message(kind: str, error: Any, value: Any, info: FieldInfo | None) -> str:
+    ctx = error.get("ctx") or {}
+    got = f", got {_show(value)}"
+    if kind == "missing":
+        return "is required"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        low, high = _bounds(info)
+        if low is not None and high is not None:
+            return f"must be {low}-{high}{got}"
+        return f"must be {kind.replace('_', ' ')} {next(iter(ctx.values()), '')}{got}"
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        hint = _close_choice(value, expected)
+        return f"must be one of {expected}{got}{hint}"
+    if kind == "string_pattern_mismatch":
+        description = _description(info) or f"must match {ctx.get('pattern')}"
+        return f"must be {description}{got}" if not description.startswith("must") else (
+            f"{description}{got}"
+        )
+    if kind in ("too_short", "too_long"):
+        return error["msg"].replace("List should", "must").replace("Value should", "must")
+    if kind == "value_error":
+        return str(ctx.get("error") or error["msg"].removeprefix("Value error, "))
+    if kind.endswith("_type") or kind in ("model_attributes_type", "dict_type"):
+        return f"must be {_expected_type(kind)}{got} ({_type_name(value)})"
+    return f"{error['msg']}{got}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_VALUE_CHARS else text[: _SHOWN_VALUE_CHARS - 3] + "..."
+
+
+def _type_name(value: Any) -> str:
+    return {
+        dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number",
+        bool: "true/false", type(None): "empty",
+    }.get(type(value), type(value).__name__)
+
+
+def _expected_type(kind: str) -> str:
+    base = kind.removesuffix("_type").removesuffix("_parsing")
+    return {
+        "int": "a whole number", "string": "a string", "bool": "true or false", "list": "a list",
+        "model": "a mapping", "model_attributes": "a mapping", "dict": "a mapping",
+        "float": "a number", "literal": "one of the listed values",
+    }.get(base, base.replace("_", " "))
+
+
+def _close_choice(value: Any, expected: str) -> str:
+    if not isinstance(value, str):
+        return ""
+    choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",")]
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _bounds(info: FieldInfo | None) -> tuple[Any, Any]:
+    low = high = None
+    for item in info.metadata if info else []:
+        low = getattr(item, "ge", None) if getattr(item, "ge", None) is not None else low
+        high = getattr(item, "le", None) if getattr(item, "le", None) is not None else high
+    return low, high
+
+
+def _description(info: FieldInfo | None) -> str | None:
+    if info is None:
+        return None
+    if info.description and info.metadata:
+        return info.description
+    for item in info.metadata:
+        if isinstance(item, FieldInfo) and item.description:
+            return item.description
+    return info.description
+
+
+def _unknown_key(loc: tuple[str | int, ...]) -> str:
+    key = str(loc[-1])
+    model = _model_at(loc[:-1])
+    fields = list(model.model_fields) if model else []
+    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(fields)})"
+    return f"unknown key {_show(key)}{hint}"
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    current: Any = LbModel
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = _inner_model(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _field_info(loc: tuple[str | int, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+    """Return the model class and FieldInfo a location points at (list items: the list's)."""
+    names = [p for p in loc if isinstance(p, str)]
+    if not names:
+        return None, None
+    parent = _model_at(tuple(loc[: max(i for i, p in enumerate(loc) if isinstance(p, str))]))
+    if parent is None:
+        return None, None
+    info = parent.model_fields.get(names[-1])
+    if info is not None and isinstance(loc[-1], int):
+        info = _item_info(info.annotation) or info
+    return parent, info
+
+
+def _item_info(annotation: Any) -> FieldInfo | None:
+    for arg in typing.get_args(annotation):
+        metadata = getattr(arg, "__metadata__", ())
+        for item in metadata:
+            if isinstance(item, FieldInfo):
+                return item
+    return None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        inner = _inner_model(arg)
+        if inner is not None:
+            return inner
+    return None

@@ -1,0 +1,187 @@
+"""The model file format v1: pydantic classes whose field names are the public contract.
+
+Single-value rules live here (types, ranges, patterns); rules that relate several
+objects to each other live in `rules.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .types import (
+    CaFile,
+    Directive,
+    Duration,
+    FilePath,
+    HostMatch,
+    Interface,
+    IPv4,
+    ListenIPv4,
+    Name,
+    Password,
+    ServerAddress,
+    UriPath,
+    VipCidr,
+)
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Strict(BaseModel):
+    """Base for every model object: unknown keys are errors, types are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Timeouts(Strict):
+    connect: Duration = "5s"
+    client: Duration = "30s"
+    server: Duration = "30s"
+    http_request: Duration = Field("10s", description="time to receive a whole HTTP request")
+    http_keep_alive: Duration = Field("10s", description="idle time between keep-alive requests")
+    queue: Duration = "30s"
+    check: Duration = Field("5s", description="health check connect + response timeout")
+    tunnel: Duration = Field("1h", description="idle timeout of WebSocket/CONNECT tunnels")
+
+
+class Settings(Strict):
+    maxconn: int = Field(20000, ge=1, le=10_000_000)
+    timeouts: Timeouts = Timeouts()
+    retries: int = Field(3, ge=0, le=100)
+    hard_stop_after: Duration = Field(
+        "1m", description="how long old workers may finish their connections after a reload"
+    )
+    chroot: FilePath | None = "/var/lib/haproxy"
+    log_target: str = Field("/dev/log", pattern=r"^[A-Za-z0-9._/:@-]{1,255}$")
+    admin_address: ListenIPv4 = Field(
+        "127.0.0.1", description="address of the monitor and metrics listeners"
+    )
+    monitor_port: Port = Field(8404, description="loopback health endpoint keepalived tracks")
+    metrics_port: Port = Field(8405, description="Prometheus exporter and stats page")
+    peers_port: Port = Field(10000, description="port HAProxy peers replicate stick tables on")
+    extra: list[Directive] = Field(default_factory=list, description="extra global directives")
+
+
+class LbHost(Strict):
+    name: Name
+    address: IPv4
+    interface: Interface = Field(description="Linux interface carrying the VIPs")
+
+
+class VrrpAuthentication(Strict):
+    type: Literal["PASS", "AH"] = "PASS"
+    password: Password
+
+
+class VipPair(Strict):
+    name: Name
+    hosts: list[Name] = Field(description="exactly two lb_hosts; the first is the preferred master")
+    mode: Literal["active-passive", "active-active"] = "active-passive"
+    virtual_router_id: int = Field(
+        ge=1, le=255, description="VRRP id; active-active uses one id per VIP starting here"
+    )
+    vips: list[VipCidr] = Field(min_length=1)
+    advert_interval: Duration = Field("1s", description="below 1s means VRRPv3")
+    vrrp_version: Literal[2, 3] | None = Field(
+        None, description="defaults to 3 for sub-second adverts, else 2"
+    )
+    preempt: bool = True
+    preempt_delay: Duration | None = None
+    unicast: bool = Field(True, description="send adverts to the peer's address, not multicast")
+    master_priority: int = Field(150, ge=1, le=254)
+    backup_priority: int = Field(100, ge=1, le=254)
+    track_weight: int = Field(
+        60, ge=0, le=254, description="priority lost when HAProxy fails; 0 means go to FAULT"
+    )
+    authentication: VrrpAuthentication | None = Field(None, description="VRRPv2 only")
+
+
+class HealthCheck(Strict):
+    name: Name
+    type: Literal["http", "tcp"]
+    path: UriPath = "/"
+    method: Literal["GET", "HEAD", "OPTIONS"] = "GET"
+    host: HostMatch | None = Field(None, description="Host header to send (http)")
+    expect_status: int = Field(200, ge=100, le=599)
+    interval: Duration = "2s"
+    rise: int = Field(2, ge=1, le=100)
+    fall: int = Field(3, ge=1, le=100)
+    port: Port | None = Field(None, description="check this port instead of the server's")
+
+    @model_validator(mode="after")
+    def _http_fields_need_http(self) -> HealthCheck:
+        http_only = {"path", "method", "host", "expect_status"} & self.model_fields_set
+        if self.type == "tcp" and http_only:
+            raise ValueError(f"{', '.join(sorted(http_only))} apply to http checks only")
+        return self
+
+
+class Server(Strict):
+    name: Name
+    address: ServerAddress
+    port: Port
+    weight: int = Field(100, ge=0, le=256)
+    backup: bool = False
+    state: Literal["enabled", "drain", "maint"] = "enabled"
+    maxconn: int | None = Field(None, ge=1, le=10_000_000)
+    tls: bool = Field(False, description="connect to this server over TLS")
+
+
+class Pool(Strict):
+    name: Name
+    balance: Literal["roundrobin", "leastconn", "source", "uri", "first"] = "roundrobin"
+    health_check: Name | None = None
+    sticky: Literal["none", "cookie", "source"] = "none"
+    cookie_name: str = Field("SRVID", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    tls_verify: Literal["required", "none"] = "required"
+    tls_ca_file: CaFile = "@system-ca"
+    servers: list[Server] = Field(min_length=1)
+    extra: list[Directive] = Field(default_factory=list)
+
+
+class Route(Strict):
+    host: HostMatch | None = None
+    path_prefix: UriPath | None = None
+    pool: Name
+
+    @model_validator(mode="after")
+    def _needs_a_match(self) -> Route:
+        if self.host is None and self.path_prefix is None:
+            raise ValueError("a route needs host, path_prefix or both")
+        return self
+
+
+class FrontendTls(Strict):
+    certificate: FilePath = Field(description="PEM file or directory of PEM files on the LB host")
+    alpn: list[Literal["h2", "http/1.1"]] = Field(default_factory=lambda: ["h2", "http/1.1"])
+
+
+class Frontend(Strict):
+    name: Name
+    vip_pair: Name
+    vip: IPv4 | None = Field(None, description="defaults to the pair's first vip")
+    port: Port
+    mode: Literal["http", "tcp"] = "http"
+    default_pool: Name | None = None
+    routes: list[Route] = Field(default_factory=list)
+    tls: FrontendTls | None = None
+    maxconn: int | None = Field(None, ge=1, le=10_000_000)
+    forwarded_for: bool = Field(True, description="add X-Forwarded-For (http)")
+    extra: list[Directive] = Field(default_factory=list)
+
+
+class LbModel(Strict):
+    """A whole environment: hosts, VIP pairs, health checks, pools and frontends."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, title="lbctl model (file format v1)"
+    )
+
+    settings: Settings = Settings()
+    lb_hosts: list[LbHost] = Field(min_length=1)
+    vip_pairs: list[VipPair] = Field(default_factory=list)
+    health_checks: list[HealthCheck] = Field(default_factory=list)
+    pools: list[Pool] = Field(default_factory=list)
+    frontends: list[Frontend] = Field(default_factory=list)

@@ -1,0 +1,206 @@
+"""Constrained value types shared by the model: names, durations, addresses, directives.
+
+Every string that can reach a rendered config passes through one of these, so the
+character sets here are what stops directive injection.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+Name = Annotated[
+    str,
+    Field(
+        pattern=NAME_PATTERN,
+        description="1-63 ASCII letters, digits, '_', '.', '-'; starts with a letter or digit",
+    ),
+]
+
+_DURATION = re.compile(r"^([0-9]{1,9})(us|ms|s|m|h|d)$")
+_UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def duration_ms(value: str) -> float:
+    """Return an HAProxy-style duration string ('100ms', '2s', '1m') in milliseconds."""
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"must be a number with a unit (us, ms, s, m, h, d) like 2s or 100ms, got {value!r}")
+    return int(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def _check_duration(value: str) -> str:
+    if duration_ms(value) <= 0:
+        raise ValueError(f"must be greater than zero, got {value!r}")
+    return value
+
+
+Duration = Annotated[
+    str,
+    Field(description="HAProxy-style duration: a number and a unit (us, ms, s, m, h, d), e.g. 2s"),
+    AfterValidator(_check_duration),
+]
+
+
+def _check_ipv4(value: str) -> str:
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"must be an IPv4 address like 198.18.0.10, got {value!r}") from None
+    if address.is_loopback or address.is_multicast or address.is_unspecified:
+        raise ValueError(f"must be a unicast, non-loopback address, got {value!r}")
+    return str(address)
+
+
+IPv4 = Annotated[str, Field(description="IPv4 address"), AfterValidator(_check_ipv4)]
+
+
+def _check_listen_ipv4(value: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise ValueError(f"must be an IPv4 address like 127.0.0.1, got {value!r}") from None
+
+
+ListenIPv4 = Annotated[
+    str, Field(description="IPv4 address (loopback allowed)"), AfterValidator(_check_listen_ipv4)
+]
+
+
+def _check_interface(value: str) -> str:
+    if value == "lo" or value.startswith("lo:"):
+        raise ValueError("keepalived cannot run VRRP on the loopback interface; name the LAN interface")
+    return value
+
+
+Interface = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$", description="Linux interface name (1-15 characters)"),
+    AfterValidator(_check_interface),
+]
+
+
+def _check_vip(value: str) -> str:
+    try:
+        interface = ipaddress.IPv4Interface(value)
+    except ValueError:
+        raise ValueError(f"must be an IPv4 address with prefix like 198.18.0.100/24, got {value!r}") from None
+    if "/" not in value:
+        raise ValueError(f"needs a prefix length like {value}/24 (keepalived would assume /32)")
+    _check_ipv4(str(interface.ip))
+    return str(interface)
+
+
+VipCidr = Annotated[str, Field(description="VIP with prefix, e.g. 198.18.0.100/24"), AfterValidator(_check_vip)]
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
+
+
+def _check_server_address(value: str) -> str:
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        if _HOSTNAME.match(value) and not value.replace(".", "").isdigit():
+            return value.lower()
+        raise ValueError(
+            f"must be an IPv4/IPv6 address or a DNS name, got {value!r}"
+        ) from None
+    if address.is_unspecified or address.is_multicast:
+        raise ValueError(f"must be a unicast address, got {value!r}")
+    return str(address)
+
+
+ServerAddress = Annotated[
+    str, Field(description="IPv4/IPv6 address or DNS name"), AfterValidator(_check_server_address)
+]
+
+
+def _check_host_header(value: str) -> str:
+    bare = value[2:] if value.startswith("*.") else value
+    if not _HOSTNAME.match(bare):
+        raise ValueError(f"must be a DNS name, optionally starting with '*.', got {value!r}")
+    return value.lower()
+
+
+HostMatch = Annotated[
+    str,
+    Field(description="Host header to match, e.g. api.example.com or *.example.com"),
+    AfterValidator(_check_host_header),
+]
+
+# URI paths: RFC 3986 characters minus quotes, '#', '$', '\\' and spaces, which HAProxy's
+# config parser would treat as syntax.
+UriPath = Annotated[
+    str,
+    Field(
+        pattern=r"^/[A-Za-z0-9._~!&()*+,;=:@%/?-]{0,1023}$",
+        description="URI path starting with '/'; no spaces, quotes, '#', '$' or backslashes",
+    ),
+]
+
+
+def _check_file_path(value: str) -> str:
+    if any(part in ("..", ".") for part in value.split("/")):
+        raise ValueError(f"must not contain '.' or '..' components, got {value!r}")
+    return value
+
+
+FilePath = Annotated[
+    str,
+    Field(pattern=r"^/[A-Za-z0-9._/@+-]{1,1023}$", description="absolute path; no spaces or quotes"),
+    AfterValidator(_check_file_path),
+]
+
+# Words that open a new section: an `extra` item starting with one would escape its section.
+SECTION_KEYWORDS = frozenset(
+    "global defaults frontend backend listen peers resolvers userlist cache program "
+    "http-errors ring mailers fcgi-app crt-store traces".split()
+)
+
+
+def _check_directive(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be empty")
+    first = stripped.split()[0].lower()
+    if first in SECTION_KEYWORDS:
+        raise ValueError(f"must be a directive, not a section header ({first!r})")
+    if stripped.startswith("#"):
+        raise ValueError("must be a directive, not a comment")
+    return stripped
+
+
+Directive = Annotated[
+    str,
+    Field(
+        pattern=r"^[\x20-\x7e]{1,1024}$",
+        description="one HAProxy directive: printable ASCII on one line, no section headers",
+    ),
+    AfterValidator(_check_directive),
+]
+
+Password = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_.+=@%^:,-]{1,8}$",
+        description="1-8 characters (keepalived truncates longer VRRP passwords silently)",
+    ),
+]
+
+
+def _check_ca_file(value: str) -> str:
+    return value if value == "@system-ca" else _check_file_path(value)
+
+
+CaFile = Annotated[
+    str,
+    Field(pattern=r"^(@system-ca|/[A-Za-z0-9._/@+-]{1,1023})$", description="'@system-ca' or an absolute path"),
+    AfterValidator(_check_ca_file),
+]

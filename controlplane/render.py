@@ -1,0 +1,472 @@
+"""Model -> per-host render context -> files. The only module that calls Jinja.
+
+Every decision (which frontends a host serves, priorities, VRRP version, server
+keywords) is made here, in plain Python that tests can reach; the templates only
+loop and print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .model import (
+    Frontend,
+    HealthCheck,
+    LbModel,
+    Pool,
+    VipPair,
+    duration_ms,
+    frontend_vip,
+    pool_mode,
+    pool_users,
+    vrrp_router_ids,
+    vrrp_version,
+)
+
+HAPROXY_FILE = "haproxy.cfg"
+KEEPALIVED_FILE = "keepalived.conf"
+ADMIN_SOCKET = "/run/haproxy/admin.sock"
+SERVER_STATE_FILE = "/var/lib/haproxy/server-state"
+NOTIFY_SCRIPT = "/usr/local/libexec/lbctl/vrrp-notify"
+MONITOR_URI = "/healthz"
+CHECK_SCRIPT_NAME = "chk_haproxy"
+
+TEMPLATES_DIR = Path(os.environ.get("LBCTL_TEMPLATES", Path(__file__).parent.parent / "templates"))
+
+
+@dataclass(frozen=True)
+class RenderedHost:
+    """The files of one LB host, by file name."""
+
+    host: str
+    files: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    model_hash: str
+    hosts: list[RenderedHost]
+
+    def host(self, name: str) -> RenderedHost:
+        return next(h for h in self.hosts if h.host == name)
+
+
+# --- render context: exactly what the templates print ----------------------------------
+
+
+@dataclass(frozen=True)
+class ServerLine:
+    name: str
+    endpoint: str
+    params: list[str]
+
+
+@dataclass(frozen=True)
+class BackendContext:
+    name: str
+    mode: str
+    balance: str
+    lines: list[str]
+    default_server: str
+    servers: list[ServerLine]
+    extra: list[str]
+
+
+@dataclass(frozen=True)
+class FrontendContext:
+    name: str
+    bind: str
+    mode: str
+    lines: list[str]
+    acls: list[tuple[str, str]]
+    use_backends: list[tuple[str, str]]
+    default_backend: str | None
+    extra: list[str]
+
+
+@dataclass(frozen=True)
+class PeersContext:
+    name: str
+    peers: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class HaproxyContext:
+    host: str
+    model_hash: str
+    global_lines: list[str]
+    default_lines: list[str]
+    peers: list[PeersContext]
+    admin_address: str
+    monitor_port: int
+    monitor_uri: str
+    metrics_port: int
+    frontends: list[FrontendContext]
+    backends: list[BackendContext]
+
+
+@dataclass(frozen=True)
+class VrrpInstanceContext:
+    name: str
+    interface: str
+    virtual_router_id: int
+    priority: int
+    advert_int: str
+    version: int
+    nopreempt: bool
+    preempt_delay: str | None
+    unicast_src_ip: str | None
+    unicast_peers: list[str]
+    authentication: tuple[str, str] | None
+    vips: list[str]
+    track_weight: int
+
+
+@dataclass(frozen=True)
+class KeepalivedContext:
+    host: str
+    model_hash: str
+    check_name: str
+    check_command: str
+    notify_script: str
+    instances: list[VrrpInstanceContext] = field(default_factory=list)
+
+
+def model_hash(model: LbModel) -> str:
+    """Return the sha256 of the model's canonical JSON: the identity of a rendering."""
+    canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def render_model(model: LbModel) -> Rendered:
+    """Return the haproxy.cfg and keepalived.conf of every LB host, in model order."""
+    digest = model_hash(model)
+    users = pool_users(model)
+    hosts = [
+        RenderedHost(
+            host.name,
+            {
+                HAPROXY_FILE: _render(
+                    "haproxy.cfg.j2", haproxy_context(model, host.name, digest, users)
+                ),
+                KEEPALIVED_FILE: _render(
+                    "keepalived.conf.j2", keepalived_context(model, host.name, digest)
+                ),
+            },
+        )
+        for host in model.lb_hosts
+    ]
+    return Rendered(digest, hosts)
+
+
+def host_pairs(model: LbModel, host: str) -> list[VipPair]:
+    return [p for p in model.vip_pairs if host in p.hosts]
+
+
+def haproxy_context(
+    model: LbModel, host: str, digest: str, users: dict[str, list[Frontend]] | None = None
+) -> HaproxyContext:
+    """Return what haproxy.cfg prints for one host: its pairs' frontends and their pools."""
+    users = pool_users(model) if users is None else users
+    pairs = {p.name: p for p in host_pairs(model, host)}
+    frontends = [fe for fe in model.frontends if fe.vip_pair in pairs]
+    served = {name for fe in frontends for name in _pools_of(fe)}
+    pools = [p for p in model.pools if p.name in served]
+    checks = {c.name: c for c in model.health_checks}
+    peered = {
+        fe.vip_pair for p in pools if p.sticky == "source" for fe in users.get(p.name, [])
+    }
+    s = model.settings
+    return HaproxyContext(
+        host=host,
+        model_hash=digest,
+        global_lines=_global_lines(model, host, bool(peered)),
+        default_lines=_default_lines(model),
+        peers=[_peers(model, pairs[name]) for name in pairs if name in peered],
+        admin_address=s.admin_address,
+        monitor_port=s.monitor_port,
+        monitor_uri=MONITOR_URI,
+        metrics_port=s.metrics_port,
+        frontends=[_frontend(fe, pairs[fe.vip_pair]) for fe in frontends],
+        backends=[_backend(p, users.get(p.name, []), checks) for p in pools],
+    )
+
+
+def peers_section_name(pair: str) -> str:
+    # ':' cannot appear in model names, so this never clashes with a user's section.
+    return f"lbctl:{pair}"
+
+
+def _pools_of(fe: Frontend) -> list[str]:
+    names = [fe.default_pool, *(r.pool for r in fe.routes)]
+    return [n for n in dict.fromkeys(names) if n is not None]
+
+
+def _global_lines(model: LbModel, host: str, peered: bool) -> list[str]:
+    s = model.settings
+    lines = [
+        f"log {s.log_target} local0",
+        "master-worker",
+        "user haproxy",
+        "group haproxy",
+        *([f"chroot {s.chroot}"] if s.chroot else []),
+        f"maxconn {s.maxconn}",
+        # expose-fd hands listening sockets to the new worker on reload: no refused SYNs.
+        f"stats socket {ADMIN_SOCKET} mode 660 level admin expose-fd listeners",
+        "stats timeout 30s",
+        f"server-state-file {SERVER_STATE_FILE}",
+        f"hard-stop-after {s.hard_stop_after}",
+        *([f"localpeer {host}"] if peered else []),
+        "ssl-default-bind-ciphers " + _TLS12_CIPHERS,
+        "ssl-default-bind-ciphersuites " + _TLS13_SUITES,
+        "ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets",
+        "ssl-default-server-options ssl-min-ver TLSv1.2",
+        *s.extra,
+    ]
+    return lines
+
+
+_TLS12_CIPHERS = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+)
+_TLS13_SUITES = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
+
+def _default_lines(model: LbModel) -> list[str]:
+    s = model.settings
+    t = s.timeouts
+    return [
+        "mode http",
+        "log global",
+        "option dontlognull",
+        "option redispatch",
+        f"retries {s.retries}",
+        f"timeout connect {t.connect}",
+        f"timeout client {t.client}",
+        f"timeout server {t.server}",
+        f"timeout http-request {t.http_request}",
+        f"timeout http-keep-alive {t.http_keep_alive}",
+        f"timeout queue {t.queue}",
+        f"timeout check {t.check}",
+        f"timeout tunnel {t.tunnel}",
+        "load-server-state-from-file global",
+    ]
+
+
+def _peers(model: LbModel, pair: VipPair) -> PeersContext:
+    addresses = {h.name: h.address for h in model.lb_hosts}
+    port = model.settings.peers_port
+    return PeersContext(
+        peers_section_name(pair.name),
+        [(host, f"{addresses[host]}:{port}") for host in pair.hosts],
+    )
+
+
+def _frontend(fe: Frontend, pair: VipPair) -> FrontendContext:
+    bind = f"{frontend_vip(fe, pair)}:{fe.port}"
+    if fe.tls:
+        bind += f" ssl crt {fe.tls.certificate}"
+        if fe.tls.alpn:
+            bind += f" alpn {','.join(fe.tls.alpn)}"
+    lines: list[str] = []
+    if fe.mode == "http":
+        lines.append("option httplog")
+        if fe.forwarded_for:
+            lines.append("option forwardfor")
+        # Lets keep-alive clients finish cleanly during a reload (see FIELD-NOTES).
+        lines.append("option idle-close-on-response")
+        if fe.tls:
+            lines.append("http-request set-header X-Forwarded-Proto https")
+    else:
+        lines.append("option tcplog")
+    if fe.maxconn:
+        lines.append(f"maxconn {fe.maxconn}")
+    acls, use_backends = _routing(fe)
+    return FrontendContext(
+        name=fe.name,
+        bind=bind,
+        mode=fe.mode,
+        lines=lines,
+        acls=acls,
+        use_backends=use_backends,
+        default_backend=fe.default_pool,
+        extra=list(fe.extra),
+    )
+
+
+def _routing(fe: Frontend) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Return ACL lines and use_backend rules; first matching route wins, as in the model."""
+    acls: list[tuple[str, str]] = []
+    rules: list[tuple[str, str]] = []
+    for i, route in enumerate(fe.routes):
+        conditions = []
+        if route.host is not None:
+            name = f"route{i}_host"
+            host_field = "req.hdr(host),field(1,:),lower"
+            if route.host.startswith("*."):
+                acls.append((name, f"{host_field} -m end {route.host[1:]}"))
+            else:
+                acls.append((name, f"{host_field} -m str {route.host}"))
+            conditions.append(name)
+        if route.path_prefix is not None:
+            name = f"route{i}_path"
+            prefix = route.path_prefix
+            if prefix.endswith("/"):
+                acls.append((name, f"path_beg {prefix}"))
+            else:
+                # '/v1' matches '/v1' and '/v1/...', never '/v1beta'.
+                acls.append((name, f"path {prefix}"))
+                acls.append((name, f"path_beg {prefix}/"))
+            conditions.append(name)
+        rules.append((route.pool, " ".join(conditions)))
+    return acls, rules
+
+
+def _backend(pool: Pool, users: list[Frontend], checks: dict[str, HealthCheck]) -> BackendContext:
+    mode = pool_mode(pool, users)
+    check = checks.get(pool.health_check) if pool.health_check else None
+    lines = _check_lines(check)
+    if pool.sticky == "cookie":
+        lines.append(f"cookie {pool.cookie_name} insert indirect nocache httponly")
+    elif pool.sticky == "source":
+        pair = users[0].vip_pair
+        lines.append(f"stick-table type ip size 1m expire 30m peers {peers_section_name(pair)}")
+        lines.append("stick on src")
+    default_server = ""
+    if check:
+        default_server = f"inter {check.interval} rise {check.rise} fall {check.fall}"
+        if check.port:
+            default_server += f" port {check.port}"
+    return BackendContext(
+        name=pool.name,
+        mode=mode,
+        balance=pool.balance,
+        lines=lines,
+        default_server=default_server,
+        servers=[_server(pool, s, check is not None) for s in pool.servers],
+        extra=list(pool.extra),
+    )
+
+
+def _check_lines(check: HealthCheck | None) -> list[str]:
+    if check is None or check.type == "tcp":
+        return []
+    send = f"http-check send meth {check.method} uri {check.path}"
+    if check.host:
+        send += f" ver HTTP/1.1 hdr Host {check.host}"
+    return ["option httpchk", send, f"http-check expect status {check.expect_status}"]
+
+
+def _server(pool: Pool, server: Any, checked: bool) -> ServerLine:
+    params: list[str] = []
+    if checked:
+        params.append("check")
+    # HAProxy has no "drain" keyword: weight 0 is what the stats page reports as DRAIN.
+    params.append(f"weight {0 if server.state == 'drain' else server.weight}")
+    if server.backup:
+        params.append("backup")
+    if server.state == "maint":
+        params.append("disabled")
+    if server.maxconn:
+        params.append(f"maxconn {server.maxconn}")
+    if pool.sticky == "cookie":
+        params.append(f"cookie {server.name}")
+    if server.tls:
+        params.append(f"ssl verify {pool.tls_verify}")
+        if pool.tls_verify == "required":
+            params.append(f"ca-file {pool.tls_ca_file}")
+    host = f"[{server.address}]" if ":" in server.address else server.address
+    return ServerLine(server.name, f"{host}:{server.port}", params)
+
+
+def keepalived_context(model: LbModel, host: str, digest: str) -> KeepalivedContext:
+    """Return what keepalived.conf prints for one host: a VRRP instance per VIP group."""
+    s = model.settings
+    check_url = f"http://{s.admin_address}:{s.monitor_port}{MONITOR_URI}"
+    return KeepalivedContext(
+        host=host,
+        model_hash=digest,
+        check_name=CHECK_SCRIPT_NAME,
+        # Through HAProxy's own listener, never pidof: that would see other hosts' processes.
+        check_command=f"/usr/bin/curl --silent --fail --max-time 1 --output /dev/null {check_url}",
+        notify_script=NOTIFY_SCRIPT,
+        instances=[
+            inst for pair in host_pairs(model, host) for inst in _instances(model, pair, host)
+        ],
+    )
+
+
+def _instances(model: LbModel, pair: VipPair, host: str) -> list[VrrpInstanceContext]:
+    addresses = {h.name: h.address for h in model.lb_hosts}
+    interface = next(h.interface for h in model.lb_hosts if h.name == host)
+    peer = next(h for h in pair.hosts if h != host)
+    version = vrrp_version(pair)
+    groups = [[v] for v in pair.vips] if pair.mode == "active-active" else [list(pair.vips)]
+    ids = vrrp_router_ids(pair)
+    instances = []
+    for i, (vips, router_id) in enumerate(zip(groups, ids, strict=True)):
+        # Active-active alternates the preferred master: instance i prefers hosts[i % 2].
+        preferred = pair.hosts[i % 2]
+        auth = pair.authentication
+        instances.append(
+            VrrpInstanceContext(
+                name=pair.name if len(groups) == 1 else f"{pair.name}:{i + 1}",
+                interface=interface,
+                virtual_router_id=router_id,
+                priority=pair.master_priority if host == preferred else pair.backup_priority,
+                advert_int=f"{duration_ms(pair.advert_interval) / 1000:g}",
+                version=version,
+                nopreempt=not pair.preempt,
+                preempt_delay=(
+                    f"{duration_ms(pair.preempt_delay) / 1000:g}" if pair.preempt_delay else None
+                ),
+                unicast_src_ip=addresses[host] if pair.unicast else None,
+                unicast_peers=[addresses[peer]] if pair.unicast else [],
+                authentication=(auth.type, auth.password) if auth else None,
+                vips=[f"{vip} dev {interface}" for vip in vips],
+                track_weight=-pair.track_weight,
+            )
+        )
+    return instances
+
+
+def _single_line_values(value: Any) -> Any:
+    """Return the context unchanged after checking no string in it holds a line break.
+
+    Defence in depth: the model already forbids them, but no value may ever add a line.
+    """
+    if isinstance(value, str):
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"refusing to render a value containing a line break: {value!r}")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _single_line_values(item)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            _single_line_values(getattr(value, name))
+    return value
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def _render(template: str, ctx: Any) -> str:
+    return _environment().get_template(template).render(ctx=_single_line_values(ctx))
