@@ -1,0 +1,145 @@
+"""The use cases the CLI and the web app both call: validate, render, diff, init."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .check import CheckReport, check_rendered
+from .diff import FileDiff, diff_files
+from .errors import FieldError
+from .model import LbModel, LoadedModel, load_model_file
+from .render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, render_model
+
+Progress = Callable[[str], None]
+
+EXAMPLE_DIR = Path(__file__).parent.parent / "inventory" / "example"
+RENDERED_FILES = (HAPROXY_FILE, KEEPALIVED_FILE)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    loaded: LoadedModel
+    rendered: Rendered
+    report: CheckReport | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[FieldError]:
+        return self.loaded.warnings
+
+
+def validate_file(path: Path | str) -> LoadedModel:
+    """Return the validated model of a file; raises ModelInvalid with every error."""
+    return load_model_file(path)
+
+
+def render_file(
+    path: Path | str, binary_check: bool = True, progress: Progress | None = None
+) -> RenderResult:
+    """Return the validated, rendered and (unless opted out) binary-checked files."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    loaded = load_model_file(path)
+    timings["validate"] = time.perf_counter() - started
+    result = render_loaded(loaded, binary_check, progress)
+    return RenderResult(loaded, result.rendered, result.report, timings | result.timings)
+
+
+def render_loaded(
+    loaded: LoadedModel, binary_check: bool = True, progress: Progress | None = None
+) -> RenderResult:
+    """Return the rendering of an already validated model, proven by the binaries."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    rendered = render_model(loaded.model)
+    timings["render"] = time.perf_counter() - started
+    if progress:
+        progress(f"rendered {len(rendered.hosts)} hosts in {timings['render']:.2f}s")
+    report = None
+    if binary_check:
+        started = time.perf_counter()
+        report = check_rendered(rendered, progress)
+        timings["check"] = time.perf_counter() - started
+        report.raise_for_failures()
+    return RenderResult(loaded, rendered, report, timings)
+
+
+def write_rendered(rendered: Rendered, out_dir: Path | str) -> list[Path]:
+    """Write DIR/<host>/<file> for every host: every file, or none when anything fails.
+
+    Files are written to temporaries first and moved into place only when all of them
+    exist, so a failure (disk full, permissions) leaves the folder as it was.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".lbctl-staging-", dir=out))
+    try:
+        moves: list[tuple[Path, Path]] = []
+        for host in rendered.hosts:
+            for name, text in host.files.items():
+                temp = staging / host.host / name
+                temp.parent.mkdir(exist_ok=True)
+                temp.write_text(text)
+                moves.append((temp, out / host.host / name))
+        for _, target in moves:
+            target.parent.mkdir(exist_ok=True)
+        for temp, target in moves:
+            os.replace(temp, target)
+        return [target for _, target in moves]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_rendered_dir(directory: Path | str) -> dict[str, dict[str, str | None]]:
+    """Return host -> file -> text for a folder laid out like `lbctl render --out`."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is not a folder")
+    found: dict[str, dict[str, str | None]] = {}
+    for host_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = {name: _read_text(host_dir / name) for name in RENDERED_FILES}
+        if any(text is not None for text in files.values()):
+            found[host_dir.name] = files
+    return found
+
+
+def diff_against_dir(rendered: Rendered, directory: Path | str) -> list[FileDiff]:
+    """Return the per-host, per-file diff of a rendering against a rendered folder."""
+    expected = {h.host: h.files for h in rendered.hosts}
+    return diff_files(expected, read_rendered_dir(directory))
+
+
+def model_schema() -> dict[str, Any]:
+    """Return the JSON Schema of the model file format."""
+    schema = LbModel.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def init_environment(directory: Path | str) -> list[Path]:
+    """Write an example environment (model + Ansible inventory) into a new or empty folder."""
+    target = Path(directory)
+    sources = sorted(p for p in EXAMPLE_DIR.iterdir() if p.is_file())
+    clashes = [target / p.name for p in sources if (target / p.name).exists()]
+    if clashes:
+        raise FileExistsError(f"{clashes[0]} already exists; not overwriting anything")
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sources:
+        shutil.copyfile(source, target / source.name)
+        written.append(target / source.name)
+    return written
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
