@@ -26,8 +26,13 @@ from .render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered
 
 CHECK_TIMEOUT_S = 300
 # Benign before the first reload on any host: the state file is written by the deploy.
-_IGNORED_WARNINGS = (re.compile(r"Can't open (global )?server state file"),)
+_IGNORED_WARNINGS = (
+    re.compile(r"Can't open (global )?server state file"),
+    re.compile(r"could not resolve address .*, disabling server"),  # stood in, see below
+)
 _CERT_ARGUMENT = re.compile(r"(?<=\s)(crt|ca-file) (/\S+)")
+# A server line whose address is a DNS name (not an IPv4 or [IPv6] literal).
+_DNS_SERVER = re.compile(r"^(\s*server \S+ (?![0-9.]+:|\[)([^\s:]+):\d+ .*)$", re.MULTILINE)
 _INTERFACE = re.compile(r"^\s*interface (\S+)|\sdev (\S+)$", re.MULTILINE)
 
 
@@ -96,6 +101,8 @@ def check_file(host: str, name: str, text: str) -> FileCheck:
         path = Path(tmp) / name
         if name == HAPROXY_FILE:
             text, substituted = _substitute_missing_certs(text)
+            text, names = _tolerate_unresolved_names(text)
+            substituted += names
             path.write_text(text)
             return _haproxy_check(host, name, path, substituted)
         if name == KEEPALIVED_FILE:
@@ -155,7 +162,7 @@ def _relabel(output: str, path: Path, label: str) -> str:
 
 
 def _substitute_missing_certs(text: str) -> tuple[str, list[str]]:
-    """Return the text with absent crt/ca-file paths swapped for a placeholder, and those paths."""
+    """Return the text with absent crt/ca-file paths swapped for a placeholder, and those."""
     missing: list[str] = []
 
     def swap(match: re.Match[str]) -> str:
@@ -166,6 +173,16 @@ def _substitute_missing_certs(text: str) -> tuple[str, list[str]]:
         return f"{keyword} {_placeholder_pem()}"
 
     return _CERT_ARGUMENT.sub(swap, text), sorted(set(missing))
+
+
+def _tolerate_unresolved_names(text: str) -> tuple[str, list[str]]:
+    """Return the text letting server DNS names fail to resolve here, and those names.
+
+    Names resolve on the LB host (the deploy's host-side check proves them); appending
+    to the same line keeps haproxy's line numbers right.
+    """
+    names = sorted({m.group(2) for m in _DNS_SERVER.finditer(text)})
+    return _DNS_SERVER.sub(r"\1 init-addr last,libc,none", text), names
 
 
 @cache

@@ -104,8 +104,8 @@ def render(file: Path, out_dir: Path, skip_binary_check: bool) -> None:
             click.secho(f"warning: {check.host}/{check.file}: {warning}", err=True, fg="yellow")
         if check.substituted:
             _progress(
-                f"{check.host}/{check.file}: {', '.join(check.substituted)} not on this machine; "
-                "checked with a placeholder certificate (the deploy checks the real one)"
+                f"{check.host}/{check.file}: {', '.join(check.substituted)}: checked with a "
+                "stand-in here (certificates and DNS names are proven on the host by deploy)"
             )
     proof = "proven by haproxy -c and keepalived -t" if result.report else "NOT binary-checked"
     click.echo(f"wrote {len(written)} files for {len(result.rendered.hosts)} hosts to {out_dir} "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic.fields import FieldInfo
 from ..errors import FieldError, ModelInvalid
 from .rules import check_model
 from .schema import LbModel
+from .types import NAME_PATTERN
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 MAX_NODES = 2_000_000  # after alias expansion: stops "billion laughs" documents
@@ -155,7 +157,8 @@ def format_path(loc: tuple[str | int, ...], data: Any) -> str:
 
 
 def _printable_name(name: str) -> bool:
-    return 0 < len(name) <= 63 and name.isascii() and name.isprintable() and "]" not in name
+    # Only a valid name labels a path; anything else is shown by its index.
+    return re.fullmatch(NAME_PATTERN, name) is not None
 
 
 def _field_error(error: Any, data: dict[str, Any]) -> FieldError:

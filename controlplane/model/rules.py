@@ -307,7 +307,9 @@ def _pool_modes(model: LbModel) -> Iterator[FieldError]:
     users = pool_users(model)
     for pool in model.pools:
         path = f"pools[{pool.name}]"
-        modes = {fe.mode: fe.name for fe in users.get(pool.name, [])}
+        modes: dict[str, str] = {}
+        for fe in users.get(pool.name, []):
+            modes.setdefault(fe.mode, fe.name)
         if len(modes) > 1:
             yield FieldError(
                 path,

@@ -1,0 +1,40 @@
+"""Helpers shared by tests (imported as tests.support)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from controlplane.errors import ModelInvalid
+from controlplane.model import LoadedModel, validate_data
+
+ROOT = Path(__file__).parent.parent
+MODELS = Path(__file__).parent / "models"
+EXAMPLE = ROOT / "inventory" / "example" / "lb.yaml"
+
+needs_binaries = pytest.mark.skipif(
+    not (shutil.which("haproxy") or Path("/usr/sbin/haproxy").exists())
+    or not (shutil.which("keepalived") or Path("/usr/sbin/keepalived").exists()),
+    reason="haproxy and keepalived binaries are not installed (make test installs them)",
+)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def model_errors(data: dict[str, Any]) -> list[str]:
+    """Return the error lines a document produces ('path: message'), [] when valid."""
+    try:
+        validate_data(data)
+    except ModelInvalid as exc:
+        return [str(e) for e in exc.errors]
+    return []
+
+
+def valid(data: dict[str, Any]) -> LoadedModel:
+    return validate_data(data)
