@@ -33,6 +33,7 @@ _IGNORED_WARNINGS = (
 _CERT_ARGUMENT = re.compile(r"(?<=\s)(crt|ca-file) (/\S+)")
 # A server line whose address is a DNS name (not an IPv4 or [IPv6] literal).
 _DNS_SERVER = re.compile(r"^(\s*server \S+ (?![0-9.]+:|\[)([^\s:]+):\d+ .*)$", re.MULTILINE)
+_ALERT_LINE = re.compile(r"\.cfg:(\d+)\]")
 _INTERFACE = re.compile(r"^\s*interface (\S+)|\sdev (\S+)$", re.MULTILINE)
 
 
@@ -112,15 +113,24 @@ def check_file(host: str, name: str, text: str) -> FileCheck:
 
 
 def _haproxy_check(host: str, name: str, path: Path, substituted: list[str]) -> FileCheck:
+    text = path.read_text()
     proc = _run([_tool("haproxy"), "-c", "-f", str(path)])
     output = _relabel(proc.stdout + proc.stderr, path, f"{host}/{name}")
     warnings = [
-        line for line in output.splitlines()
+        line
+        for line in output.splitlines()
         if "[WARNING]" in line and not any(p.search(line) for p in _IGNORED_WARNINGS)
     ]
-    alerts = "\n".join(line for line in output.splitlines() if "[ALERT]" in line)
+    alerts = "\n".join(
+        _with_source_line(line, text) for line in output.splitlines() if "[ALERT]" in line
+    )
     return FileCheck(
-        host, name, "haproxy -c", proc.returncode == 0, alerts or output.strip(), warnings,
+        host,
+        name,
+        "haproxy -c",
+        proc.returncode == 0,
+        alerts or output.strip(),
+        warnings,
         substituted,
     )
 
@@ -133,6 +143,18 @@ def _keepalived_check(host: str, name: str, path: Path, text: str) -> FileCheck:
     lines = [ln for ln in output.splitlines() if ln.strip()]
     warnings = [ln for ln in lines if "WARNING" in ln]
     return FileCheck(host, name, "keepalived -t", proc.returncode == 0, "\n".join(lines), warnings)
+
+
+def _with_source_line(alert: str, text: str) -> str:
+    """Return an alert followed by the config line it points at, when it points at one."""
+    match = _ALERT_LINE.search(alert)
+    if not match:
+        return alert
+    lines = text.splitlines()
+    number = int(match.group(1))
+    if not 0 < number <= len(lines):
+        return alert
+    return f"{alert}\n    line {number}: {lines[number - 1].strip()}"
 
 
 def _in_private_netns(interfaces: list[str], argv: list[str]) -> list[str]:

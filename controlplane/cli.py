@@ -42,8 +42,12 @@ def _user_errors(failure_code: int = 1) -> Iterator[None]:
             _err(f"  {error}")
         sys.exit(failure_code)
     except CheckFailed as exc:
-        click.secho(f"error: {exc.host}/{exc.file} was rejected by {exc.tool}:", err=True,
-                    fg="red", bold=True)
+        click.secho(
+            f"error: {exc.host}/{exc.file} was rejected by {exc.tool}:",
+            err=True,
+            fg="red",
+            bold=True,
+        )
         for line in exc.output.splitlines():
             _err(f"  {line}")
         _err("nothing was written.")
@@ -90,8 +94,13 @@ _skip_check = click.option(
 
 @main.command()
 @click.argument("file", type=EXISTING_FILE)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write <host>/haproxy.cfg and <host>/keepalived.conf into.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write <host>/haproxy.cfg and <host>/keepalived.conf into.",
+)
 @_skip_check
 def render(file: Path, out_dir: Path, skip_binary_check: bool) -> None:
     """Render and prove every host's files into OUT: all of them, or none on any error."""
@@ -108,17 +117,24 @@ def render(file: Path, out_dir: Path, skip_binary_check: bool) -> None:
                 "stand-in here (certificates and DNS names are proven on the host by deploy)"
             )
     proof = "proven by haproxy -c and keepalived -t" if result.report else "NOT binary-checked"
-    click.echo(f"wrote {len(written)} files for {len(result.rendered.hosts)} hosts to {out_dir} "
-               f"({proof}; model sha256:{result.rendered.model_hash[:12]})")
+    click.echo(
+        f"wrote {len(written)} files for {len(result.rendered.hosts)} hosts to {out_dir} "
+        f"({proof}; model sha256:{result.rendered.model_hash[:12]})"
+    )
 
 
 @main.command()
 @click.argument("file", type=EXISTING_FILE)
-@click.option("--against", "against", required=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder laid out like `lbctl render --out` (e.g. the last rendering).")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-              show_default=True)
+@click.option(
+    "--against",
+    "against",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder laid out like `lbctl render --out` (e.g. the last rendering).",
+)
+@click.option(
+    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
+)
 @_skip_check
 def diff(file: Path, against: Path, color: str, skip_binary_check: bool) -> None:
     """Show what would change against AGAINST. Exit 0 no changes, 1 changes, 2 error."""
@@ -177,7 +193,7 @@ def run() -> None:
     """Entry point that never shows a traceback unless LBCTL_DEBUG is set."""
     try:
         main()
-    except Exception as exc:  # noqa: BLE001 - last line of defence for the user
+    except Exception as exc:
         if os.environ.get("LBCTL_DEBUG"):
             raise
         _err(f"internal error: {type(exc).__name__}: {exc} (set LBCTL_DEBUG=1 for details)")

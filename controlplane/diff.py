@@ -22,9 +22,13 @@ class FileDiff:
     lines: list[str]  # unified diff lines, secrets masked
 
 
-def mask_secrets(text: str) -> str:
-    """Return text with secret values replaced by '********'."""
-    return "\n".join(_SECRET_LINE.sub(r"\1********", line) for line in text.split("\n"))
+def mask_secrets(text: str, marker: str = "********") -> str:
+    """Return text with secret values replaced by `marker`."""
+    return "\n".join(_SECRET_LINE.sub(rf"\g<1>{marker}", line) for line in text.split("\n"))
+
+
+def _secrets(text: str) -> list[str]:
+    return [line for line in text.split("\n") if _SECRET_LINE.match(line)]
 
 
 def diff_files(
@@ -56,15 +60,15 @@ def _diff_one(host: str, name: str, new: str | None, old: str | None) -> FileDif
         return FileDiff(host, name, "unchanged", [])
     status: Status = "added" if old is None else "removed" if new is None else "changed"
     label = f"{host}/{name}"
+    # A changed secret shows as a changed line without either value.
+    new_marker = "********" if _secrets(old or "") == _secrets(new or "") else "******** (changed)"
     lines = list(
         difflib.unified_diff(
             mask_secrets(old or "").splitlines(keepends=False),
-            mask_secrets(new or "").splitlines(keepends=False),
+            mask_secrets(new or "", new_marker).splitlines(keepends=False),
             fromfile=f"a/{label}" if old is not None else "/dev/null",
             tofile=f"b/{label}" if new is not None else "/dev/null",
             lineterm="",
         )
     )
-    if not lines:  # only a secret changed
-        lines = [f"--- a/{label}", f"+++ b/{label}", "@@ secret value changed (not shown) @@"]
     return FileDiff(host, name, status, lines)

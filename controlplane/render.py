@@ -181,9 +181,7 @@ def haproxy_context(
     served = {name for fe in frontends for name in _pools_of(fe)}
     pools = [p for p in model.pools if p.name in served]
     checks = {c.name: c for c in model.health_checks}
-    peered = {
-        fe.vip_pair for p in pools if p.sticky == "source" for fe in users.get(p.name, [])
-    }
+    peered = {fe.vip_pair for p in pools if p.sticky == "source" for fe in users.get(p.name, [])}
     s = model.settings
     return HaproxyContext(
         host=host,

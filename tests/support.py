@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from controlplane.errors import ModelInvalid
-from controlplane.model import LoadedModel, validate_data
+from controlplane.model import LoadedModel, parse_document, validate_data
 
 ROOT = Path(__file__).parent.parent
 MODELS = Path(__file__).parent / "models"
@@ -24,7 +23,8 @@ needs_binaries = pytest.mark.skipif(
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text())
+    """Return a document parsed exactly as lbctl parses it."""
+    return parse_document(path.read_text(), str(path))
 
 
 def model_errors(data: dict[str, Any]) -> list[str]:

@@ -20,6 +20,7 @@ from .schema import LbModel
 from .types import NAME_PATTERN
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
 MAX_NODES = 2_000_000  # after alias expansion: stops "billion laughs" documents
 _SHOWN_VALUE_CHARS = 60
 
@@ -35,25 +36,28 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *anchor` keys may be overridden; explicit ones must be unique
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool) and key is not None:
             raise yaml.constructor.ConstructorError(
                 None, None, "mapping keys must be plain scalars", key_node.start_mark
             )
-        if key in mapping:
+        if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
+        seen.add(key)
+    loader.flatten_mapping(node)  # merged pairs first, so explicit keys win below
+    return {
+        loader.construct_object(k, deep=True): loader.construct_object(v, deep=True)
+        for k, v in node.value
+    }
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]:
@@ -65,11 +69,12 @@ def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _invalid(source, "", f"not UTF-8 text (byte {exc.start})") from None
+    _check_depth(text, source)
     try:
         if source.endswith(".json"):
             data = json.loads(text)
         else:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
+            data = yaml.load(text, Loader=_UniqueKeyLoader)
     except json.JSONDecodeError as exc:
         raise _invalid(source, f"line {exc.lineno}, column {exc.colno}", exc.msg) from None
     except yaml.MarkedYAMLError as exc:
@@ -117,6 +122,41 @@ def _invalid(source: str, where: str, message: str) -> ModelInvalid:
     return ModelInvalid([FieldError(where, message)], source)
 
 
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH before parsing them.
+
+    libyaml's composer recurses on the C stack, so a document like '[[[[...' crashes
+    the process instead of raising. A bracket count bounds flow nesting cheaply; only a
+    document that might be deep is walked event by event (iterative, exact).
+    """
+    depth = peak = 0
+    for match in _BRACKETS.finditer(text):
+        depth += 1 if match.group() in "[{" else -1
+        peak = max(peak, depth)
+    indent = max((len(m) for m in re.findall(r"^ *", text, re.MULTILINE)), default=0)
+    if peak <= MAX_DEPTH and indent <= MAX_DEPTH:
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise _invalid(
+                        source,
+                        f"line {mark.line + 1}, column {mark.column + 1}",
+                        f"nested deeper than {MAX_DEPTH} levels",
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # malformed: the real parse below reports it with its position
+
+
 def _check_size(data: Any, source: str) -> None:
     budget = MAX_NODES
     stack = [data]
@@ -124,8 +164,9 @@ def _check_size(data: Any, source: str) -> None:
         item = stack.pop()
         budget -= 1
         if budget < 0:
-            raise _invalid(source, "", f"document expands to more than {MAX_NODES:,} values "
-                           "(YAML aliases?)")
+            raise _invalid(
+                source, "", f"document expands to more than {MAX_NODES:,} values (YAML aliases?)"
+            )
         if isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):
@@ -167,7 +208,7 @@ def _field_error(error: Any, data: dict[str, Any]) -> FieldError:
     value = error.get("input")
     if kind == "extra_forbidden":
         return FieldError(format_path(loc, data), _unknown_key(loc))
-    parent, info = _field_info(loc)
+    _parent, info = _field_info(loc)
     return FieldError(format_path(loc, data), _message(kind, error, value, info))
 
 
@@ -191,8 +232,10 @@ def _message(kind: str, error: Any, value: Any, info: FieldInfo | None) -> str:
         return f"must be one of {expected}{got}{hint}"
     if kind == "string_pattern_mismatch":
         description = _description(info) or f"must match {ctx.get('pattern')}"
-        return f"must be {description}{got}" if not description.startswith("must") else (
-            f"{description}{got}"
+        return (
+            f"must be {description}{got}"
+            if not description.startswith("must")
+            else (f"{description}{got}")
         )
     if kind in ("too_short", "too_long"):
         return error["msg"].replace("List should", "must").replace("Value should", "must")
@@ -210,17 +253,28 @@ def _show(value: Any) -> str:
 
 def _type_name(value: Any) -> str:
     return {
-        dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number",
-        bool: "true/false", type(None): "empty",
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true/false",
+        type(None): "empty",
     }.get(type(value), type(value).__name__)
 
 
 def _expected_type(kind: str) -> str:
     base = kind.removesuffix("_type").removesuffix("_parsing")
     return {
-        "int": "a whole number", "string": "a string", "bool": "true or false", "list": "a list",
-        "model": "a mapping", "model_attributes": "a mapping", "dict": "a mapping",
-        "float": "a number", "literal": "one of the listed values",
+        "int": "a whole number",
+        "string": "a string",
+        "bool": "true or false",
+        "list": "a list",
+        "model": "a mapping",
+        "model_attributes": "a mapping",
+        "dict": "a mapping",
+        "float": "a number",
+        "literal": "one of the listed values",
     }.get(base, base.replace("_", " "))
 
 

@@ -193,7 +193,9 @@ def _vips(model: LbModel) -> Iterator[FieldError]:
             path = f"vip_pairs[{pair.name}].vips[{i}]"
             address = vip_address(vip)
             if address in seen:
-                yield FieldError(path, f"VIP {address} is already used by vip_pairs[{seen[address]}]")
+                yield FieldError(
+                    path, f"VIP {address} is already used by vip_pairs[{seen[address]}]"
+                )
             seen.setdefault(address, pair.name)
             if address in host_addresses:
                 yield FieldError(
@@ -242,8 +244,7 @@ def _frontends(model: LbModel) -> Iterator[FieldError]:
             if fe.vip is not None and fe.vip not in addresses:
                 yield FieldError(
                     f"{path}.vip",
-                    f"{fe.vip} is not a VIP of vip_pairs[{pair.name}] "
-                    f"({', '.join(addresses)})",
+                    f"{fe.vip} is not a VIP of vip_pairs[{pair.name}] ({', '.join(addresses)})",
                 )
             key = (frontend_vip(fe, pair), fe.port)
             if key in bound:
@@ -333,7 +334,9 @@ def _pool_modes(model: LbModel) -> Iterator[FieldError]:
 def _settings(model: LbModel) -> Iterator[FieldError]:
     s = model.settings
     if s.monitor_port == s.metrics_port:
-        yield FieldError("settings.metrics_port", f"must differ from monitor_port ({s.monitor_port})")
+        yield FieldError(
+            "settings.metrics_port", f"must differ from monitor_port ({s.monitor_port})"
+        )
     pairs = {p.name: p for p in model.vip_pairs}
     for fe in model.frontends:
         pair = pairs.get(fe.vip_pair)
@@ -349,7 +352,9 @@ def _unused(model: LbModel) -> Iterator[FieldError]:
     users = pool_users(model)
     for pool in model.pools:
         if pool.name not in users:
-            yield FieldError(f"pools[{pool.name}]", "no frontend uses this pool; it is not rendered")
+            yield FieldError(
+                f"pools[{pool.name}]", "no frontend uses this pool; it is not rendered"
+            )
     used_checks = {p.health_check for p in model.pools}
     for check in model.health_checks:
         if check.name not in used_checks:

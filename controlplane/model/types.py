@@ -29,7 +29,9 @@ def duration_ms(value: str) -> float:
     """Return an HAProxy-style duration string ('100ms', '2s', '1m') in milliseconds."""
     match = _DURATION.match(value)
     if not match:
-        raise ValueError(f"must be a number with a unit (us, ms, s, m, h, d) like 2s or 100ms, got {value!r}")
+        raise ValueError(
+            f"must be a number with a unit (us, ms, s, m, h, d) like 2s or 100ms, got {value!r}"
+        )
     return int(match.group(1)) * _UNIT_MS[match.group(2)]
 
 
@@ -73,13 +75,18 @@ ListenIPv4 = Annotated[
 
 def _check_interface(value: str) -> str:
     if value == "lo" or value.startswith("lo:"):
-        raise ValueError("keepalived cannot run VRRP on the loopback interface; name the LAN interface")
+        raise ValueError(
+            "keepalived cannot run VRRP on the loopback interface; name the LAN interface"
+        )
     return value
 
 
 Interface = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$", description="Linux interface name (1-15 characters)"),
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$",
+        description="Linux interface name (1-15 characters)",
+    ),
     AfterValidator(_check_interface),
 ]
 
@@ -88,14 +95,18 @@ def _check_vip(value: str) -> str:
     try:
         interface = ipaddress.IPv4Interface(value)
     except ValueError:
-        raise ValueError(f"must be an IPv4 address with prefix like 198.18.0.100/24, got {value!r}") from None
+        raise ValueError(
+            f"must be an IPv4 address with prefix like 198.18.0.100/24, got {value!r}"
+        ) from None
     if "/" not in value:
         raise ValueError(f"needs a prefix length like {value}/24 (keepalived would assume /32)")
     _check_ipv4(str(interface.ip))
     return str(interface)
 
 
-VipCidr = Annotated[str, Field(description="VIP with prefix, e.g. 198.18.0.100/24"), AfterValidator(_check_vip)]
+VipCidr = Annotated[
+    str, Field(description="VIP with prefix, e.g. 198.18.0.100/24"), AfterValidator(_check_vip)
+]
 
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
@@ -109,9 +120,7 @@ def _check_server_address(value: str) -> str:
     except ValueError:
         if _HOSTNAME.match(value) and not value.replace(".", "").isdigit():
             return value.lower()
-        raise ValueError(
-            f"must be an IPv4/IPv6 address or a DNS name, got {value!r}"
-        ) from None
+        raise ValueError(f"must be an IPv4/IPv6 address or a DNS name, got {value!r}") from None
     if address.is_unspecified or address.is_multicast:
         raise ValueError(f"must be a unicast address, got {value!r}")
     return str(address)
@@ -154,14 +163,32 @@ def _check_file_path(value: str) -> str:
 
 FilePath = Annotated[
     str,
-    Field(pattern=r"^/[A-Za-z0-9._/@+-]{1,1023}$", description="absolute path; no spaces or quotes"),
+    Field(
+        pattern=r"^/[A-Za-z0-9._/@+-]{1,1023}$", description="absolute path; no spaces or quotes"
+    ),
     AfterValidator(_check_file_path),
 ]
 
 # Words that open a new section: an `extra` item starting with one would escape its section.
 SECTION_KEYWORDS = frozenset(
-    "global defaults frontend backend listen peers resolvers userlist cache program "
-    "http-errors ring mailers fcgi-app crt-store traces".split()
+    [
+        "global",
+        "defaults",
+        "frontend",
+        "backend",
+        "listen",
+        "peers",
+        "resolvers",
+        "userlist",
+        "cache",
+        "program",
+        "http-errors",
+        "ring",
+        "mailers",
+        "fcgi-app",
+        "crt-store",
+        "traces",
+    ]
 )
 
 
@@ -201,6 +228,9 @@ def _check_ca_file(value: str) -> str:
 
 CaFile = Annotated[
     str,
-    Field(pattern=r"^(@system-ca|/[A-Za-z0-9._/@+-]{1,1023})$", description="'@system-ca' or an absolute path"),
+    Field(
+        pattern=r"^(@system-ca|/[A-Za-z0-9._/@+-]{1,1023})$",
+        description="'@system-ca' or an absolute path",
+    ),
     AfterValidator(_check_ca_file),
 ]

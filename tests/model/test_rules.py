@@ -268,9 +268,7 @@ def test_source_sticky_pool_must_stay_in_one_pair(example):
 
 def test_monitor_and_metrics_ports_must_differ(example):
     example["settings"]["metrics_port"] = 8404
-    assert model_errors(example) == [
-        "settings.metrics_port: must differ from monitor_port (8404)"
-    ]
+    assert model_errors(example) == ["settings.metrics_port: must differ from monitor_port (8404)"]
 
 
 def test_unused_objects_are_warnings_not_errors(example):

@@ -1,0 +1,74 @@
+"""Parsing: malformed documents get a position, hostile ones a bounded, clear refusal."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from controlplane.errors import ModelInvalid
+from controlplane.model import load_model
+from tests.support import EXAMPLE
+
+
+def _errors(text: str | bytes, source: str = "m.yaml") -> list[str]:
+    with pytest.raises(ModelInvalid) as failure:
+        load_model(text, source)
+    return [str(e) for e in failure.value.errors]
+
+
+def test_malformed_yaml_reports_line_and_column():
+    assert _errors("lb_hosts:\n  - {name: lb1\n") == [
+        "line 3, column 1: did not find expected ',' or '}'"
+    ]
+
+
+def test_duplicate_keys_are_refused_not_silently_merged():
+    assert _errors("lb_hosts: []\nlb_hosts: []\n") == ["line 2, column 1: duplicate key 'lb_hosts'"]
+
+
+def test_top_level_must_be_a_mapping():
+    assert _errors("- a\n") == ["must be a mapping at the top level, got a list"]
+
+
+def test_non_utf8_is_refused():
+    assert _errors(b"lb_hosts: \xff") == ["not UTF-8 text (byte 10)"]
+
+
+def test_json_documents_are_accepted_and_json_errors_have_a_position():
+    assert _errors('{"lb_hosts": [}', "m.json") == ["line 1, column 15: Expecting value"]
+    data = '{"lb_hosts": [{"name": "a", "address": "198.18.0.1", "interface": "eth0"}]}'
+    assert load_model(data, "m.json").model.lb_hosts[0].name == "a"
+
+
+def test_deep_nesting_is_refused_without_crashing():
+    assert _errors("[" * 100_000 + "]" * 100_000) == [
+        "line 1, column 65: nested deeper than 64 levels"
+    ]
+
+
+def test_alias_bomb_is_refused_in_bounded_time():
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(9):
+        name, prev = chr(98 + i), chr(97 + i)
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    started = time.monotonic()
+    assert _errors("\n".join(lines)) == [
+        "document expands to more than 2,000,000 values (YAML aliases?)"
+    ]
+    assert time.monotonic() - started < 10
+
+
+def test_huge_document_is_refused_before_parsing():
+    assert _errors("x" * (17 * 2**20)) == ["document is larger than 16 MiB"]
+
+
+def test_yaml_anchors_and_merge_keys_still_work():
+    text = EXAMPLE.read_text().replace(
+        "      - {name: app1, address: 198.18.0.20, port: 8080}",
+        "      - &s {name: app1, address: 198.18.0.20, port: 8080}\n"
+        "      - {<<: *s, name: app4, address: 198.18.0.23}",
+        1,
+    )
+    servers = load_model(text).model.pools[0].servers
+    assert [(s.name, s.port) for s in servers][:2] == [("app1", 8080), ("app4", 8080)]
