@@ -1,0 +1,321 @@
+"""Bounded HTTP load and failover probing against lab addresses only; results as one JSON object.
+
+    python3 -m controlplane.lab.load --url http://198.18.0.100/ --connections 16 \\
+        --duration 10 --max-requests 200000
+    python3 -m controlplane.lab.load --url http://198.18.0.100/ --probe-interval 0.01 --duration 10
+
+Every run stops by itself at ``duration`` seconds or ``max_requests`` requests, whichever first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import ipaddress
+import json
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+# Traffic may only go to the lab range and loopback (kept here, not imported, so this file
+# also runs on its own by path).
+ALLOWED_NETWORKS = (
+    ipaddress.IPv4Network("198.18.0.0/15"),
+    ipaddress.IPv4Network("127.0.0.0/8"),
+)
+MAX_DURATION_S = 600.0
+MAX_REQUESTS = 10_000_000
+MAX_CONNECTIONS = 1024
+MAX_WINDOWS_REPORTED = 100
+# After a refused or reset connection, pause briefly so a dead target doesn't burn the budget.
+ERROR_PAUSE_S = 0.005
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str
+    port: int
+    path: str
+
+
+def parse_target(url: str) -> Target:
+    """Return the host, port and path of ``url``; refuse anything outside the lab networks."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"{url!r}: only http://ADDRESS[:PORT]/PATH URLs are supported")
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        raise ValueError(f"{url!r}: the host must be an IP address, not a name") from None
+    if not any(address in network for network in ALLOWED_NETWORKS):
+        allowed = ", ".join(str(network) for network in ALLOWED_NETWORKS)
+        raise ValueError(f"{url!r}: {address} is outside the lab networks ({allowed})")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(str(address), parts.port or 80, path)
+
+
+def _check_bounds(duration: float, max_requests: int) -> None:
+    if not 0 < duration <= MAX_DURATION_S:
+        raise ValueError(f"duration={duration}: must be in (0, {MAX_DURATION_S}] seconds")
+    if not 1 <= max_requests <= MAX_REQUESTS:
+        raise ValueError(f"max_requests={max_requests}: must be in 1..{MAX_REQUESTS}")
+
+
+class _Budget:
+    """The shared request count: workers take one ticket per request until none are left."""
+
+    def __init__(self, total: int) -> None:
+        self._left = total
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+
+@dataclass
+class _Tally:
+    """One worker's counts; merged after the run so workers never contend on a lock."""
+
+    ok: int = 0
+    failed_connection: int = 0
+    failed_status: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    backends: dict[str, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def add_response(self, status: int, backend: str | None, latency_ms: float) -> None:
+        self.latencies_ms.append(latency_ms)
+        self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+        if 200 <= status < 300:
+            self.ok += 1
+            if backend:
+                self.backends[backend] = self.backends.get(backend, 0) + 1
+        else:
+            self.failed_status += 1
+
+    def merge(self, other: _Tally) -> None:
+        self.ok += other.ok
+        self.failed_connection += other.failed_connection
+        self.failed_status += other.failed_status
+        for mine, theirs in ((self.statuses, other.statuses), (self.backends, other.backends)):
+            for key, count in theirs.items():
+                mine[key] = mine.get(key, 0) + count
+        self.latencies_ms.extend(other.latencies_ms)
+
+
+def _request(conn: http.client.HTTPConnection, target: Target) -> tuple[int, str | None]:
+    conn.request("GET", target.path, headers={"User-Agent": "lbctl-lab-load"})
+    response = conn.getresponse()
+    response.read()
+    if response.will_close:
+        conn.close()
+    return response.status, response.getheader("X-Backend")
+
+
+def _load_worker(
+    target: Target, deadline: float, budget: _Budget, timeout: float, tally: _Tally
+) -> None:
+    conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    while time.monotonic() < deadline and budget.take():
+        started = time.perf_counter()
+        try:
+            status, backend = _request(conn, target)
+        except (OSError, http.client.HTTPException):
+            tally.failed_connection += 1
+            conn.close()  # the next request reconnects
+            time.sleep(ERROR_PAUSE_S)
+            continue
+        tally.add_response(status, backend, (time.perf_counter() - started) * 1000)
+    conn.close()
+
+
+def _percentiles(latencies_ms: list[float]) -> dict[str, float | None]:
+    if not latencies_ms:
+        return {"p50": None, "p90": None, "p99": None, "max": None}
+    ordered = sorted(latencies_ms)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+    return {"p50": at(0.50), "p90": at(0.90), "p99": at(0.99), "max": round(ordered[-1], 3)}
+
+
+def run_load(
+    url: str,
+    connections: int = 16,
+    duration: float = 10.0,
+    max_requests: int = 200_000,
+    timeout: float = 2.0,
+) -> dict:
+    """Return counts and latencies of ``connections`` keep-alive clients hammering ``url``."""
+    target = parse_target(url)
+    _check_bounds(duration, max_requests)
+    if not 1 <= connections <= MAX_CONNECTIONS:
+        raise ValueError(f"connections={connections}: must be in 1..{MAX_CONNECTIONS}")
+    budget = _Budget(max_requests)
+    tallies = [_Tally() for _ in range(connections)]
+    started = time.monotonic()
+    deadline = started + duration
+    workers = [
+        threading.Thread(
+            target=_load_worker, args=(target, deadline, budget, timeout, tally), daemon=True
+        )
+        for tally in tallies
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        # Each worker ends by the deadline plus at most one request timeout.
+        worker.join(timeout=max(0.0, deadline - time.monotonic()) + timeout + 5.0)
+    elapsed = time.monotonic() - started
+    total = _Tally()
+    for tally in tallies:
+        total.merge(tally)
+    requests = total.ok + total.failed_connection + total.failed_status
+    return {
+        "mode": "load",
+        "url": url,
+        "connections": connections,
+        "duration_s": round(elapsed, 3),
+        "requests": requests,
+        "ok": total.ok,
+        "failed": total.failed_connection + total.failed_status,
+        "failed_connection": total.failed_connection,
+        "failed_status": total.failed_status,
+        "statuses": total.statuses,
+        "backends": total.backends,
+        "requests_per_s": round(requests / elapsed, 1) if elapsed > 0 else None,
+        "latency_ms": _percentiles(total.latencies_ms),
+        "stopped_by": "max_requests" if requests >= max_requests else "duration",
+    }
+
+
+def _probe_once(target: Target, timeout: float) -> tuple[bool, str | None]:
+    # A new connection every time: a failover must be visible, not hidden by a kept socket.
+    conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    try:
+        status, backend = _request(conn, target)
+    except (OSError, http.client.HTTPException):
+        return False, None
+    finally:
+        conn.close()
+    return 200 <= status < 300, backend
+
+
+def run_probe(
+    url: str,
+    interval: float = 0.01,
+    duration: float = 10.0,
+    max_requests: int = 100_000,
+    timeout: float = 0.2,
+) -> dict:
+    """Return the longest gap between successful answers of ``url``, probed every ``interval``."""
+    target = parse_target(url)
+    _check_bounds(duration, max_requests)
+    started = time.monotonic()
+    deadline = started + duration
+    last_ok = started
+    failures_since_ok = 0
+    max_gap = 0.0
+    windows: list[dict] = []
+    tally = _Tally()
+    sent = 0
+    while sent < max_requests and time.monotonic() < deadline:
+        sent += 1
+        tick = time.monotonic()
+        ok, backend = _probe_once(target, timeout)
+        now = time.monotonic()
+        if ok:
+            tally.add_response(200, backend, (now - tick) * 1000)
+            max_gap = max(max_gap, now - last_ok)
+            if failures_since_ok:
+                windows.append(_window(started, last_ok, now, failures_since_ok))
+            last_ok, failures_since_ok = now, 0
+        else:
+            tally.failed_connection += 1
+            failures_since_ok += 1
+        time.sleep(max(0.0, min(tick + interval, deadline) - time.monotonic()))
+    ended = time.monotonic()
+    if failures_since_ok:
+        max_gap = max(max_gap, ended - last_ok)
+        windows.append(_window(started, last_ok, ended, failures_since_ok) | {"open": True})
+    return {
+        "mode": "probe",
+        "url": url,
+        "interval_s": interval,
+        "timeout_s": timeout,
+        "duration_s": round(ended - started, 3),
+        "requests": sent,
+        "ok": tally.ok,
+        "failed": sent - tally.ok,
+        "backends": tally.backends,
+        "max_outage_s": round(max_gap, 3),
+        "outage_windows": windows[:MAX_WINDOWS_REPORTED],
+        "outage_windows_total": len(windows),
+        "latency_ms": _percentiles(tally.latencies_ms),
+        "stopped_by": "max_requests" if sent >= max_requests else "duration",
+    }
+
+
+def _window(started: float, last_ok: float, next_ok: float, failures: int) -> dict:
+    return {
+        "start_s": round(last_ok - started, 3),
+        "end_s": round(next_ok - started, 3),
+        "duration_s": round(next_ok - last_ok, 3),
+        "failed_requests": failures,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="bounded HTTP load / failover probe (lab only)")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds (hard stop)")
+    parser.add_argument("--max-requests", type=int, default=200_000, help="hard stop")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="per-request timeout in seconds (default 2, probe 0.2)",
+    )
+    parser.add_argument(
+        "--probe-interval",
+        type=float,
+        default=None,
+        help="probe mode: one request per interval, new connection each time",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.probe_interval is not None:
+            result = run_probe(
+                args.url,
+                args.probe_interval,
+                args.duration,
+                args.max_requests,
+                args.timeout if args.timeout is not None else 0.2,
+            )
+        else:
+            result = run_load(
+                args.url,
+                args.connections,
+                args.duration,
+                args.max_requests,
+                args.timeout if args.timeout is not None else 2.0,
+            )
+    except ValueError as error:
+        print(f"lbctl lab load: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

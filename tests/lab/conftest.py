@@ -1,0 +1,39 @@
+"""Fixtures for the namespace lab: one lab per session, rebuilt if a test took it down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from controlplane import lab as lab_api
+from controlplane.lab import Lab
+
+# Another test session on this machine may hold the lab (namespace names are global).
+WAIT_FOR_OTHER_SESSION_S = 300.0
+
+
+@pytest.fixture(scope="session")
+def lab_session() -> Iterator[None]:
+    """Hold and bring up the lab once for the session; always tear it down at the end."""
+    reason = lab_api.require_root_lab()
+    if reason:
+        pytest.skip(reason)
+    try:
+        with lab_api.reserved(timeout=WAIT_FOR_OTHER_SESSION_S):
+            try:
+                lab_api.up(lb_hosts=2, backends=3)
+                yield
+            finally:
+                lab_api.down()
+    except lab_api.LabBusyError as busy:
+        pytest.skip(str(busy))
+
+
+@pytest.fixture
+def lab(lab_session: None) -> Lab:
+    """Return the running lab; rebuild it when an earlier test took it down or broke it."""
+    current = lab_api.current()
+    if current is None or current.health():
+        current = lab_api.up(lb_hosts=2, backends=3)
+    return current

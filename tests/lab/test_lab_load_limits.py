@@ -1,0 +1,29 @@
+"""The load tool only ever sends traffic to lab or loopback addresses (no root needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from controlplane.lab import load
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://10.0.0.1/", "http://192.0.2.1:8080/", "http://example.com/", "ftp://198.18.0.20/"],
+)
+def test_load_refuses_urls_outside_the_lab(url: str) -> None:
+    with pytest.raises(ValueError):
+        load.parse_target(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://198.18.0.100/", "http://198.19.255.1:81/x", "http://127.0.0.1/"]
+)
+def test_load_accepts_lab_and_loopback_urls(url: str) -> None:
+    assert load.parse_target(url).host == url.split("/")[2].split(":")[0]
+
+
+@pytest.mark.parametrize(("duration", "max_requests"), [(0, 10), (601, 10), (1, 0)])
+def test_load_refuses_unbounded_runs(duration: float, max_requests: int) -> None:
+    with pytest.raises(ValueError):
+        load.run_load("http://127.0.0.1:9/", duration=duration, max_requests=max_requests)
