@@ -1,0 +1,58 @@
+"""Ansible events as plain values: what happened on which host, streamed as it happens."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+EventKind = Literal["task", "ok", "changed", "failed", "unreachable", "skipped", "info"]
+_KINDS = {
+    "runner_on_ok": "ok",
+    "runner_on_failed": "failed",
+    "runner_on_unreachable": "unreachable",
+    "runner_on_skipped": "skipped",
+}
+
+
+@dataclass(frozen=True)
+class DeployEvent:
+    host: str
+    kind: EventKind
+    task: str
+    message: str = ""
+    at: float = field(default_factory=time.time)
+    ignored: bool = False
+
+
+def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
+    """Return the event a raw ansible-runner event stands for, or None for noise."""
+    name = raw.get("event", "")
+    data = raw.get("event_data") or {}
+    kind = _KINDS.get(name)
+    if kind is None:
+        return None
+    res = data.get("res") or {}
+    if kind == "ok" and res.get("changed"):
+        kind = "changed"
+    return DeployEvent(
+        host=data.get("host", ""),
+        kind=kind,  # type: ignore[arg-type]
+        task=data.get("task", ""),
+        message=_message(res) if kind in ("failed", "unreachable") else _debug_message(res),
+        ignored=bool(data.get("ignore_errors")),
+    )
+
+
+def _message(res: dict[str, Any]) -> str:
+    if res.get("censored"):
+        return "(output hidden: it may hold secrets)"
+    parts = [str(res.get("msg") or "").strip(), str(res.get("stderr") or "").strip()]
+    if not any(parts):
+        parts.append(str(res.get("stdout") or "").strip())
+    return " ".join(p for p in parts if p)[:2000]
+
+
+def _debug_message(res: dict[str, Any]) -> str:
+    msg = res.get("msg")
+    return msg if isinstance(msg, str) and msg.startswith("lbctl:") else ""

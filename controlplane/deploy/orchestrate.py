@@ -1,0 +1,161 @@
+"""Deploy an environment: probe, order, push host by host, stop at the first failure."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..diff import FileDiff, diff_files
+from ..model import LbModel
+from ..render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, haproxy_context, keepalived_context
+from .events import DeployEvent
+from .lock import environment_lock
+from .plan import HostProbe, deploy_order, keepalived_phases, stale_servers
+from .runner import run_playbook
+
+HostStatus = Literal["unchanged", "changed", "failed", "rolled back", "unreachable", "not run"]
+EventSink = Callable[[DeployEvent], None]
+
+
+@dataclass
+class HostResult:
+    host: str
+    status: HostStatus
+    seconds: float = 0.0
+    failed_step: str = ""
+    error: str = ""
+
+
+@dataclass
+class DeployResult:
+    hosts: list[HostResult] = field(default_factory=list)
+    events: list[DeployEvent] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(h.status in ("unchanged", "changed") for h in self.hosts)
+
+
+def probe_hosts(inventory: Path, hosts: list[str], on_event: EventSink | None = None
+                ) -> dict[str, HostProbe]:
+    """Return what each host runs: its deployed files and the addresses it holds."""
+    run = run_playbook("probe.yml", inventory, limit=",".join(hosts), on_event=on_event,
+                       fact_keys=("lbctl_probe",))
+    failed = {e.host: e.message for e in run.events
+              if e.kind in ("failed", "unreachable") and not e.ignored}
+    probes = {}
+    for host in hosts:
+        facts = run.facts.get(host, {}).get("lbctl_probe")
+        if facts is None:
+            probes[host] = HostProbe(host, False, {}, [], failed.get(host, "no answer"))
+            continue
+        probes[host] = HostProbe(
+            host, True,
+            {HAPROXY_FILE: _decode(facts, "haproxy"), KEEPALIVED_FILE: _decode(facts, "keepalived")},
+            list(facts.get("addresses", [])),
+        )
+    return probes
+
+
+def _decode(facts: dict, name: str) -> str | None:
+    key = "haproxy_cfg" if name == "haproxy" else "keepalived_conf"
+    if str(facts.get(f"{name}_found")) != "True":
+        return None
+    return base64.b64decode(facts.get(key, "")).decode()
+
+
+def diff_deployed(rendered: Rendered, probes: dict[str, HostProbe]) -> list[FileDiff]:
+    """Return the diff of the rendering against what the hosts run."""
+    expected = {h.host: h.files for h in rendered.hosts if h.host in probes}
+    return diff_files(expected, {h: p.files for h, p in probes.items() if p.reachable})
+
+
+def deploy_environment(
+    model: LbModel,
+    rendered: Rendered,
+    inventory: Path,
+    environment: str,
+    limit: list[str] | None = None,
+    on_event: EventSink | None = None,
+    lock_wait_s: float = 0.0,
+) -> DeployResult:
+    """Push the rendering to every (or the limited) host, safest host first.
+
+    Hosts are done one at a time, the current BACKUP of a pair before its MASTER; the first
+    failure stops the run, so a bad config never reaches both hosts of a pair.
+    """
+    result = DeployResult()
+
+    def sink(event: DeployEvent) -> None:
+        result.events.append(event)
+        if on_event:
+            on_event(event)
+
+    hosts = [h.host for h in rendered.hosts if not limit or h.host in limit]
+    with environment_lock(environment, lock_wait_s), tempfile.TemporaryDirectory(
+        prefix="lbctl-render-"
+    ) as render_dir:
+        probes = probe_hosts(inventory, hosts, sink)
+        unreachable = [p for p in probes.values() if not p.reachable]
+        if unreachable:
+            # Nothing is touched when any host cannot be asked: no half-done deploys.
+            result.hosts = [
+                HostResult(p.host, "unreachable" if not p.reachable else "not run",
+                           error=p.error) for p in probes.values()
+            ]
+            return result
+        order = deploy_order(model, probes, hosts)
+        for index, host in enumerate(order):
+            outcome = _deploy_host(model, rendered, inventory, probes[host], Path(render_dir), sink)
+            result.hosts.append(outcome)
+            if outcome.status not in ("unchanged", "changed"):
+                result.hosts += [HostResult(h, "not run") for h in order[index + 1 :]]
+                break
+    return result
+
+
+def _deploy_host(model: LbModel, rendered: Rendered, inventory: Path, probe: HostProbe,
+                 render_dir: Path, sink: EventSink) -> HostResult:
+    host = probe.host
+    files = rendered.host(host).files
+    phases = keepalived_phases(probe.files.get(KEEPALIVED_FILE), files[KEEPALIVED_FILE])
+    folder = render_dir / host
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / HAPROXY_FILE).write_text(files[HAPROXY_FILE])
+    phase_names = [f"keepalived.phase{i + 1}.conf" for i in range(len(phases) - 1)]
+    phase_names.append(KEEPALIVED_FILE)
+    for name, text in zip(phase_names, phases, strict=True):
+        (folder / name).write_text(text)
+    extravars = {
+        "render_dir": str(render_dir),
+        "expected_backends": [b.name for b in haproxy_context(model, host, "").backends],
+        "stale_servers": stale_servers(probe.files.get(HAPROXY_FILE), files[HAPROXY_FILE]),
+        "keepalived_phases": phase_names,
+        "vrrp_instances": [i.name for i in keepalived_context(model, host, "").instances],
+    }
+    started = time.monotonic()
+    run = run_playbook("deploy.yml", inventory, limit=host, extravars=extravars, on_event=sink)
+    seconds = time.monotonic() - started
+    return _host_result(host, run.ok, run.events, seconds)
+
+
+def _host_result(host: str, ok: bool, events: list[DeployEvent], seconds: float) -> HostResult:
+    mine = [e for e in events if e.host == host]
+    verdict = next((e.message for e in mine if e.message.startswith("lbctl:verdict")), "")
+    changed = "=True" in verdict
+    if ok:
+        return HostResult(host, "changed" if changed else "unchanged", seconds)
+    failures = [e for e in mine if e.kind in ("failed", "unreachable") and not e.ignored]
+    rolled_back = any(e.message.startswith("lbctl:rolled-back") for e in failures)
+    first = next((e for e in failures if not e.message.startswith("lbctl:")), None)
+    if first is None and failures:
+        first = failures[0]
+    status: HostStatus = "rolled back" if rolled_back else (
+        "unreachable" if first and first.kind == "unreachable" else "failed")
+    return HostResult(host, status, seconds, first.task if first else "",
+                      first.message if first else "the playbook failed")

@@ -1,0 +1,110 @@
+"""Run one of lbctl's playbooks through ansible-runner's Python API, streaming events."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ansible_runner
+
+from .events import DeployEvent, from_runner_event
+
+PLAYBOOKS_DIR = Path(__file__).parent.parent.parent / "playbooks"
+
+_ENV = {
+    # One SSH connection per host for the whole run; its control socket lives in the run's
+    # private folder and the master is closed when the run ends (see _close_ssh_masters).
+    "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s",
+    "ANSIBLE_PIPELINING": "True",
+    "ANSIBLE_HOST_KEY_CHECKING": "False",
+    "ANSIBLE_RETRY_FILES_ENABLED": "False",
+    "ANSIBLE_NOCOLOR": "1",
+    "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "False",
+    "ANSIBLE_DEPRECATION_WARNINGS": "False",
+    "ANSIBLE_TIMEOUT": "10",
+}
+
+
+@dataclass
+class PlaybookRun:
+    status: str
+    rc: int
+    events: list[DeployEvent] = field(default_factory=list)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "successful" and self.rc == 0
+
+
+def run_playbook(
+    playbook: str,
+    inventory: Path,
+    limit: str | None = None,
+    extravars: dict[str, Any] | None = None,
+    on_event: Callable[[DeployEvent], None] | None = None,
+    fact_keys: tuple[str, ...] = (),
+) -> PlaybookRun:
+    """Return the outcome of one playbook run; `on_event` sees each event as it happens."""
+    run = PlaybookRun(status="unknown", rc=-1)
+
+    def handle(raw: dict[str, Any]) -> bool:
+        _collect_facts(raw, fact_keys, run.facts)
+        event = from_runner_event(raw)
+        if event is not None:
+            run.events.append(event)
+            if on_event:
+                on_event(event)
+        return False  # keep nothing on disk beyond the private folder
+
+    data_dir = Path(tempfile.mkdtemp(prefix="lbctl-ansible-"))
+    try:
+        result = ansible_runner.run(
+            private_data_dir=str(data_dir),
+            project_dir=str(PLAYBOOKS_DIR),
+            playbook=playbook,
+            inventory=str(Path(inventory).resolve()),
+            limit=limit,
+            extravars=extravars or {},
+            envvars=_ENV
+            | {"PATH": _path_with_ansible(), "ANSIBLE_SSH_CONTROL_PATH_DIR": str(data_dir / "cp")},
+            event_handler=handle,
+            quiet=True,
+            suppress_env_files=True,
+        )
+        run.status, run.rc = result.status, result.rc
+    finally:
+        _close_ssh_masters(data_dir / "cp")
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return run
+
+
+def _close_ssh_masters(control_dir: Path) -> None:
+    """End the run's SSH ControlPersist masters, so nothing outlives the run."""
+    for socket in control_dir.glob("*") if control_dir.is_dir() else []:
+        subprocess.run(
+            ["ssh", "-o", f"ControlPath={socket}", "-O", "exit", "lbctl-control-master"],
+            capture_output=True, timeout=10, check=False,
+        )
+
+
+def _path_with_ansible() -> str:
+    # ansible-playbook is installed beside this interpreter (a venv need not be activated).
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def _collect_facts(raw: dict[str, Any], keys: tuple[str, ...], into: dict[str, dict]) -> None:
+    if raw.get("event") != "runner_on_ok" or not keys:
+        return
+    data = raw.get("event_data") or {}
+    facts = (data.get("res") or {}).get("ansible_facts") or {}
+    for key in keys:
+        if key in facts:
+            into.setdefault(data.get("host", ""), {})[key] = facts[key]
