@@ -173,6 +173,65 @@ def _colour_line(line: str) -> str:
 
 
 @main.command()
+@click.argument("file", type=EXISTING_FILE)
+@click.option(
+    "-i",
+    "--inventory",
+    required=True,
+    type=EXISTING_FILE,
+    help="Ansible inventory whose host names are the model's lb_hosts.",
+)
+@click.option("--limit", multiple=True, help="Deploy only this host (repeatable).")
+@click.option("--check", is_flag=True, help="Show the diff against the hosts; change nothing.")
+@click.option(
+    "--wait",
+    "wait_s",
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another deploy of this environment to finish.",
+)
+def deploy(file: Path, inventory: Path, limit: tuple[str, ...], check: bool, wait_s: float) -> None:
+    """Push the rendered files to the LB hosts, BACKUP first, MASTER last.
+
+    Exit 0 success or unchanged, 1 failed (which host, which step, what was rolled back).
+    """
+    from .deploy import DeployEvent, DeployLocked
+
+    def show(event: DeployEvent) -> None:
+        if event.kind == "task":
+            return
+        mark = {"failed": "FAILED", "unreachable": "UNREACHABLE", "changed": "changed"}.get(
+            event.kind, event.kind
+        )
+        if event.kind in ("ok", "skipped") and not event.message:
+            return
+        detail = f": {event.message}" if event.message and event.kind != "ok" else ""
+        _progress(f"{event.host:10} {mark:11} {event.task}{detail}")
+
+    with _user_errors():
+        try:
+            diffs, outcome = service.deploy_file(
+                file, inventory, list(limit) or None, check, show, _progress, wait_s
+            )
+        except (DeployLocked, ConnectionError) as exc:
+            click.secho(f"error: {exc}", err=True, fg="red", bold=True)
+            sys.exit(1)
+    if check:
+        _print_diffs(diffs, None)
+        return
+    for host in outcome.hosts:
+        line = f"{host.host:10} {host.status:12} {host.seconds:6.1f}s"
+        if host.failed_step:
+            line += f"  step: {host.failed_step}: {host.error}"
+        click.echo(line)
+    if not outcome.ok:
+        click.secho(
+            "deploy failed: hosts after the failure were not touched", err=True, fg="red", bold=True
+        )
+        sys.exit(1)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of the model file format."""
     click.echo(json.dumps(service.model_schema(), indent=2))

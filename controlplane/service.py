@@ -116,6 +116,34 @@ def diff_against_dir(rendered: Rendered, directory: Path | str) -> list[FileDiff
     return diff_files(expected, read_rendered_dir(directory))
 
 
+def deploy_file(
+    path: Path | str,
+    inventory: Path | str,
+    limit: list[str] | None = None,
+    check: bool = False,
+    on_event: Callable[[Any], None] | None = None,
+    progress: Progress | None = None,
+    lock_wait_s: float = 0.0,
+) -> tuple[list[FileDiff], Any]:
+    """Return the diff against the hosts and, unless `check`, the result of deploying."""
+    from .deploy import deploy_environment, diff_deployed, probe_hosts
+
+    result = render_file(path, True, progress)
+    inventory = Path(inventory)
+    hosts = [h.host for h in result.rendered.hosts if not limit or h.host in limit]
+    environment = inventory.resolve().parent.name
+    if check:
+        probes = probe_hosts(inventory, hosts, on_event)
+        unreachable = [f"{p.host}: {p.error}" for p in probes.values() if not p.reachable]
+        if unreachable:
+            raise ConnectionError("cannot reach " + "; ".join(unreachable))
+        return diff_deployed(result.rendered, probes), None
+    outcome = deploy_environment(
+        result.loaded.model, result.rendered, inventory, environment, limit, on_event, lock_wait_s
+    )
+    return [], outcome
+
+
 def model_schema() -> dict[str, Any]:
     """Return the JSON Schema of the model file format."""
     schema = LbModel.model_json_schema()

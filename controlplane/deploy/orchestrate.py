@@ -41,13 +41,18 @@ class DeployResult:
         return all(h.status in ("unchanged", "changed") for h in self.hosts)
 
 
-def probe_hosts(inventory: Path, hosts: list[str], on_event: EventSink | None = None
-                ) -> dict[str, HostProbe]:
+def probe_hosts(
+    inventory: Path, hosts: list[str], on_event: EventSink | None = None
+) -> dict[str, HostProbe]:
     """Return what each host runs: its deployed files and the addresses it holds."""
-    run = run_playbook("probe.yml", inventory, limit=",".join(hosts), on_event=on_event,
-                       fact_keys=("lbctl_probe",))
-    failed = {e.host: e.message for e in run.events
-              if e.kind in ("failed", "unreachable") and not e.ignored}
+    run = run_playbook(
+        "probe.yml", inventory, limit=",".join(hosts), on_event=on_event, fact_keys=("lbctl_probe",)
+    )
+    failed = {
+        e.host: e.message
+        for e in run.events
+        if e.kind in ("failed", "unreachable") and not e.ignored
+    }
     probes = {}
     for host in hosts:
         facts = run.facts.get(host, {}).get("lbctl_probe")
@@ -55,8 +60,12 @@ def probe_hosts(inventory: Path, hosts: list[str], on_event: EventSink | None = 
             probes[host] = HostProbe(host, False, {}, [], failed.get(host, "no answer"))
             continue
         probes[host] = HostProbe(
-            host, True,
-            {HAPROXY_FILE: _decode(facts, "haproxy"), KEEPALIVED_FILE: _decode(facts, "keepalived")},
+            host,
+            True,
+            {
+                HAPROXY_FILE: _decode(facts, "haproxy"),
+                KEEPALIVED_FILE: _decode(facts, "keepalived"),
+            },
             list(facts.get("addresses", [])),
         )
     return probes
@@ -97,16 +106,17 @@ def deploy_environment(
             on_event(event)
 
     hosts = [h.host for h in rendered.hosts if not limit or h.host in limit]
-    with environment_lock(environment, lock_wait_s), tempfile.TemporaryDirectory(
-        prefix="lbctl-render-"
-    ) as render_dir:
+    with (
+        environment_lock(environment, lock_wait_s),
+        tempfile.TemporaryDirectory(prefix="lbctl-render-") as render_dir,
+    ):
         probes = probe_hosts(inventory, hosts, sink)
         unreachable = [p for p in probes.values() if not p.reachable]
         if unreachable:
             # Nothing is touched when any host cannot be asked: no half-done deploys.
             result.hosts = [
-                HostResult(p.host, "unreachable" if not p.reachable else "not run",
-                           error=p.error) for p in probes.values()
+                HostResult(p.host, "unreachable" if not p.reachable else "not run", error=p.error)
+                for p in probes.values()
             ]
             return result
         order = deploy_order(model, probes, hosts)
@@ -119,8 +129,14 @@ def deploy_environment(
     return result
 
 
-def _deploy_host(model: LbModel, rendered: Rendered, inventory: Path, probe: HostProbe,
-                 render_dir: Path, sink: EventSink) -> HostResult:
+def _deploy_host(
+    model: LbModel,
+    rendered: Rendered,
+    inventory: Path,
+    probe: HostProbe,
+    render_dir: Path,
+    sink: EventSink,
+) -> HostResult:
     host = probe.host
     files = rendered.host(host).files
     phases = keepalived_phases(probe.files.get(KEEPALIVED_FILE), files[KEEPALIVED_FILE])
@@ -155,7 +171,15 @@ def _host_result(host: str, ok: bool, events: list[DeployEvent], seconds: float)
     first = next((e for e in failures if not e.message.startswith("lbctl:")), None)
     if first is None and failures:
         first = failures[0]
-    status: HostStatus = "rolled back" if rolled_back else (
-        "unreachable" if first and first.kind == "unreachable" else "failed")
-    return HostResult(host, status, seconds, first.task if first else "",
-                      first.message if first else "the playbook failed")
+    status: HostStatus = (
+        "rolled back"
+        if rolled_back
+        else ("unreachable" if first and first.kind == "unreachable" else "failed")
+    )
+    return HostResult(
+        host,
+        status,
+        seconds,
+        first.task if first else "",
+        first.message if first else "the playbook failed",
+    )

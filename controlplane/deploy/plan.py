@@ -110,7 +110,8 @@ def keepalived_phases(old_conf: str | None, new_conf: str) -> list[str]:
     if not moving:
         return [new_conf]
     without = "\n".join(
-        line for line in new_conf.split("\n")
+        line
+        for line in new_conf.split("\n")
         if not (_VIP_LINE.match(line) and _VIP_LINE.match(line).group(1) in moving)  # type: ignore[union-attr]
     )
     return [without, new_conf]

@@ -91,7 +91,9 @@ def _close_ssh_masters(control_dir: Path) -> None:
     for socket in control_dir.glob("*") if control_dir.is_dir() else []:
         subprocess.run(
             ["ssh", "-o", f"ControlPath={socket}", "-O", "exit", "lbctl-control-master"],
-            capture_output=True, timeout=10, check=False,
+            capture_output=True,
+            timeout=10,
+            check=False,
         )
 
 
