@@ -105,15 +105,16 @@ def check_file(host: str, name: str, text: str) -> FileCheck:
             text, names = _tolerate_unresolved_names(text)
             substituted += names
             path.write_text(text)
-            return _haproxy_check(host, name, path, substituted)
+            return _haproxy_check(host, name, path, text, substituted)
         if name == KEEPALIVED_FILE:
             path.write_text(text)
             return _keepalived_check(host, name, path, text)
     raise ValueError(f"no checker for {name}")
 
 
-def _haproxy_check(host: str, name: str, path: Path, substituted: list[str]) -> FileCheck:
-    text = path.read_text()
+def _haproxy_check(
+    host: str, name: str, path: Path, text: str, substituted: list[str]
+) -> FileCheck:
     proc = _run([_tool("haproxy"), "-c", "-f", str(path)])
     output = _relabel(proc.stdout + proc.stderr, path, f"{host}/{name}")
     warnings = [
