@@ -36,6 +36,10 @@ KEEPALIVED_FILE = "keepalived.conf"
 ADMIN_SOCKET = "/run/haproxy/admin.sock"
 SERVER_STATE_FILE = "/var/lib/haproxy/server-state"
 NOTIFY_SCRIPT = "/usr/local/libexec/lbctl/vrrp-notify"
+# Where the notify hook records each VRRP instance's state ("STATE epoch priority").
+VRRP_STATE_DIR = "/run/lbctl/vrrp"
+# keepalived deletes this file once it has read its config: the proof a reload happened.
+KEEPALIVED_RELOAD_FILE = "/run/lbctl/keepalived.reload"
 MONITOR_URI = "/healthz"
 CHECK_SCRIPT_NAME = "chk_haproxy"
 
@@ -137,6 +141,7 @@ class KeepalivedContext:
     check_name: str
     check_command: str
     notify_script: str
+    reload_file: str
     instances: list[VrrpInstanceContext] = field(default_factory=list)
 
 
@@ -386,10 +391,15 @@ def _server(pool: Pool, server: Any, checked: bool) -> ServerLine:
     return ServerLine(server.name, f"{host}:{server.port}", params)
 
 
+def monitor_url(model: LbModel) -> str:
+    """Return the URL of HAProxy's loopback monitor endpoint (200 while it serves)."""
+    s = model.settings
+    return f"http://{s.admin_address}:{s.monitor_port}{MONITOR_URI}"
+
+
 def keepalived_context(model: LbModel, host: str, digest: str) -> KeepalivedContext:
     """Return what keepalived.conf prints for one host: a VRRP instance per VIP group."""
-    s = model.settings
-    check_url = f"http://{s.admin_address}:{s.monitor_port}{MONITOR_URI}"
+    check_url = monitor_url(model)
     return KeepalivedContext(
         host=host,
         model_hash=digest,
@@ -397,6 +407,7 @@ def keepalived_context(model: LbModel, host: str, digest: str) -> KeepalivedCont
         # Through HAProxy's own listener, never pidof: that would see other hosts' processes.
         check_command=f"/usr/bin/curl --silent --fail --max-time 1 --output /dev/null {check_url}",
         notify_script=NOTIFY_SCRIPT,
+        reload_file=KEEPALIVED_RELOAD_FILE,
         instances=[
             inst for pair in host_pairs(model, host) for inst in _instances(model, pair, host)
         ],

@@ -23,6 +23,7 @@ class DeployEvent:
     message: str = ""
     at: float = field(default_factory=time.time)
     ignored: bool = False
+    step: str = ""  # the exact sub-step an lbctl module reports as failed
 
 
 def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
@@ -41,6 +42,7 @@ def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
         task=data.get("task", ""),
         message=_message(res) if kind in ("failed", "unreachable") else _debug_message(res),
         ignored=bool(data.get("ignore_errors")),
+        step=str(res.get("lbctl_step") or ""),
     )
 
 

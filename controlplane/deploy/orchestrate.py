@@ -12,7 +12,17 @@ from typing import Literal
 
 from ..diff import FileDiff, diff_files
 from ..model import LbModel
-from ..render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, haproxy_context, keepalived_context
+from ..render import (
+    HAPROXY_FILE,
+    KEEPALIVED_FILE,
+    KEEPALIVED_RELOAD_FILE,
+    NOTIFY_SCRIPT,
+    SERVER_STATE_FILE,
+    Rendered,
+    haproxy_context,
+    keepalived_context,
+    monitor_url,
+)
 from .events import DeployEvent
 from .lock import environment_lock
 from .plan import HostProbe, deploy_order, keepalived_phases, stale_servers
@@ -153,6 +163,11 @@ def _deploy_host(
         "stale_servers": stale_servers(probe.files.get(HAPROXY_FILE), files[HAPROXY_FILE]),
         "keepalived_phases": phase_names,
         "vrrp_instances": [i.name for i in keepalived_context(model, host, "").instances],
+        # The paths the rendered files name, so playbook and config can never disagree.
+        "monitor_url": monitor_url(model),
+        "haproxy_state_file": SERVER_STATE_FILE,
+        "lbctl_notify_hook": NOTIFY_SCRIPT,
+        "lbctl_keepalived_reload_file": KEEPALIVED_RELOAD_FILE,
     }
     started = time.monotonic()
     run = run_playbook("deploy.yml", inventory, limit=host, extravars=extravars, on_event=sink)
@@ -180,6 +195,6 @@ def _host_result(host: str, ok: bool, events: list[DeployEvent], seconds: float)
         host,
         status,
         seconds,
-        first.task if first else "",
+        (first.step or first.task) if first else "",
         first.message if first else "the playbook failed",
     )

@@ -35,6 +35,10 @@ def inventory_yaml(hosts: list[InventoryHost], ssh_key: Path) -> str:
             "ansible_ssh_common_args": SSH_COMMON_ARGS,
             "haproxy_reload_command": str(host.haproxy_reload_command),
             "keepalived_reload_command": str(host.keepalived_reload_command),
+            # The lab's reload scripts start a daemon that is not running.
+            "haproxy_start_command": str(host.haproxy_reload_command),
+            "keepalived_start_command": str(host.keepalived_reload_command),
+            "keepalived_pid_file": "/run/keepalived/keepalived.pid",
         }
         lines.append(f"        {host.name}:")
         # A JSON string is a valid YAML double-quoted scalar: quoting without a YAML library.

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Ansible module: install haproxy.cfg, reload seamlessly, and prove the new worker serves it."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.lbctl_host import (
+    StepFailed,
+    atomic_copy,
+    atomic_write,
+    runtime_command,
+    wait_until,
+)
+
+DOCUMENTATION = r"""
+module: lbctl_haproxy_apply
+short_description: Seamless HAProxy reload with server states kept, proven by a new worker
+description:
+  - Dumps C(show servers state) into the server-state file, leaving out servers whose
+    address, port or TLS changed (their old state must not be applied to a new server).
+  - Installs C(source) over C(config_path) atomically and runs the reload command (the start
+    command when HAProxy is not running: a first deploy).
+  - HAProxy 2.6 reports no reload status, so success is proven: a worker with a new pid
+    answers the runtime API, C(show backend) lists every expected backend, and the monitor
+    endpoint answers 200.
+  - A failure reports the step that failed in C(msg) and C(lbctl_step).
+options:
+  source: {type: path, required: true}
+  config_path: {type: path, required: true}
+  socket: {type: path, required: true}
+  state_file: {type: path, required: true}
+  stale_servers: {type: list, elements: str, default: []}
+  reload_command: {type: str, required: true}
+  start_command: {type: str, required: true}
+  expected_backends: {type: list, elements: str, default: []}
+  monitor_url: {type: str, required: true}
+  timeout: {type: float, default: 15}
+"""
+
+
+def worker_pid(sock: str) -> str | None:
+    """Return the pid of the worker answering the runtime API, or None."""
+    info = runtime_command(sock, "show info")
+    for line in (info or "").splitlines():
+        if line.startswith("Pid:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def kept_states(dump: str, stale: set[str]) -> str:
+    """Return the `show servers state` dump without the lines of stale servers."""
+    kept = []
+    for line in dump.splitlines():
+        fields = line.split()
+        # Data lines: be_id be_name srv_id srv_name ...
+        if line.startswith("#") or len(fields) < 4 or f"{fields[1]}/{fields[3]}" not in stale:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def monitor_answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def apply(module: AnsibleModule) -> dict:
+    p = module.params
+    before = worker_pid(p["socket"])
+    if before is not None:
+        dump = runtime_command(p["socket"], "show servers state")
+        if dump is None:
+            raise StepFailed("reload: save server states", "the runtime API did not answer")
+        atomic_write(p["state_file"], kept_states(dump, set(p["stale_servers"])).encode())
+    try:
+        atomic_copy(p["source"], p["config_path"])
+    except OSError as exc:
+        raise StepFailed("install: haproxy.cfg", str(exc)) from exc
+
+    command = p["reload_command"] if before is not None else p["start_command"]
+    rc, out, err = module.run_command(command)
+    if rc != 0:
+        raise StepFailed("reload: haproxy", f"`{command}` exited {rc}: {(err or out).strip()}")
+
+    started = time.monotonic()
+    after = wait_until(
+        lambda: (pid := worker_pid(p["socket"])) not in (None, before) and pid, p["timeout"]
+    )
+    if after is None:
+        raise StepFailed(
+            "verify: a new worker serves the runtime API",
+            f"no new worker within {p['timeout']:.0f}s (worker before: {before or 'none'})",
+        )
+    listed = set((runtime_command(p["socket"], "show backend") or "").split())
+    missing = sorted(set(p["expected_backends"]) - listed)
+    if missing:
+        raise StepFailed(
+            "verify: the runtime API lists the new backends", "missing " + ", ".join(missing)
+        )
+    if not wait_until(lambda: monitor_answers(p["monitor_url"]), 5.0, 0.2):
+        raise StepFailed("verify: the monitor endpoint answers", f"no 200 from {p['monitor_url']}")
+    return {
+        "worker_before": before,
+        "worker_after": after,
+        "reload_seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "source": {"type": "path", "required": True},
+            "config_path": {"type": "path", "required": True},
+            "socket": {"type": "path", "required": True},
+            "state_file": {"type": "path", "required": True},
+            "stale_servers": {"type": "list", "elements": "str", "default": []},
+            "reload_command": {"type": "str", "required": True},
+            "start_command": {"type": "str", "required": True},
+            "expected_backends": {"type": "list", "elements": "str", "default": []},
+            "monitor_url": {"type": "str", "required": True},
+            "timeout": {"type": "float", "default": 15.0},
+        }
+    )
+    try:
+        module.exit_json(changed=True, **apply(module))
+    except StepFailed as failure:
+        module.fail_json(msg=str(failure), lbctl_step=failure.step)
+
+
+if __name__ == "__main__":
+    main()

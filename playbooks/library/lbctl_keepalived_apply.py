@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""Ansible module: install keepalived.conf phase by phase, SIGHUP, prove it was re-read."""
+
+from __future__ import annotations
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.lbctl_host import (
+    StepFailed,
+    atomic_copy,
+    atomic_write,
+    pid_alive,
+    wait_until,
+)
+
+DOCUMENTATION = r"""
+module: lbctl_keepalived_apply
+short_description: Reload keepalived (never restart) and prove it re-read its configuration
+description:
+  - For each file of C(sources) in order (two when a VIP moves between VRRP instances:
+    remove, then add), installs it over C(config_path) atomically and runs the reload command
+    (the start command when keepalived is not running: a first deploy).
+  - Proof of the reload: the rendered config names C(reload_file); the module creates it
+    before the reload and keepalived deletes it once it has read the new files.
+  - Then keepalived must still run and every VRRP instance must have reported a state
+    through the notify hook (its file in C(state_dir)).
+options:
+  sources: {type: list, elements: path, required: true}
+  config_path: {type: path, required: true}
+  reload_command: {type: str, required: true}
+  start_command: {type: str, required: true}
+  pid_file: {type: path, required: true}
+  reload_file: {type: path, required: true}
+  instances: {type: list, elements: str, default: []}
+  state_dir: {type: path, default: /run/lbctl/vrrp}
+  timeout: {type: float, default: 10}
+"""
+
+
+def apply_phase(module: AnsibleModule, source: str) -> None:
+    p = module.params
+    try:
+        atomic_copy(source, p["config_path"])
+    except OSError as exc:
+        raise StepFailed("install: keepalived.conf", str(exc)) from exc
+    running = pid_alive(p["pid_file"])
+    atomic_write(p["reload_file"], b"lbctl\n", 0o600)
+    command = p["reload_command"] if running else p["start_command"]
+    rc, out, err = module.run_command(command)
+    if rc != 0:
+        raise StepFailed("reload: keepalived", f"`{command}` exited {rc}: {(err or out).strip()}")
+    if not wait_until(lambda: not os.path.exists(p["reload_file"]), p["timeout"]):
+        raise StepFailed(
+            "verify: keepalived re-read its configuration",
+            f"{p['reload_file']} still there {p['timeout']:.0f}s after `{command}`"
+            " (is keepalived running?)",
+        )
+
+
+def apply(module: AnsibleModule) -> dict:
+    p = module.params
+    for source in p["sources"]:
+        apply_phase(module, source)
+    if not pid_alive(p["pid_file"]):
+        raise StepFailed("verify: keepalived runs", f"no live process in {p['pid_file']}")
+
+    def missing() -> list[str]:
+        names = p["instances"]
+        return [n for n in names if not os.path.exists(os.path.join(p["state_dir"], n))]
+
+    if wait_until(lambda: not missing(), p["timeout"]) is None:
+        raise StepFailed(
+            "verify: keepalived runs every new VRRP instance",
+            "no state reported for " + ", ".join(missing()),
+        )
+    return {"phases": len(p["sources"])}
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "sources": {"type": "list", "elements": "path", "required": True},
+            "config_path": {"type": "path", "required": True},
+            "reload_command": {"type": "str", "required": True},
+            "start_command": {"type": "str", "required": True},
+            "pid_file": {"type": "path", "required": True},
+            "reload_file": {"type": "path", "required": True},
+            "instances": {"type": "list", "elements": "str", "default": []},
+            "state_dir": {"type": "path", "default": "/run/lbctl/vrrp"},
+            "timeout": {"type": "float", "default": 10.0},
+        }
+    )
+    try:
+        module.exit_json(changed=True, **apply(module))
+    except StepFailed as failure:
+        module.fail_json(msg=str(failure), lbctl_step=failure.step)
+
+
+if __name__ == "__main__":
+    main()
