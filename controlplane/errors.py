@@ -51,3 +51,14 @@ class ToolMissing(Exception):
 
     def __str__(self) -> str:
         return f"{self.tool} not found on PATH. {self.hint}".strip()
+
+
+@dataclass
+class HostsUnreachable(Exception):
+    """Some LB hosts could not be asked anything; `errors` maps each to what SSH said."""
+
+    errors: dict[str, str]
+
+    def __str__(self) -> str:
+        hosts = "; ".join(f"{host}: {error}" for host, error in sorted(self.errors.items()))
+        return f"cannot reach {hosts}"

@@ -9,15 +9,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .check import CheckReport, check_rendered
 from .diff import FileDiff, diff_files
-from .errors import FieldError
+from .errors import FieldError, HostsUnreachable
 from .model import LbModel, LoadedModel, load_model_file
 from .render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, render_model
 
+if TYPE_CHECKING:
+    from .deploy import DeployEvent, DeployResult
+    from .observe import EnvironmentStatus
+
 Progress = Callable[[str], None]
+EventSink = Callable[["DeployEvent"], None]
 
 EXAMPLE_DIR = Path(__file__).parent.parent / "inventory" / "example"
 RENDERED_FILES = (HAPROXY_FILE, KEEPALIVED_FILE)
@@ -116,32 +121,68 @@ def diff_against_dir(rendered: Rendered, directory: Path | str) -> list[FileDiff
     return diff_files(expected, read_rendered_dir(directory))
 
 
+def diff_hosts(
+    path: Path | str,
+    inventory: Path | str,
+    limit: list[str] | None = None,
+    on_event: EventSink | None = None,
+    progress: Progress | None = None,
+) -> list[FileDiff]:
+    """Return the diff of the file's rendering against the files the hosts run.
+
+    Raises HostsUnreachable when any host cannot be asked: a partial answer would hide
+    changes.
+    """
+    from .deploy import diff_deployed, probe_hosts
+
+    result = render_file(path, True, progress)
+    probes = probe_hosts(Path(inventory), _hosts(result.rendered, limit), on_event)
+    unreachable = {p.host: p.error for p in probes.values() if not p.reachable}
+    if unreachable:
+        raise HostsUnreachable(unreachable)
+    return diff_deployed(result.rendered, probes)
+
+
 def deploy_file(
     path: Path | str,
     inventory: Path | str,
     limit: list[str] | None = None,
-    check: bool = False,
-    on_event: Callable[[Any], None] | None = None,
+    on_event: EventSink | None = None,
     progress: Progress | None = None,
     lock_wait_s: float = 0.0,
-) -> tuple[list[FileDiff], Any]:
-    """Return the diff against the hosts and, unless `check`, the result of deploying."""
-    from .deploy import deploy_environment, diff_deployed, probe_hosts
+) -> DeployResult:
+    """Return the per-host result of deploying the file's rendering (BACKUP first)."""
+    from .deploy import deploy_environment
 
     result = render_file(path, True, progress)
     inventory = Path(inventory)
-    hosts = [h.host for h in result.rendered.hosts if not limit or h.host in limit]
-    environment = inventory.resolve().parent.name
-    if check:
-        probes = probe_hosts(inventory, hosts, on_event)
-        unreachable = [f"{p.host}: {p.error}" for p in probes.values() if not p.reachable]
-        if unreachable:
-            raise ConnectionError("cannot reach " + "; ".join(unreachable))
-        return diff_deployed(result.rendered, probes), None
-    outcome = deploy_environment(
-        result.loaded.model, result.rendered, inventory, environment, limit, on_event, lock_wait_s
+    return deploy_environment(
+        result.loaded.model,
+        result.rendered,
+        inventory,
+        environment_name(inventory),
+        limit,
+        on_event,
+        lock_wait_s,
     )
-    return [], outcome
+
+
+def environment_status(
+    inventory: Path | str, limit: list[str] | None = None, on_event: EventSink | None = None
+) -> EnvironmentStatus:
+    """Return the live state of the inventory's LB hosts, with critical findings."""
+    from .observe import collect_status
+
+    return collect_status(Path(inventory), limit, on_event)
+
+
+def environment_name(inventory: Path) -> str:
+    """Return the environment an inventory belongs to: the name of its folder."""
+    return inventory.resolve().parent.name
+
+
+def _hosts(rendered: Rendered, limit: list[str] | None) -> list[str]:
+    return [h.host for h in rendered.hosts if not limit or h.host in limit]
 
 
 def model_schema() -> dict[str, Any]:

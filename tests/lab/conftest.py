@@ -37,3 +37,12 @@ def lab(lab_session: None) -> Lab:
     if current is None or current.health():
         current = lab_api.up(lb_hosts=2, backends=3)
     return current
+
+
+@pytest.fixture(scope="module")
+def fresh_lab(lab_session: None) -> Iterator[Lab]:
+    """A lab whose hosts have never seen a deploy; rebuilt fresh again for later modules."""
+    try:
+        yield lab_api.up(lb_hosts=2, backends=3)
+    finally:
+        lab_api.up(lb_hosts=2, backends=3)

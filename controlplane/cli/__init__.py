@@ -1,0 +1,23 @@
+"""The `lbctl` command line: parse arguments, call `service`, print. No business rules here."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import deploy_commands, lab_commands, model_commands  # noqa: F401  (they register)
+from .group import main
+from .output import err
+
+__all__ = ["main", "run"]
+
+
+def run() -> None:
+    """Entry point that never shows a traceback unless LBCTL_DEBUG is set."""
+    try:
+        main()
+    except Exception as exc:
+        if os.environ.get("LBCTL_DEBUG"):
+            raise
+        err(f"internal error: {type(exc).__name__}: {exc} (set LBCTL_DEBUG=1 for details)")
+        sys.exit(3)

@@ -1,0 +1,34 @@
+"""The `lbctl` command group and the options several commands share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__
+
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lbctl")
+def main() -> None:
+    """lbctl: HAProxy + Keepalived configuration for load-balancer pairs.
+
+    The flow is one way: validate the model, render per-host files (proven by the
+    real haproxy -c and keepalived -t), diff them, then deploy.
+    """
+
+
+def inventory_option(required: bool = True, help_extra: str = "") -> Callable[[Any], Any]:
+    """Return the `-i/--inventory` option: an Ansible inventory naming the model's lb_hosts."""
+    return click.option(
+        "-i",
+        "--inventory",
+        required=required,
+        type=EXISTING_FILE,
+        help="Ansible inventory whose host names are the model's lb_hosts." + help_extra,
+    )
