@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests and the lab need (installed only when missing).
 APT_PACKAGES := haproxy keepalived openssh-server openssh-client iproute2 util-linux \
-	curl socat python3 openssl
+	curl socat python3 openssl postgresql
 OUT ?= out
 
 .PHONY: run test deps system-deps lint golden clean

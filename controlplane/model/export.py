@@ -1,0 +1,37 @@
+"""Turn an LbModel back into the document format it was loaded from (plain data or YAML)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .schema import LbModel
+
+# Wide enough that no valid value (directives and paths are at most 1024 characters) is
+# folded over two lines, which would be valid YAML but a noisy diff.
+_LINE_WIDTH = 4096
+
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def model_document(model: LbModel) -> dict[str, Any]:
+    """Return the model as plain data that `validate_data` accepts again, defaults omitted.
+
+    Omitting defaults keeps exported documents as short as hand-written ones, and it is
+    also what makes them load again: a tcp health check refuses http-only keys such as
+    `path` even at their default value. Keys come in schema order.
+    """
+    return model.model_dump(mode="json", exclude_defaults=True)
+
+
+def dump_model_yaml(model: LbModel) -> str:
+    """Return the model as a block-style YAML document in the CLI's file format."""
+    return yaml.dump(
+        model_document(model),
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=_LINE_WIDTH,
+    )
