@@ -66,8 +66,12 @@ def vrrp_states(state_dir: str) -> list[dict]:
             fields = handle.read().split()
         if len(fields) >= 3:
             states.append(
-                {"instance": name, "state": fields[0], "since": int(fields[1]),
-                 "priority": int(fields[2])}
+                {
+                    "instance": name,
+                    "state": fields[0],
+                    "since": int(fields[1]),
+                    "priority": int(fields[2]),
+                }
             )
     return states
 
