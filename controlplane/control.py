@@ -1,0 +1,152 @@
+"""Use cases over the versioned store, shared by the web UI, the REST API and the CLI.
+
+Every function takes the caller's Session and flushes; the caller commits. Each change is
+a new revision of the whole model and an audit entry saying who, what, when, from where.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from . import store
+from .diff import FileDiff, diff_files
+from .model import LbModel, model_document, validate_data
+from .model.secrets import mask_document, restore_secrets
+from .render import render_model
+from .service import RenderResult, render_loaded
+from .store import Revision
+
+DocumentEdit = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change, and from where (for the audit log)."""
+
+    name: str
+    role: str
+    remote_addr: str | None = None
+    via: str = "web"  # web, api or cli
+
+
+def current_revision(session: Session, environment: str) -> Revision | None:
+    return store.current_revision(session, environment)
+
+
+def revision_document(revision: Revision | None, masked: bool = True) -> dict[str, Any]:
+    """Return the model document of a revision (empty without one), secrets masked."""
+    if revision is None:
+        return {}
+    document = model_document(store.revision_model(revision))
+    return mask_document(document) if masked else document
+
+
+def save_document(
+    session: Session,
+    environment: str,
+    document: dict[str, Any],
+    actor: Actor,
+    message: str,
+    base_revision: int | None,
+) -> Revision:
+    """Return the new revision holding `document`.
+
+    Raises ModelInvalid (every error with its field path) or StaleRevision (the document
+    was edited from an older revision). Masked secrets keep their current values.
+    """
+    head = store.current_revision(session, environment)
+    document = restore_secrets(document, revision_document(head, masked=False))
+    model = validate_data(document, source="model").model
+    revision = store.save_revision(
+        session, environment, model, actor.name, message or "(no message)", base_revision
+    )
+    _audit(session, actor, "model.save", environment, revision, {"message": message})
+    return revision
+
+
+def edit_document(
+    session: Session,
+    environment: str,
+    edit: DocumentEdit,
+    actor: Actor,
+    message: str,
+    base_revision: int | None,
+) -> Revision:
+    """Return the new revision made by applying `edit` to the current document."""
+    head = store.current_revision(session, environment)
+    document = copy.deepcopy(revision_document(head, masked=False))
+    edit(document)
+    return save_document(session, environment, document, actor, message, base_revision)
+
+
+def import_yaml(
+    session: Session,
+    environment: str,
+    text: str,
+    actor: Actor,
+    message: str,
+    base_revision: int | None,
+) -> Revision:
+    """Return the new revision holding a model given in the CLI's YAML format."""
+    revision = store.import_yaml(
+        session, environment, text, actor.name, message or "Import", base_revision
+    )
+    _audit(session, actor, "model.import", environment, revision, {"message": message})
+    return revision
+
+
+def rollback(
+    session: Session, environment: str, number: int, actor: Actor, base_revision: int | None
+) -> Revision:
+    """Return a new revision equal to revision `number` (deploy it to roll the hosts back)."""
+    revision = store.rollback_to(session, environment, number, actor.name, base_revision)
+    _audit(session, actor, "model.rollback", environment, revision, {"to": number})
+    return revision
+
+
+def render_revision(revision: Revision, binary_check: bool = True) -> RenderResult:
+    """Return the per-host files of a revision, proven by haproxy -c / keepalived -t."""
+    loaded = validate_data(revision_document(revision, masked=False), source="model")
+    return render_loaded(loaded, binary_check)
+
+
+def deployed_revision(session: Session, environment: str) -> Revision | None:
+    """Return the revision of the environment's last successful deployment."""
+    deployment = store.last_successful(session, environment)
+    return deployment.revision if deployment else None
+
+
+def diff_to_deployed(session: Session, environment: str) -> list[FileDiff]:
+    """Return the per-host diff of the current revision against the last deployed one."""
+    head = store.current_revision(session, environment)
+    deployed = deployed_revision(session, environment)
+    expected = _files(store.revision_model(head)) if head else {}
+    actual = _files(store.revision_model(deployed)) if deployed else {}
+    return diff_files(expected, actual)
+
+
+def _files(model: LbModel) -> dict[str, dict[str, str]]:
+    return {h.host: dict(h.files) for h in render_model(model).hosts}
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    environment: str,
+    revision: Revision,
+    detail: dict[str, Any],
+) -> None:
+    store.record_audit(
+        session,
+        actor.name,
+        action,
+        f"{environment} revision {revision.number}",
+        detail | {"via": actor.via},
+        actor.remote_addr,
+    )

@@ -1,0 +1,113 @@
+"""Deployments started from the web app or the API: run in the background, recorded live.
+
+The deployment row and its events live in the store, so any control-plane replica (and
+any page) can follow a deploy another one runs; events are committed as they happen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import store
+from .control import Actor, render_revision
+from .deploy import DeployEvent, DeployLocked, deploy_environment
+from .errors import CheckFailed, ModelInvalid
+from .store import Deployment
+
+FINAL_STATES = ("succeeded", "failed", "interrupted")
+
+
+def start_deploy(
+    sessions: sessionmaker[Session],
+    environment: str,
+    inventory: Path,
+    actor: Actor,
+    revision_number: int | None = None,
+    lock_wait_s: float = 0.0,
+) -> int:
+    """Return the id of a new deployment of the revision (default: the newest), started now.
+
+    Raises NotFound when the environment has no such revision.
+    """
+    with sessions.begin() as session:
+        revision = (
+            store.get_revision(session, environment, revision_number)
+            if revision_number is not None
+            else store.current_revision(session, environment)
+        )
+        if revision is None:
+            raise store.NotFound("revision to deploy in environment", environment)
+        deployment = store.create_deployment(session, revision, actor.name)
+        store.record_audit(
+            session,
+            actor.name,
+            "deploy.start",
+            f"{environment} revision {revision.number}",
+            {"deployment": deployment.id, "via": actor.via},
+            actor.remote_addr,
+        )
+        deployment_id = deployment.id
+    worker = threading.Thread(
+        target=run_deployment,
+        args=(sessions, deployment_id, inventory, lock_wait_s),
+        name=f"lbctl-deploy-{deployment_id}",
+        daemon=True,
+    )
+    worker.start()
+    return deployment_id
+
+
+def run_deployment(
+    sessions: sessionmaker[Session], deployment_id: int, inventory: Path, lock_wait_s: float
+) -> None:
+    """Run a queued deployment to its end, recording every event and the per-host results."""
+    with sessions.begin() as session:
+        deployment = store.start_deployment(session, deployment_id)
+        revision = deployment.revision
+        environment = deployment.environment
+
+    def record(event: DeployEvent) -> None:
+        with sessions.begin() as session:
+            store.append_event(
+                session, deployment_id, event.kind, event.host, event.task, event.message
+            )
+
+    state, results = "failed", []
+    try:
+        rendered = render_revision(revision)
+        record(DeployEvent("", "info", "render", f"rendered revision {revision.number}"))
+        outcome = deploy_environment(
+            rendered.loaded.model,
+            rendered.rendered,
+            inventory,
+            environment,
+            on_event=record,
+            lock_wait_s=lock_wait_s,
+        )
+        state = "succeeded" if outcome.ok else "failed"
+        results = [asdict(h) for h in outcome.hosts]
+    except (ModelInvalid, CheckFailed, DeployLocked, OSError) as exc:
+        record(DeployEvent("", "failed", "deploy", str(exc)))
+    except Exception as exc:  # a deploy thread must always leave a final state behind
+        record(DeployEvent("", "failed", "deploy", f"internal error: {type(exc).__name__}: {exc}"))
+    finally:
+        with sessions.begin() as session:
+            store.finish_deployment(session, deployment_id, state, results)
+
+
+def wait_for_deployment(
+    sessions: sessionmaker[Session], deployment_id: int, timeout_s: float = 600.0
+) -> Deployment:
+    """Return the deployment once it reached a final state (or as it is after the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with sessions() as session:
+            deployment = store.get_deployment(session, deployment_id)
+            if deployment.state in FINAL_STATES or time.monotonic() >= deadline:
+                return deployment
+        time.sleep(0.2)
