@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from controlplane.deploy import DeployEvent, deploy_environment, diff_deployed, probe_hosts
 from controlplane.lab import Lab
+from controlplane.render import render_model
 
-from .deploying import VIP, VIP_URL, deploy, lab_model, statuses, worker_pid
+from .deploying import VIP, VIP_URL, deploy, lab_model, live_file, statuses, worker_pid
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 
@@ -31,7 +33,9 @@ def test_redeploy_without_change_touches_no_host_backup_first(fresh_lab: Lab) ->
     assert {h: worker_pid(fresh_lab, h) for h in ("lb1", "lb2")} == before  # no reload
 
 
-def test_change_under_load_drops_no_request(fresh_lab: Lab) -> None:
+def test_change_under_load_drops_no_request(
+    fresh_lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
     def change(data):  # add a server to a pool and change a health check
         data["pools"][1]["servers"].append({"name": "app3", "address": "198.18.0.22", "port": 8080})
         data["health_checks"][0]["interval"] = "1s"
@@ -40,6 +44,12 @@ def test_change_under_load_drops_no_request(fresh_lab: Lab) -> None:
     load = fresh_lab.start_load(VIP_URL, connections=8, duration=15, max_requests=400_000)
     result = deploy(fresh_lab, lab_model(change))
     stats = load.result()
+    with capsys.disabled():
+        print(
+            f"\n  deploy under load: {stats['failed']} failed of {stats['requests']} requests "
+            f"(p99 {stats['latency_ms'].get('p99')} ms); without a deploy: "
+            f"{baseline['failed']} failed of {baseline['requests']}"
+        )
     assert [h.status for h in result.hosts] == ["changed", "changed"]
     assert baseline["requests"] > 1000 and baseline["failed"] == 0, baseline
     assert stats["requests"] > 1000
@@ -67,3 +77,27 @@ def test_failed_host_side_validation_changes_nothing(fresh_lab: Lab) -> None:
     assert {h: worker_pid(fresh_lab, h) for h in ("lb1", "lb2")} == before
     load = fresh_lab.run_load(VIP_URL, connections=4, duration=2, max_requests=20_000)
     assert load["failed"] == 0
+
+
+def test_vrrp_password_never_appears_in_events_or_diffs(fresh_lab: Lab) -> None:
+    password = "Lab-Pw42"
+
+    def authenticate(data):
+        data["vip_pairs"][0]["authentication"] = {"type": "PASS", "password": password}
+
+    model = lab_model(authenticate)
+    probes = probe_hosts(fresh_lab.inventory_path, ["lb1", "lb2"])
+    diff_text = "\n".join(
+        line for d in diff_deployed(render_model(model), probes) for line in d.lines
+    )
+    events: list[DeployEvent] = []
+    result = deploy_environment(
+        model, render_model(model), fresh_lab.inventory_path, "lab-test", on_event=events.append
+    )
+
+    assert [h.status for h in result.hosts] == ["changed", "changed"]
+    assert "auth_pass ********" in diff_text and password not in diff_text
+    assert events and not [e for e in events if password in f"{e.task} {e.message}"]
+    # The hosts did get it: keepalived runs with the password.
+    live = live_file(fresh_lab, "lb1", "/etc/keepalived/keepalived.conf")
+    assert f"auth_pass {password}" in live

@@ -68,7 +68,7 @@ def test_reload_failing_on_the_first_host_rolls_it_back_and_stops(deployed: Lab)
     lab = deployed
     config_before = {h: live_file(lab, h, "/etc/haproxy/haproxy.cfg") for h in ("lb1", "lb2")}
     lb1_worker = worker_pid(lab, "lb1")
-    load = lab.start_load(VIP_URL, connections=4, duration=40, max_requests=400_000)
+    load = lab.start_load(VIP_URL, connections=4, duration=20, max_requests=400_000)
     with port_squatted(lab, "lb2"):  # only lb2 (the BACKUP, deployed first) cannot bind
         result = deploy(lab, lab_model(add_frontend_on_squatted_port))
     stats = load.result()
