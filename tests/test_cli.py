@@ -153,3 +153,11 @@ def test_installed_console_script_reports_errors_without_traceback(tmp_path):
     )
     assert proc.returncode == 1
     assert "bad.yaml: 1 error in the model" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_diff_needs_exactly_one_of_against_or_inventory(tmp_path):
+    neither = lbctl("diff", str(EXAMPLE))
+    both = lbctl("diff", str(EXAMPLE), "--against", str(tmp_path), "-i", str(EXAMPLE))
+    for code, _, err in (neither, both):
+        assert code == 2
+        assert "exactly one of --against DIR or -i INVENTORY" in err

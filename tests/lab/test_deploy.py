@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from controlplane.deploy import DeployEvent, deploy_environment, diff_deployed, probe_hosts
 from controlplane.lab import Lab
 from controlplane.render import render_model
 
-from .deploying import VIP, VIP_URL, deploy, lab_model, live_file, statuses, worker_pid
+from ..test_cli import lbctl
+from .deploying import (
+    LAB_MODEL,
+    VIP,
+    VIP_URL,
+    deploy,
+    lab_model,
+    live_file,
+    statuses,
+    worker_pid,
+)
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 
@@ -101,3 +113,26 @@ def test_vrrp_password_never_appears_in_events_or_diffs(fresh_lab: Lab) -> None:
     # The hosts did get it: keepalived runs with the password.
     live = live_file(fresh_lab, "lb1", "/etc/keepalived/keepalived.conf")
     assert f"auth_pass {password}" in live
+
+
+def test_cli_diff_status_and_check_against_the_hosts(fresh_lab: Lab, tmp_path) -> None:
+    inventory = str(fresh_lab.inventory_path)
+    deploy(fresh_lab, lab_model())  # back to the lab model
+    unchanged = lbctl("diff", str(LAB_MODEL), "-i", inventory)
+    changed_model = tmp_path / "lb.yaml"
+    changed_model.write_text(LAB_MODEL.read_text().replace("weight: 50", "weight: 60"))
+    changed = lbctl("diff", str(changed_model), "-i", inventory, "--color", "never")
+    check = lbctl("deploy", str(changed_model), "-i", inventory, "--check")
+    status = lbctl("status", "-i", inventory, "--json")
+
+    assert unchanged[0] == 0 and "no changes" in unchanged[2]
+    assert changed[0] == 1
+    assert "-    server app2 198.18.0.21:8080 check weight 50" in changed[1]
+    assert "+    server app2 198.18.0.21:8080 check weight 60" in changed[1]
+    assert check[0] == 0 and "weight 60" in check[1]
+    assert status[0] == 0, status
+    report = json.loads(status[1])
+    vrrp = {h["host"]: h["vrrp"][0]["state"] for h in report["hosts"]}
+    assert vrrp == {"lb1": "MASTER", "lb2": "BACKUP"} and report["critical"] == 0
+    servers = {(s["pool"], s["server"]) for s in report["hosts"][0]["servers"]}
+    assert ("app", "app2") in servers
