@@ -81,17 +81,20 @@ def run_deployment(
     try:
         rendered = render_revision(revision)
         record(DeployEvent("", "info", "render", f"rendered revision {revision.number}"))
-        outcome = deploy_environment(
-            rendered.loaded.model,
-            rendered.rendered,
-            inventory,
-            environment,
-            on_event=record,
-            lock_wait_s=lock_wait_s,
-        )
+        # Replicas sharing a PostgreSQL store exclude each other there; the file lock
+        # inside deploy_environment covers deploys from this machine (CLI included).
+        with store.deploy_lock(sessions.kw["bind"], environment, lock_wait_s):
+            outcome = deploy_environment(
+                rendered.loaded.model,
+                rendered.rendered,
+                inventory,
+                environment,
+                on_event=record,
+                lock_wait_s=lock_wait_s,
+            )
         state = "succeeded" if outcome.ok else "failed"
         results = [asdict(h) for h in outcome.hosts]
-    except (ModelInvalid, CheckFailed, DeployLocked, OSError) as exc:
+    except (ModelInvalid, CheckFailed, DeployLocked, store.StoreLocked, OSError) as exc:
         record(DeployEvent("", "failed", "deploy", str(exc)))
     except Exception as exc:  # a deploy thread must always leave a final state behind
         record(DeployEvent("", "failed", "deploy", f"internal error: {type(exc).__name__}: {exc}"))

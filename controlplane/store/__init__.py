@@ -26,9 +26,11 @@ from .errors import (
     RoleTooHigh,
     StaleRevision,
     StoreError,
+    StoreLocked,
     UserDisabled,
     UserExists,
 )
+from .locks import deploy_lock
 from .revisions import (
     current_revision,
     diff_revisions,
@@ -70,6 +72,7 @@ __all__ = [
     "RoleTooHigh",
     "StaleRevision",
     "StoreError",
+    "StoreLocked",
     "User",
     "UserDisabled",
     "UserExists",
@@ -80,6 +83,7 @@ __all__ = [
     "create_user",
     "current_revision",
     "database_url",
+    "deploy_lock",
     "diff_revisions",
     "disable_user",
     "enable_user",

@@ -96,3 +96,17 @@ class UserDisabled(StoreError):
 
     def __str__(self) -> str:
         return f"user {self.name!r} is disabled"
+
+
+@dataclass
+class StoreLocked(StoreError):
+    """Another control-plane replica is deploying this environment (PostgreSQL store)."""
+
+    environment: str
+    waited_s: float
+
+    def __str__(self) -> str:
+        return (
+            f"environment {self.environment!r} is being deployed by another control-plane "
+            f"replica; waited {self.waited_s:.0f}s"
+        )
