@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import store
 from .control import Actor, render_revision
-from .deploy import DeployEvent, DeployLocked, deploy_environment
+from .deploy import DeployEvent, DeployLocked, deploy_environment, environment_lock
 from .errors import CheckFailed, ModelInvalid
 from .store import Deployment
 
@@ -114,3 +114,26 @@ def wait_for_deployment(
             if deployment.state in FINAL_STATES or time.monotonic() >= deadline:
                 return deployment
         time.sleep(0.2)
+
+
+def recover_interrupted(sessions: sessionmaker[Session]) -> list[int]:
+    """Return the ids of unfinished deployments nobody runs any more, now marked interrupted.
+
+    An environment's deploy holds its locks while it runs, so a free lock means its
+    unfinished deployments were cut short (a crash, a kill); a deploy another replica is
+    running keeps its lock and is left alone.
+    """
+    with sessions() as session:
+        environments = store.unfinished_environments(session)
+    marked: list[int] = []
+    for environment in environments:
+        try:
+            with (
+                store.deploy_lock(sessions.kw["bind"], environment),
+                environment_lock(environment),
+                sessions.begin() as session,
+            ):
+                marked += [d.id for d in store.mark_interrupted(session, environment=environment)]
+        except (DeployLocked, store.StoreLocked):
+            continue  # being deployed right now by another process or replica
+    return marked

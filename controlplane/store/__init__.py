@@ -17,6 +17,7 @@ from .deployments import (
     list_events,
     mark_interrupted,
     start_deployment,
+    unfinished_environments,
 )
 from .errors import (
     InvalidName,
@@ -113,6 +114,7 @@ __all__ = [
     "set_password",
     "set_role",
     "start_deployment",
+    "unfinished_environments",
     "upgrade",
     "verify_login",
 ]

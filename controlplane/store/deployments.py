@@ -135,17 +135,18 @@ def last_successful(session: Session, environment: str) -> Deployment | None:
     ).first()
 
 
-def mark_interrupted(session: Session, reason: str = INTERRUPTED_MESSAGE) -> list[Deployment]:
-    """Return every queued or running deployment, now interrupted with `reason` logged.
+def mark_interrupted(
+    session: Session, reason: str = INTERRUPTED_MESSAGE, environment: str | None = None
+) -> list[Deployment]:
+    """Return every queued or running deployment (of `environment`), now interrupted.
 
-    Called when the control plane starts: nothing can still be running a deploy that
-    was unfinished when it stopped.
+    Called when the control plane starts, for environments nobody is deploying (their
+    deploy locks are free): a deploy unfinished there was cut short by a stop or crash.
     """
-    stuck = list(
-        session.scalars(
-            select(Deployment).where(Deployment.state.in_(UNFINISHED)).order_by(Deployment.id)
-        )
-    )
+    query = select(Deployment).where(Deployment.state.in_(UNFINISHED))
+    if environment is not None:
+        query = query.where(Deployment.environment == environment)
+    stuck = list(session.scalars(query.order_by(Deployment.id)))
     now = utc_now()
     for deployment in stuck:
         deployment.state = "interrupted"
@@ -153,6 +154,12 @@ def mark_interrupted(session: Session, reason: str = INTERRUPTED_MESSAGE) -> lis
         append_event(session, deployment.id, "info", message=reason, at=now)
     session.flush()
     return stuck
+
+
+def unfinished_environments(session: Session) -> list[str]:
+    """Return the environments that have a queued or running deployment."""
+    query = select(Deployment.environment).where(Deployment.state.in_(UNFINISHED)).distinct()
+    return sorted(session.scalars(query))
 
 
 def _host_result(result: Mapping[str, Any]) -> dict[str, Any]:

@@ -47,9 +47,10 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> Flask:
 
 
 def _on_start(factory: Any, settings: WebSettings) -> None:
+    from ..deploy_jobs import recover_interrupted
+
+    recover_interrupted(factory)
     with factory.begin() as session:
-        # A deploy that was running when the control plane stopped did not finish.
-        store.mark_interrupted(session)
         if settings.admin_password and not store.list_users(session):
             store.create_user(session, "admin", settings.admin_password, store.Role.admin)
             store.record_audit(session, "system", "user.create", "admin", {"role": "admin"})
