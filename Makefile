@@ -5,14 +5,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests and the lab need (installed only when missing).
 APT_PACKAGES := haproxy keepalived openssh-server openssh-client iproute2 util-linux \
-	curl socat python3 openssl postgresql
+	curl socat python3 openssl postgresql chromium
 OUT ?= out
 
 .PHONY: run test deps system-deps lint golden clean
 
+# The admin app on http://127.0.0.1:8080/ over a SQLite store in ./instance. The first run
+# prints the admin password once. Plain HTTP on loopback only, so cookies are not Secure.
 run: deps
-	$(BIN)/lbctl render inventory/example/lb.yaml --out $(OUT)
-	@echo "Rendered and validated configs for every host are in $(OUT)/"
+	LBCTL_HOME=instance $(BIN)/lbctl store init --import inventory/example/lb.yaml
+	LBCTL_HOME=instance LBCTL_SECURE_COOKIES=0 $(BIN)/lbctl serve --host 127.0.0.1 --port 8080
 
 test: deps
 	$(BIN)/pytest $(PYTEST_ARGS)

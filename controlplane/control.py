@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from . import store
 from .diff import FileDiff, diff_files
-from .model import LbModel, model_document, validate_data
+from .model import LbModel, LoadedModel, model_document, validate_data
 from .model.secrets import mask_document, restore_secrets
 from .render import render_model
 from .service import RenderResult, render_loaded
@@ -59,9 +59,7 @@ def save_document(
     Raises ModelInvalid (every error with its field path) or StaleRevision (the document
     was edited from an older revision). Masked secrets keep their current values.
     """
-    head = store.current_revision(session, environment)
-    document = restore_secrets(document, revision_document(head, masked=False))
-    model = validate_data(document, source="model").model
+    model = candidate_model(session, environment, document).model
     revision = store.save_revision(
         session, environment, model, actor.name, message or "(no message)", base_revision
     )
@@ -149,4 +147,55 @@ def _audit(
         f"{environment} revision {revision.number}",
         detail | {"via": actor.via},
         actor.remote_addr,
+    )
+
+
+# --- Candidate documents (API validate / render / plan): nothing here writes. ---
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What saving a candidate document would change, and what deploying it would change."""
+
+    loaded: LoadedModel
+    current: Revision | None
+    deployed: Revision | None
+    against_current: list[FileDiff]  # candidate rendering vs the current revision's
+    against_deployed: list[FileDiff]  # candidate rendering vs the last deployed revision's
+
+
+def candidate_model(session: Session, environment: str, document: dict[str, Any]) -> LoadedModel:
+    """Return the validated model of a document not yet saved; raises ModelInvalid.
+
+    Masked secrets take the current revision's values, as save_document would.
+    """
+    head = store.current_revision(session, environment)
+    document = restore_secrets(document, revision_document(head, masked=False))
+    return validate_data(document, source="model")
+
+
+def render_document(
+    session: Session, environment: str, document: dict[str, Any], binary_check: bool = True
+) -> RenderResult:
+    """Return the per-host files of a candidate document, proven by the binaries."""
+    return render_loaded(candidate_model(session, environment, document), binary_check)
+
+
+def plan_document(session: Session, environment: str, document: dict[str, Any]) -> Plan:
+    """Return the plan of a candidate document: validated, rendered, proven and diffed.
+
+    Raises ModelInvalid or CheckFailed before any diff is made.
+    """
+    result = render_document(session, environment, document)
+    candidate = {h.host: dict(h.files) for h in result.rendered.hosts}
+    head = store.current_revision(session, environment)
+    deployed = deployed_revision(session, environment)
+    return Plan(
+        loaded=result.loaded,
+        current=head,
+        deployed=deployed,
+        against_current=diff_files(candidate, _files(store.revision_model(head)) if head else {}),
+        against_deployed=diff_files(
+            candidate, _files(store.revision_model(deployed)) if deployed else {}
+        ),
     )

@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 import sys
 
-from . import deploy_commands, lab_commands, model_commands  # noqa: F401  (they register)
+from . import (  # noqa: F401  (they register)
+    deploy_commands,
+    lab_commands,
+    model_commands,
+    remote_commands,
+    server_commands,
+)
 from .group import main
 from .output import err
 

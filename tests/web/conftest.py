@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,3 +86,20 @@ def tokens(app: Flask) -> dict[str, str]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def refusing_inventory(app: Flask, tmp_path: Path) -> Path:
+    """Point the app at an inventory whose hosts refuse SSH at once (127.0.0.1 port 1)."""
+    path = tmp_path / "refusing" / "hosts.yml"
+    path.parent.mkdir()
+    hosts = "\n".join(
+        f"        {h}: {{ansible_host: 127.0.0.1, ansible_port: 1}}" for h in ("lb1", "lb2")
+    )
+    path.write_text(
+        "all:\n  children:\n    lb:\n      hosts:\n"
+        f"{hosts}\n"
+        "      vars: {ansible_user: deploy, ansible_python_interpreter: /usr/bin/python3}\n"
+    )
+    app.config["LBCTL"] = dataclasses.replace(app.config["LBCTL"], inventory=path)
+    return path

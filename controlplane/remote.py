@@ -1,0 +1,86 @@
+"""A client of a control plane's /api/v1: one method per call, structured errors, no printing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from .errors import FieldError
+
+
+@dataclass
+class RemoteError(Exception):
+    """The server refused a call (or could not be reached: status 0)."""
+
+    status: int
+    message: str
+    details: list[FieldError] = field(default_factory=list)
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.message} (HTTP {self.status})" if self.status else self.message
+
+
+class RemoteClient:
+    """Talks to one control plane with one API token."""
+
+    def __init__(self, server: str, token: str, timeout_s: float = 120.0) -> None:
+        self.base = server.rstrip("/") + "/api/v1"
+        self.timeout_s = timeout_s
+        self.http = requests.Session()
+        self.http.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+
+    def get_model(self) -> dict[str, Any]:
+        """Return {environment, revision, model} of the current revision (secrets masked)."""
+        return self._call("GET", "/model")
+
+    def save_model(
+        self, model: dict[str, Any], base_revision: int | None, message: str
+    ) -> dict[str, Any]:
+        """Return {environment, revision, hash} of the new revision; 409 when base is stale."""
+        body = {"base_revision": base_revision, "message": message, "model": model}
+        return self._call("PUT", "/model", body)
+
+    def plan(self, model: dict[str, Any]) -> dict[str, Any]:
+        """Return the server's plan for a model: diffs against its current and deployed."""
+        return self._call("POST", "/plan", {"model": model})
+
+    def start_deploy(self, revision: int | None = None) -> dict[str, Any]:
+        """Return {id, url} of a deployment the server started."""
+        return self._call("POST", "/deployments", {"revision": revision})
+
+    def deployment(self, deployment_id: int, after: int = 0) -> dict[str, Any]:
+        """Return the deployment with its events numbered above `after`."""
+        return self._call("GET", f"/deployments/{deployment_id}", params={"after": after})
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        url = self.base + path
+        try:
+            response = self.http.request(
+                method, url, json=body, params=params, timeout=self.timeout_s
+            )
+        except requests.RequestException as exc:
+            raise RemoteError(0, f"cannot reach {url}: {exc}") from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise RemoteError(response.status_code, f"{method} {url}: not a JSON answer")
+        if response.status_code >= 400:
+            details = [
+                FieldError(str(d.get("path", "")), str(d.get("message", "")))
+                for d in data.get("details") or []
+                if isinstance(d, dict)
+            ]
+            message = str(data.get("error") or response.reason)
+            raise RemoteError(response.status_code, message, details, data)
+        return data

@@ -1,0 +1,108 @@
+"""REST API /api/v1: JSON in and out, bearer tokens, the same core as the pages.
+
+Views parse, call `control`, and answer. The core's structured errors become the API's
+JSON error {error, details[{path, message}]} here, with 400, 404, 409 or 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import InternalServerError
+
+from ... import store
+from ...errors import CheckFailed, ModelInvalid, ToolMissing
+from ..auth import api_error
+from ..config import WebSettings
+from ..openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class BadRequest(Exception):
+    """The request body is not what the endpoint takes; `path` names the field."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def settings() -> WebSettings:
+    return current_app.config["LBCTL"]
+
+
+def json_body(required: bool = True) -> dict[str, Any]:
+    """Return the request's JSON object ({} when optional and empty); raises BadRequest."""
+    if not request.get_data(cache=True) and not required:
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
+    return body
+
+
+def model_field(body: dict[str, Any]) -> dict[str, Any]:
+    """Return the body's `model` document; raises BadRequest unless it is an object."""
+    model = body.get("model")
+    if not isinstance(model, dict):
+        raise BadRequest("`model` must be a JSON object: the model document", "model")
+    return model
+
+
+def optional_int(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise BadRequest(f"`{key}` must be an integer or null", key)
+    return value
+
+
+def field_errors(errors: list[Any]) -> list[dict[str, str]]:
+    return [{"path": e.path, "message": e.message} for e in errors]
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(exc: BadRequest) -> Any:
+    return api_error(400, str(exc), [{"path": exc.path, "message": str(exc)}])
+
+
+@bp.errorhandler(ModelInvalid)
+def model_invalid(exc: ModelInvalid) -> Any:
+    return api_error(422, str(exc), field_errors(exc.errors))
+
+
+@bp.errorhandler(CheckFailed)
+def check_failed(exc: CheckFailed) -> Any:
+    message = f"{exc.host}/{exc.file} was rejected by {exc.tool}"
+    return api_error(422, message, [{"path": f"{exc.host}/{exc.file}", "message": exc.output}])
+
+
+@bp.errorhandler(store.StaleRevision)
+def stale_revision(exc: store.StaleRevision) -> Any:
+    details = [{"path": "base_revision", "message": str(exc)}]
+    body = {"error": str(exc), "details": details, "current_revision": exc.current}
+    return jsonify(body), 409
+
+
+@bp.errorhandler(store.NotFound)
+def not_found(exc: store.NotFound) -> Any:
+    return api_error(404, str(exc))
+
+
+@bp.errorhandler(ToolMissing)
+def tool_missing(exc: ToolMissing) -> Any:
+    return api_error(503, str(exc))
+
+
+@bp.errorhandler(InternalServerError)
+def internal_error(exc: InternalServerError) -> Any:
+    return api_error(500, "internal error; the server log has the details")
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI document of this API (no token needed: it holds no data)."""
+    return jsonify(openapi_document())
+
+
+from . import deploy_routes, model_routes  # noqa: E402, F401  (they add their routes to bp)

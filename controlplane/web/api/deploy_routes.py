@@ -1,0 +1,76 @@
+"""API routes that reach the hosts: start and follow deployments, live status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request, url_for
+
+from ... import service, store
+from ...deploy_jobs import start_deploy
+from ...store import Deployment, DeploymentEvent
+from ..auth import actor, token_required
+from ..db import get_db, sessions
+from . import BadRequest, bp, json_body, optional_int, settings
+
+
+@bp.post("/deployments")
+@token_required("operator")
+def create_deployment() -> Any:
+    revision = optional_int(json_body(required=False), "revision")
+    deployment_id = start_deploy(
+        sessions(), settings().environment, settings().inventory, actor(), revision
+    )
+    url = url_for("api.get_deployment", deployment_id=deployment_id)
+    return jsonify({"id": deployment_id, "url": url}), 202, {"Location": url}
+
+
+@bp.get("/deployments/<int:deployment_id>")
+@token_required("viewer")
+def get_deployment(deployment_id: int) -> Any:
+    after = request.args.get("after", "0")
+    if not after.isdigit():
+        raise BadRequest(f"`after` must be an event number >= 0, got {after!r}", "after")
+    db = get_db()
+    deployment = store.get_deployment(db, deployment_id)
+    if deployment.environment != settings().environment:
+        raise store.NotFound("deployment", str(deployment_id))
+    events = store.list_events(db, deployment_id, after_seq=int(after))
+    return jsonify(deployment_view(deployment, events))
+
+
+@bp.get("/status")
+@token_required("viewer")
+def status() -> Any:
+    # Unreachable hosts are findings, not errors: the answer is still 200.
+    return jsonify(service.environment_status(settings().inventory).as_dict())
+
+
+def deployment_view(deployment: Deployment, events: list[DeploymentEvent]) -> dict[str, Any]:
+    """Return what the API says about a deployment and the events asked for."""
+
+    def when(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": deployment.id,
+        "environment": deployment.environment,
+        "state": deployment.state,
+        "revision": deployment.revision.number,
+        "requested_by": deployment.requested_by,
+        "created_at": when(deployment.created_at),
+        "started_at": when(deployment.started_at),
+        "finished_at": when(deployment.finished_at),
+        "hosts": list(deployment.host_results or []),
+        "events": [
+            {
+                "seq": e.seq,
+                "at": when(e.at),
+                "host": e.host,
+                "task": e.task,
+                "kind": e.kind,
+                "message": e.message,
+            }
+            for e in events
+        ],
+    }

@@ -1,0 +1,183 @@
+"""API routes over the model: read, save, validate, render, diff, plan, revisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from ... import control, store
+from ...diff import FileDiff, has_changes, mask_secrets
+from ...errors import ModelInvalid
+from ...store import Revision
+from ..auth import actor, token_required
+from ..db import get_db
+from . import BadRequest, bp, field_errors, json_body, model_field, optional_int, settings
+
+MAX_PAGE = 500
+
+
+@bp.get("/model")
+@token_required("viewer")
+def get_model() -> Any:
+    revision = control.current_revision(get_db(), settings().environment)
+    return jsonify(
+        {
+            "environment": settings().environment,
+            "revision": revision.number if revision else None,
+            "model": control.revision_document(revision),
+        }
+    )
+
+
+@bp.put("/model")
+@token_required("operator")
+def put_model() -> Any:
+    body = json_body()
+    message = body.get("message") or ""
+    if not isinstance(message, str):
+        raise BadRequest("`message` must be a string", "message")
+    db = get_db()
+    revision = control.save_document(
+        db,
+        settings().environment,
+        model_field(body),
+        actor(),
+        message,
+        optional_int(body, "base_revision"),
+    )
+    db.commit()
+    return jsonify(
+        {
+            "environment": revision.environment,
+            "revision": revision.number,
+            "hash": revision.content_hash,
+        }
+    )
+
+
+@bp.post("/validate")
+@token_required("viewer")
+def validate() -> Any:
+    document = model_field(json_body())
+    try:
+        loaded = control.candidate_model(get_db(), settings().environment, document)
+    except ModelInvalid as exc:
+        return jsonify({"valid": False, "errors": field_errors(exc.errors), "warnings": []})
+    return jsonify({"valid": True, "errors": [], "warnings": field_errors(loaded.warnings)})
+
+
+@bp.post("/render")
+@token_required("viewer")
+def render() -> Any:
+    body = json_body(required=False)
+    db, environment = get_db(), settings().environment
+    if "model" in body:
+        result = control.render_document(db, environment, model_field(body))
+        revision = None
+    else:
+        revision = control.current_revision(db, environment)
+        if revision is None:
+            raise store.NotFound("revision in environment", environment)
+        result = control.render_revision(revision)
+    hosts = {
+        h.host: {name: mask_secrets(text) for name, text in h.files.items()}
+        for h in result.rendered.hosts
+    }
+    return jsonify(
+        {
+            "revision": revision.number if revision else None,
+            "hosts": hosts,
+            "warnings": field_errors(result.warnings),
+        }
+    )
+
+
+@bp.get("/diff")
+@token_required("viewer")
+def diff() -> Any:
+    db, environment = get_db(), settings().environment
+    current = control.current_revision(db, environment)
+    deployed = control.deployed_revision(db, environment)
+    diffs = control.diff_to_deployed(db, environment)
+    return jsonify(
+        {
+            "revision": current.number if current else None,
+            "deployed_revision": deployed.number if deployed else None,
+            **diff_report(diffs),
+        }
+    )
+
+
+@bp.post("/plan")
+@token_required("viewer")
+def plan() -> Any:
+    document = model_field(json_body())
+    found = control.plan_document(get_db(), settings().environment, document)
+    return jsonify(
+        {
+            "valid": True,
+            "warnings": field_errors(found.loaded.warnings),
+            "revision": found.current.number if found.current else None,
+            "deployed_revision": found.deployed.number if found.deployed else None,
+            "against_current": diff_report(found.against_current),
+            "against_deployed": diff_report(found.against_deployed),
+        }
+    )
+
+
+@bp.get("/revisions")
+@token_required("viewer")
+def list_revisions() -> Any:
+    limit = _query_int("limit", 50, 1, MAX_PAGE)
+    offset = _query_int("offset", 0, 0, None)
+    revisions = store.list_revisions(get_db(), settings().environment, limit, offset)
+    return jsonify(
+        {
+            "environment": settings().environment,
+            "limit": limit,
+            "offset": offset,
+            "revisions": [revision_summary(r) for r in revisions],
+        }
+    )
+
+
+@bp.get("/revisions/<int:number>")
+@token_required("viewer")
+def get_revision(number: int) -> Any:
+    revision = store.get_revision(get_db(), settings().environment, number)
+    return jsonify(revision_summary(revision) | {"model": control.revision_document(revision)})
+
+
+def revision_summary(revision: Revision) -> dict[str, Any]:
+    """Return what the API says about a revision, without its model."""
+    parent = get_db().get(Revision, revision.parent_id) if revision.parent_id else None
+    return {
+        "number": revision.number,
+        "environment": revision.environment,
+        "author": revision.author,
+        "message": revision.message,
+        "created_at": revision.created_at.isoformat(),
+        "hash": revision.content_hash,
+        "parent": parent.number if parent else None,
+    }
+
+
+def diff_report(diffs: list[FileDiff]) -> dict[str, Any]:
+    """Return {changed, files[{host, file, status, lines}]} (secrets already masked)."""
+    return {
+        "changed": has_changes(diffs),
+        "files": [
+            {"host": d.host, "file": d.file, "status": d.status, "lines": d.lines} for d in diffs
+        ],
+    }
+
+
+def _query_int(name: str, default: int, low: int, high: int | None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise BadRequest(f"`{name}` must be an integer {bounds}, got {raw!r}", name)
+    return int(raw)

@@ -1,0 +1,431 @@
+"""The OpenAPI 3.1 document of /api/v1; tests hold it to the routes and to real answers."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from .. import __version__
+from ..model import LbModel
+from ..model.secrets import SECRET_MASK
+
+REF = "#/components/schemas/{model}"
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": REF.format(model=name)}
+
+
+def obj(required: list[str] | None = None, **properties: Schema) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties}
+    if required is not None:
+        schema["required"] = required
+    return schema
+
+
+def array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STRING: Schema = {"type": "string"}
+INTEGER: Schema = {"type": "integer"}
+BOOLEAN: Schema = {"type": "boolean"}
+TIME: Schema = {"type": "string", "format": "date-time"}
+REVISION_NUMBER: Schema = nullable({"type": "integer", "minimum": 1})
+
+
+def _schemas() -> dict[str, Schema]:
+    diff_report = obj(["changed", "files"], changed=BOOLEAN, files=array(ref("FileDiff")))
+    revision = obj(
+        ["number", "environment", "author", "message", "created_at", "hash", "parent"],
+        number=INTEGER,
+        environment=STRING,
+        author=STRING,
+        message=STRING,
+        created_at=TIME,
+        hash={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        parent=REVISION_NUMBER,
+    )
+    return _model_schemas() | {
+        "FieldError": obj(["path", "message"], path=STRING, message=STRING),
+        "Error": obj(["error", "details"], error=STRING, details=array(ref("FieldError"))),
+        "StaleRevisionError": {
+            "allOf": [ref("Error"), obj(["current_revision"], current_revision=REVISION_NUMBER)]
+        },
+        "ModelRequest": obj(["model"], model=ref("LbModel")),
+        "ModelResponse": obj(
+            ["environment", "revision", "model"],
+            environment=STRING,
+            revision=REVISION_NUMBER,
+            model={"anyOf": [ref("LbModel"), {"type": "object", "maxProperties": 0}]},
+        ),
+        "SaveRequest": obj(
+            ["base_revision", "model"],
+            base_revision=REVISION_NUMBER | {"description": "the revision the edit started from"},
+            message=STRING,
+            model=ref("LbModel"),
+        ),
+        "SaveResponse": obj(
+            ["environment", "revision", "hash"],
+            environment=STRING,
+            revision=INTEGER,
+            hash=STRING,
+        ),
+        "ValidationResult": obj(
+            ["valid", "errors", "warnings"],
+            valid=BOOLEAN,
+            errors=array(ref("FieldError")),
+            warnings=array(ref("FieldError")),
+        ),
+        "RenderResult": obj(
+            ["revision", "hosts", "warnings"],
+            revision=REVISION_NUMBER | {"description": "null when a model was posted"},
+            hosts={
+                "type": "object",
+                "description": "host -> file name -> text (VRRP passwords masked)",
+                "additionalProperties": {"type": "object", "additionalProperties": STRING},
+            },
+            warnings=array(ref("FieldError")),
+        ),
+        "FileDiff": obj(
+            ["host", "file", "status", "lines"],
+            host=STRING,
+            file=STRING,
+            status={"enum": ["unchanged", "changed", "added", "removed"]},
+            lines=array(STRING) | {"description": "unified diff lines, secrets masked"},
+        ),
+        "DiffReport": diff_report,
+        "DiffResponse": {
+            "allOf": [
+                diff_report,
+                obj(
+                    ["revision", "deployed_revision"],
+                    revision=REVISION_NUMBER,
+                    deployed_revision=REVISION_NUMBER,
+                ),
+            ]
+        },
+        "Plan": obj(
+            [
+                "valid",
+                "warnings",
+                "revision",
+                "deployed_revision",
+                "against_current",
+                "against_deployed",
+            ],
+            valid={"const": True},
+            warnings=array(ref("FieldError")),
+            revision=REVISION_NUMBER,
+            deployed_revision=REVISION_NUMBER,
+            against_current=ref("DiffReport"),
+            against_deployed=ref("DiffReport"),
+        ),
+        "RevisionSummary": revision,
+        "RevisionList": obj(
+            ["environment", "limit", "offset", "revisions"],
+            environment=STRING,
+            limit=INTEGER,
+            offset=INTEGER,
+            revisions=array(ref("RevisionSummary")),
+        ),
+        "Revision": {"allOf": [ref("RevisionSummary"), obj(["model"], model=ref("LbModel"))]},
+        "DeployRequest": obj(revision=REVISION_NUMBER | {"description": "default: the newest"}),
+        "DeployStarted": obj(["id", "url"], id=INTEGER, url=STRING),
+        "HostResult": obj(
+            ["host", "status"],
+            host=STRING,
+            status=STRING,
+            seconds={"type": "number"},
+            failed_step=STRING,
+            error=STRING,
+        ),
+        "DeployEvent": obj(
+            ["seq", "at", "host", "task", "kind", "message"],
+            seq=INTEGER,
+            at=TIME,
+            host=STRING,
+            task=STRING,
+            kind=STRING,
+            message=STRING,
+        ),
+        "Deployment": obj(
+            [
+                "id",
+                "environment",
+                "state",
+                "revision",
+                "requested_by",
+                "created_at",
+                "started_at",
+                "finished_at",
+                "hosts",
+                "events",
+            ],
+            id=INTEGER,
+            environment=STRING,
+            state={"enum": ["queued", "running", "succeeded", "failed", "interrupted"]},
+            revision=INTEGER,
+            requested_by=STRING,
+            created_at=TIME,
+            started_at=nullable(TIME),
+            finished_at=nullable(TIME),
+            hosts=array(ref("HostResult")),
+            events=array(ref("DeployEvent")),
+        ),
+        "HostStatus": obj(
+            ["host", "reachable", "error"],
+            host=STRING,
+            reachable=BOOLEAN,
+            error=STRING,
+            haproxy_up=BOOLEAN,
+            haproxy_pid=INTEGER,
+            haproxy_version=STRING,
+            haproxy_uptime_s=INTEGER,
+            keepalived_up=BOOLEAN,
+            vrrp=array({"type": "object"}),
+            servers=array({"type": "object"}),
+            addresses=array(STRING),
+        ),
+        "Finding": obj(
+            ["severity", "subject", "message"],
+            severity={"enum": ["critical", "warning"]},
+            subject=STRING,
+            message=STRING,
+        ),
+        "Status": obj(
+            ["hosts", "findings", "critical"],
+            hosts=array(ref("HostStatus")),
+            findings=array(ref("Finding")),
+            critical=INTEGER,
+        ),
+    }
+
+
+def _model_schemas() -> dict[str, Schema]:
+    """Return the model file format's JSON Schema as components (LbModel and its parts).
+
+    A VRRP password may also be the mask: answers carry it, and a document sent back
+    with it keeps the stored password.
+    """
+    schema = LbModel.model_json_schema(ref_template=REF)
+    found: dict[str, Schema] = schema.pop("$defs", {})
+    found["LbModel"] = schema
+    auth = found.get("VrrpAuthentication", {}).get("properties", {})
+    if "password" in auth:
+        auth["password"] = {"anyOf": [auth["password"], {"const": SECRET_MASK}]}
+    return found
+
+
+def _json(schema: Schema) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str, schema: str = "Error") -> dict[str, Any]:
+    return {"description": description} | _json(ref(schema))
+
+
+ERRORS = {
+    400: "the body is not a JSON object of the documented shape",
+    401: "no valid token (missing, unknown, revoked, or its user disabled)",
+    403: "the token's role is below the one this needs",
+    404: "no such object",
+    409: "base_revision is not the newest revision; the answer names the newest",
+    422: "the model is invalid (details name every field) or a binary refused a file",
+    503: "haproxy or keepalived is not installed on the control plane",
+}
+
+
+def _operation(
+    summary: str,
+    role: str | None,
+    ok: tuple[int, str, str],
+    errors: tuple[int, ...] = (),
+    body: str | None = None,
+    body_required: bool = True,
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    status, description, schema = ok
+    responses: dict[str, Any] = {str(status): {"description": description} | _json(ref(schema))}
+    codes = ((401, 403) if role else ()) + errors
+    for code in sorted(set(codes)):
+        name = "StaleRevisionError" if code == 409 else "Error"
+        responses[str(code)] = _error(ERRORS[code], name)
+    operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    if role:
+        operation["description"] = f"Needs a token with role {role} or above."
+        operation["x-lbctl-role"] = role
+    else:
+        operation["security"] = []
+    if body:
+        operation["requestBody"] = {"required": body_required} | _json(ref(body))
+    if parameters:
+        operation["parameters"] = parameters
+    return operation
+
+
+def _path_int(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+
+
+def _query_int(name: str, description: str, minimum: int = 0) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "integer", "minimum": minimum},
+    }
+
+
+def _paths() -> dict[str, Any]:
+    v = "/api/v1"
+    return {
+        f"{v}/openapi.json": {
+            "get": _operation("This document", None, (200, "OpenAPI 3.1", "OpenApiDocument"))
+        },
+        f"{v}/model": {
+            "get": _operation(
+                "The current revision's model, secrets masked",
+                "viewer",
+                (200, "the model", "ModelResponse"),
+            ),
+            "put": _operation(
+                "Save a model as the new revision (nothing is written on any error)",
+                "operator",
+                (200, "the new revision", "SaveResponse"),
+                (400, 409, 422),
+                body="SaveRequest",
+            ),
+        },
+        f"{v}/validate": {
+            "post": _operation(
+                "Validate a model without saving it",
+                "viewer",
+                (200, "valid or not, with every error and warning", "ValidationResult"),
+                (400,),
+                body="ModelRequest",
+            )
+        },
+        f"{v}/render": {
+            "post": _operation(
+                "Render a posted model (or, with no body, the current revision) per host, "
+                "proven by haproxy -c and keepalived -t",
+                "viewer",
+                (200, "per-host files, VRRP passwords masked", "RenderResult"),
+                (400, 404, 422, 503),
+                body="ModelRequest",
+                body_required=False,
+            )
+        },
+        f"{v}/diff": {
+            "get": _operation(
+                "Rendered diff of the current revision against the last deployed one",
+                "viewer",
+                (200, "per host and file, secrets masked", "DiffResponse"),
+            )
+        },
+        f"{v}/plan": {
+            "post": _operation(
+                "Validate, render and prove a model; diff it against the current and the "
+                "deployed revision",
+                "viewer",
+                (200, "the plan", "Plan"),
+                (400, 422, 503),
+                body="ModelRequest",
+            )
+        },
+        f"{v}/revisions": {
+            "get": _operation(
+                "Revisions, newest first",
+                "viewer",
+                (200, "a page of revisions", "RevisionList"),
+                (400,),
+                parameters=[
+                    _query_int("limit", "page size (1-500, default 50)", 1),
+                    _query_int("offset", "revisions to skip (default 0)"),
+                ],
+            )
+        },
+        f"{v}/revisions/{{number}}": {
+            "get": _operation(
+                "One revision with its model, secrets masked",
+                "viewer",
+                (200, "the revision", "Revision"),
+                (404,),
+                parameters=[_path_int("number", "revision number")],
+            )
+        },
+        f"{v}/deployments": {
+            "post": _operation(
+                "Start deploying a revision (default: the newest) in the background",
+                "operator",
+                (202, "started; follow it at `url`", "DeployStarted"),
+                (400, 404),
+                body="DeployRequest",
+                body_required=False,
+            )
+        },
+        f"{v}/deployments/{{deployment_id}}": {
+            "get": _operation(
+                "A deployment, its per-host results and its events",
+                "viewer",
+                (200, "the deployment", "Deployment"),
+                (400, 404),
+                parameters=[
+                    _path_int("deployment_id", "deployment id"),
+                    _query_int("after", "only events with seq above this (a stream cursor)"),
+                ],
+            )
+        },
+        f"{v}/status": {
+            "get": _operation(
+                "Live state of the hosts; unreachable hosts are findings, still 200",
+                "viewer",
+                (200, "hosts, findings and the count of critical ones", "Status"),
+            )
+        },
+    }
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "lbctl control plane API",
+            "version": __version__,
+            "description": "HAProxy + Keepalived model, revisions and deployments. Errors are "
+            "always {error, details[{path, message}]}.",
+        },
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token from `lbctl token create` (lbctl_...)",
+                }
+            },
+            "schemas": _schemas() | {"OpenApiDocument": {"type": "object"}},
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document of /api/v1 (a fresh copy: callers may change it)."""
+    return copy.deepcopy(_document())
