@@ -105,7 +105,6 @@ class PeersContext:
 @dataclass(frozen=True)
 class HaproxyContext:
     host: str
-    model_hash: str
     global_lines: list[str]
     default_lines: list[str]
     peers: list[PeersContext]
@@ -137,7 +136,6 @@ class VrrpInstanceContext:
 @dataclass(frozen=True)
 class KeepalivedContext:
     host: str
-    model_hash: str
     check_name: str
     check_command: str
     notify_script: str
@@ -159,11 +157,9 @@ def render_model(model: LbModel) -> Rendered:
         RenderedHost(
             host.name,
             {
-                HAPROXY_FILE: _render(
-                    "haproxy.cfg.j2", haproxy_context(model, host.name, digest, users)
-                ),
+                HAPROXY_FILE: _render("haproxy.cfg.j2", haproxy_context(model, host.name, users)),
                 KEEPALIVED_FILE: _render(
-                    "keepalived.conf.j2", keepalived_context(model, host.name, digest)
+                    "keepalived.conf.j2", keepalived_context(model, host.name)
                 ),
             },
         )
@@ -177,7 +173,7 @@ def host_pairs(model: LbModel, host: str) -> list[VipPair]:
 
 
 def haproxy_context(
-    model: LbModel, host: str, digest: str, users: dict[str, list[Frontend]] | None = None
+    model: LbModel, host: str, users: dict[str, list[Frontend]] | None = None
 ) -> HaproxyContext:
     """Return what haproxy.cfg prints for one host: its pairs' frontends and their pools."""
     users = pool_users(model) if users is None else users
@@ -190,7 +186,6 @@ def haproxy_context(
     s = model.settings
     return HaproxyContext(
         host=host,
-        model_hash=digest,
         global_lines=_global_lines(model, host, bool(peered)),
         default_lines=_default_lines(model),
         peers=[_peers(model, pairs[name]) for name in pairs if name in peered],
@@ -397,12 +392,11 @@ def monitor_url(model: LbModel) -> str:
     return f"http://{s.admin_address}:{s.monitor_port}{MONITOR_URI}"
 
 
-def keepalived_context(model: LbModel, host: str, digest: str) -> KeepalivedContext:
+def keepalived_context(model: LbModel, host: str) -> KeepalivedContext:
     """Return what keepalived.conf prints for one host: a VRRP instance per VIP group."""
     check_url = monitor_url(model)
     return KeepalivedContext(
         host=host,
-        model_hash=digest,
         check_name=CHECK_SCRIPT_NAME,
         # Through HAProxy's own listener, never pidof: that would see other hosts' processes.
         check_command=f"/usr/bin/curl --silent --fail --max-time 1 --output /dev/null {check_url}",

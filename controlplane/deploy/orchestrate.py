@@ -159,10 +159,10 @@ def _deploy_host(
         (folder / name).write_text(text)
     extravars = {
         "render_dir": str(render_dir),
-        "expected_backends": [b.name for b in haproxy_context(model, host, "").backends],
+        "expected_backends": [b.name for b in haproxy_context(model, host).backends],
         "stale_servers": stale_servers(probe.files.get(HAPROXY_FILE), files[HAPROXY_FILE]),
         "keepalived_phases": phase_names,
-        "vrrp_instances": [i.name for i in keepalived_context(model, host, "").instances],
+        "vrrp_instances": [i.name for i in keepalived_context(model, host).instances],
         # The paths the rendered files name, so playbook and config can never disagree.
         "monitor_url": monitor_url(model),
         "haproxy_state_file": SERVER_STATE_FILE,

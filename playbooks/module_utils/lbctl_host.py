@@ -59,15 +59,28 @@ def read_bytes(path: str) -> bytes | None:
         return None
 
 
-def pid_alive(pid_file: str) -> bool:
-    """Return whether the pid in `pid_file` is a running process."""
-    try:
-        with open(pid_file) as handle:
-            pid = int(handle.read().split()[0])
-        os.kill(pid, 0)
-    except (OSError, ValueError, IndexError):
-        return False
-    return True
+def pid_alive(pid_file: str, attempts: int = 5) -> bool:
+    """Return whether the pid in `pid_file` is a running process.
+
+    A daemon rewrites its pid file on a reload (truncate, then write): an empty read is
+    retried briefly instead of being taken for a stopped daemon.
+    """
+    for attempt in range(attempts):
+        try:
+            with open(pid_file) as handle:
+                pid = int(handle.read().split()[0])
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError, IndexError):
+            if attempt + 1 < attempts:
+                time.sleep(0.1)
+            continue
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+    return False
 
 
 def runtime_command(sock_path: str, command: str, timeout: float = 2.0) -> str | None:

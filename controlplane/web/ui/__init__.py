@@ -6,4 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("ui", __name__)
 
-from . import dashboard  # noqa: E402,F401  (registers its views on bp)
+# Each module registers its views on bp.
+from . import admin, audit, dashboard, deploys, history, model_pages, preview  # noqa: E402,F401

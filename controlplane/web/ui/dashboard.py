@@ -1,27 +1,43 @@
-"""The dashboard: the environment at a glance."""
+"""The dashboard: the environment at a glance, with live status loaded after the page."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 
-from ... import control, store
+from ... import store
+from ...observe.cache import StatusCache
 from ..auth import role_required
 from ..db import get_db
 from . import bp
+from .editing import environment, head
+
+
+def status_cache() -> StatusCache:
+    """Return the app's status cache (tests put one with a fake collector there first)."""
+    return current_app.extensions.setdefault("lbctl.status_cache", StatusCache())
 
 
 @bp.route("/")
 @role_required("viewer")
 def dashboard() -> Any:
-    settings = current_app.config["LBCTL"]
-    db = get_db()
-    revision = control.current_revision(db, settings.environment)
-    deployments = store.list_deployments(db, settings.environment, limit=5)
+    revision = head()
     return render_template(
         "dashboard.html",
         revision=revision,
         model=store.revision_model(revision) if revision else None,
-        deployments=deployments,
+        deployments=store.list_deployments(get_db(), environment(), limit=5),
     )
+
+
+@bp.route("/status/fragment")
+@role_required("viewer")
+def status_fragment() -> Any:
+    """The live status as an HTML fragment; collecting runs Ansible, so it is cached."""
+    inventory = current_app.config["LBCTL"].inventory
+    try:
+        cached = status_cache().get(inventory, refresh=request.args.get("refresh") == "1")
+    except Exception as exc:  # an unreadable inventory must not break the dashboard
+        return render_template("_status.html", error=f"{type(exc).__name__}: {exc}"), 200
+    return render_template("_status.html", status=cached.status, age_s=cached.age_s)

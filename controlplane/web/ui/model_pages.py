@@ -1,0 +1,274 @@
+"""Model pages: list, create, edit and delete LB hosts, VIP pairs, health checks, pools
+(with their servers) and frontends (with their routes). Every save is a new revision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ...errors import ModelInvalid
+from ...model.loader import format_path
+from ...store import Revision
+from ..auth import role_required
+from . import bp
+from .editing import base_revision, can_edit, document, head, save_edit
+from .forms import FormErrors, FormField, apply_form, form_values, item_values, map_errors
+from .specs import CHILDREN, REFERENCES, SERVERS, TOP_LEVEL, ItemSpec
+
+# A new pool needs one server: its form carries the first server's inputs too.
+FIRST_SERVER = [
+    FormField(
+        f"servers.0.{f.name}",
+        f"First server: {f.label.lower()}",
+        f.kind,
+        f.choices,
+        f.default,
+        f.required,
+        f.hint,
+    )
+    for f in SERVERS.fields
+    if f.name in ("name", "address", "port")
+]
+
+
+class Target:
+    """Where the edited item sits in the document: found, created or deleted by `edit`."""
+
+    def __init__(
+        self, kind: str, name: str | None, child: str | None = None, child_key: str | None = None
+    ) -> None:
+        self.kind, self.name, self.child, self.child_key = kind, name, child, child_key
+        self.positional = child is not None and not CHILDREN[kind].named  # routes
+        self.loc: tuple[str | int, ...] = ()
+        self.document: dict[str, Any] = {}
+
+    def items(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """Return the list the item lives in (a parent's servers or routes for children)."""
+        top = doc.setdefault(self.kind, [])
+        if self.child is None:
+            return top
+        index = _index(top, self.name)
+        self.loc = (self.kind, index, self.child)
+        return top[index].setdefault(self.child, [])
+
+    def find(self, items: list[dict[str, Any]], key: str | None) -> int:
+        return _position(items, key or "") if self.positional else _index(items, key)
+
+    def edit(self, doc: dict[str, Any], change: Any, delete: bool = False) -> None:
+        self.document = doc
+        items = self.items(doc)
+        base = self.loc or (self.kind,)
+        key = self.name if self.child is None else self.child_key
+        if key is None:
+            items.append({})
+            index = len(items) - 1
+        else:
+            index = self.find(items, key)
+        if delete:
+            del items[index]
+            if self.child is not None and not items:
+                doc[self.kind][self.loc[1]].pop(self.child)  # routes: [] is the default
+            self.loc = base[:-1] if self.child else ()
+            return
+        change(items[index])
+        self.loc = (*base, index)
+
+    def path(self) -> str:
+        return format_path(self.loc, self.document) if self.loc else ""
+
+
+def _index(items: list[dict[str, Any]], name: str | None) -> int:
+    for index, item in enumerate(items):
+        if item.get("name") == name:
+            return index
+    abort(404)
+
+
+def _position(items: list[dict[str, Any]], key: str) -> int:
+    if not key.isdigit() or int(key) >= len(items):
+        abort(404)
+    return int(key)
+
+
+def _spec(kind: str, child: str | None = None) -> ItemSpec:
+    spec = TOP_LEVEL.get(kind)
+    if spec is None or (child is not None and CHILDREN.get(kind, None) is None):
+        abort(404)
+    if child is not None:
+        spec = CHILDREN[kind]
+        if spec.key != child:
+            abort(404)
+    return spec
+
+
+def _choices(doc: dict[str, Any], fields: list[FormField]) -> dict[str, list[str]]:
+    """Return each select's options: fixed ones, or the names of the items it refers to."""
+    found = {}
+    for f in fields:
+        if f.name in REFERENCES:
+            names = [i.get("name", "") for i in doc.get(REFERENCES[f.name], [])]
+            found[f.name] = ([] if f.required else [""]) + names
+        elif f.kind == "select":
+            found[f.name] = list(f.choices)
+    return found
+
+
+def _render(
+    spec: ItemSpec,
+    fields: list[FormField],
+    values: dict[str, str],
+    errors: FormErrors | None,
+    **context: Any,
+) -> Any:
+    doc = document()
+    revision = head()
+    child_spec = None
+    children: list[dict[str, Any]] = []
+    if context.get("name") and not context.get("child") and spec.key in CHILDREN:
+        child_spec = CHILDREN[spec.key]
+        found = [i for i in doc.get(spec.key, []) if i.get("name") == context["name"]]
+        children = found[0].get(child_spec.key, []) if found else []
+    context.setdefault("base", revision.number if revision else None)
+    page = render_template(
+        "model_edit.html",
+        spec=spec,
+        fields=fields,
+        values=values,
+        errors=errors or FormErrors(),
+        choices=_choices(doc, fields),
+        revision=revision,
+        can_edit=can_edit(),
+        child_spec=child_spec,
+        children=children,
+        **context,
+    )
+    return page, 422 if errors else 200
+
+
+@bp.route("/model/")
+@role_required("viewer")
+def model_index() -> Any:
+    return redirect(url_for("ui.model_list", kind="lb_hosts"))
+
+
+@bp.route("/model/<kind>/")
+@role_required("viewer")
+def model_list(kind: str) -> Any:
+    spec = _spec(kind)
+    return render_template(
+        "model_list.html",
+        spec=spec,
+        items=document().get(kind, []),
+        can_edit=can_edit(),
+        defaults={f.name: f.default for f in spec.fields if f.default is not None},
+    )
+
+
+@bp.route("/model/<kind>/+new", methods=["GET", "POST"])
+@bp.route("/model/<kind>/<name>", methods=["GET", "POST"])
+@role_required("viewer")
+def model_item(kind: str, name: str | None = None) -> Any:
+    spec = _spec(kind)
+    fields = spec.fields + (FIRST_SERVER if kind == "pools" and name is None else [])
+    if request.method == "GET":
+        items = document().get(kind, [])
+        item = {} if name is None else items[_index(items, name)]
+        return _render(spec, fields, item_values(fields, item), None, name=name)
+    return _save(spec, fields, Target(kind, name), name=name)
+
+
+@bp.route("/model/<kind>/<name>/<child>/+new", methods=["GET", "POST"])
+@bp.route("/model/<kind>/<name>/<child>/<key>", methods=["GET", "POST"])
+@role_required("viewer")
+def model_child(kind: str, name: str, child: str, key: str | None = None) -> Any:
+    spec = _spec(kind, child)
+    target = Target(kind, name, child, key)
+    context = {"name": name, "child": child, "key": key, "parent_spec": TOP_LEVEL[kind]}
+    if request.method == "GET":
+        items = target.items(document())
+        item = {} if key is None else items[target.find(items, key)]
+        return _render(spec, spec.fields, item_values(spec.fields, item), None, **context)
+    return _save(spec, spec.fields, target, **context)
+
+
+@bp.route("/model/<kind>/<name>/delete", methods=["POST"])
+@bp.route("/model/<kind>/<name>/<child>/<key>/delete", methods=["POST"])
+@role_required("operator")
+def model_delete(kind: str, name: str, child: str | None = None, key: str | None = None) -> Any:
+    spec = _spec(kind, child)
+    target = Target(kind, name, child, key)
+    what = _describe(spec, name, child, key)
+    result = save_edit(lambda doc: target.edit(doc, None, delete=True), f"Delete {what}")
+    if isinstance(result, ModelInvalid):
+        problems = "; ".join(str(e) for e in result.errors)
+        flash(f"Cannot delete {what}, nothing was saved: {problems}", "error")
+    if child is not None or not isinstance(result, Revision):
+        return redirect(url_for("ui.model_item", kind=kind, name=name))
+    return redirect(url_for("ui.model_list", kind=kind))
+
+
+def _describe(spec: ItemSpec, name: str, child: str | None, key: str | None) -> str:
+    """Return 'pool app', 'server app2 of app' or 'route #1 of web' for messages."""
+    if child is None:
+        return f"{spec.singular} {name}"
+    label = key if spec.named else f"#{int(key or 0) + 1}"
+    return f"{spec.singular} {label} of {name}"
+
+
+def _save(spec: ItemSpec, fields: list[FormField], target: Target, **context: Any) -> Any:
+    if not can_edit():
+        abort(403)
+    form = request.form
+    key = target.child_key if target.child else target.name
+    if target.child is None:
+        what = f"{spec.singular} {form.get('name') or key}"
+    elif spec.named:
+        what = f"{spec.singular} {form.get('name') or key} of {target.name}"
+    else:
+        what = (
+            _describe(spec, target.name or "", target.child, key)
+            if key
+            else (f"{spec.singular} of {target.name}")
+        )
+    message = form.get("message", "").strip() or ("Add " if key is None else "Edit ") + what
+    result = save_edit(
+        lambda doc: target.edit(doc, lambda item: apply_form(fields, form, item)), message
+    )
+    if isinstance(result, ModelInvalid):
+        errors = _errors(result, target, fields)
+        values = form_values(fields, form)
+        context["base"] = base_revision()
+        return _render(spec, fields, values, errors, **context)
+    if result is None:  # stale: show the current model again
+        return redirect(request.url)
+    if target.child is not None:
+        return redirect(url_for("ui.model_item", kind=target.kind, name=target.name))
+    return redirect(url_for("ui.model_item", kind=target.kind, name=form.get("name")))
+
+
+def _errors(invalid: ModelInvalid, target: Target, fields: list[FormField]) -> FormErrors:
+    prefix = target.path()
+    own = [f for f in fields if not f.name.startswith("servers.0.")]
+    found = map_errors(invalid.errors, prefix, own)
+    first = [f for f in fields if f.name.startswith("servers.0.")]
+    if first:
+        server_prefix = format_path((*target.loc, "servers", 0), target.document)
+        rest = [FormField(f.name.removeprefix("servers.0."), f.label) for f in first]
+        inner = map_errors(
+            [
+                type(e)(e.path, e.message)
+                for e in invalid.errors
+                if e.path.startswith(server_prefix)
+            ],
+            server_prefix,
+            rest,
+        )
+        for name, messages in inner.by_field.items():
+            found.by_field.setdefault(f"servers.0.{name}", []).extend(messages)
+        found.general = [
+            g
+            for g in found.general
+            if not any(g.endswith(m) for ms in inner.by_field.values() for m in ms)
+        ]
+    return found

@@ -1,0 +1,45 @@
+"""Preview: the files the current revision renders per host, and the diff to what is deployed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+
+from ... import control
+from ...diff import mask_secrets
+from ...errors import ModelInvalid
+from ..auth import role_required
+from ..db import get_db
+from . import bp
+from .editing import environment, head
+
+
+@bp.route("/preview")
+@role_required("viewer")
+def preview() -> Any:
+    revision = head()
+    hosts: list[tuple[str, list[tuple[str, str]]]] = []
+    error = None
+    if revision is not None:
+        try:
+            # Proving with haproxy -c happens on every deploy; the preview only shows.
+            rendered = control.render_revision(revision, binary_check=False).rendered
+        except ModelInvalid as invalid:
+            error = "; ".join(str(e) for e in invalid.errors)
+        else:
+            hosts = [
+                (h.host, [(name, mask_secrets(text)) for name, text in h.files.items()])
+                for h in rendered.hosts
+            ]
+    db = get_db()
+    deployed = control.deployed_revision(db, environment())
+    diffs = control.diff_to_deployed(db, environment()) if revision else []
+    return render_template(
+        "preview.html",
+        revision=revision,
+        deployed=deployed,
+        hosts=hosts,
+        diffs=diffs,
+        error=error,
+    )

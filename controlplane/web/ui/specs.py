@@ -1,0 +1,169 @@
+"""What each model page edits: its place in the document and the inputs of its form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .forms import FormField as F
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One kind of model item: a top-level list, or a list inside an item (servers, routes)."""
+
+    key: str  # URL segment and document key: "pools", "servers"
+    title: str  # "Pools"
+    singular: str  # "pool"
+    fields: list[F]
+    columns: tuple[str, ...]  # field names shown in the list table
+    named: bool = True  # items have a unique `name` (routes are positional)
+
+
+LB_HOSTS = ItemSpec(
+    "lb_hosts",
+    "LB hosts",
+    "LB host",
+    [
+        F("name", "Name", required=True, hint="also its Ansible inventory name"),
+        F("address", "Address", required=True, hint="IPv4, e.g. 198.18.0.10"),
+        F("interface", "Interface", required=True, hint="carries the VIPs, e.g. eth0"),
+    ],
+    ("name", "address", "interface"),
+)
+
+VIP_PAIRS = ItemSpec(
+    "vip_pairs",
+    "VIP pairs",
+    "VIP pair",
+    [
+        F("name", "Name", required=True),
+        F("hosts.0", "Preferred master", "select", required=True),
+        F("hosts.1", "Backup", "select", required=True),
+        F("mode", "Mode", "select", ("active-passive", "active-active"), "active-passive"),
+        F("virtual_router_id", "Virtual router id", "int", required=True, hint="1-255"),
+        F("vips", "VIPs", "words", required=True, hint="IPv4/prefix, comma separated", wide=True),
+        F("advert_interval", "Advert interval", default="1s", hint="below 1s means VRRPv3"),
+        F(
+            "vrrp_version",
+            "VRRP version",
+            "select",
+            ("", "2", "3"),
+            hint="empty: automatic",
+            numeric=True,
+        ),
+        F("preempt", "Preempt", "bool", default=True),
+        F("preempt_delay", "Preempt delay", hint="e.g. 5s; empty: none"),
+        F("unicast", "Unicast adverts", "bool", default=True),
+        F("master_priority", "Master priority", "int", default=150),
+        F("backup_priority", "Backup priority", "int", default=100),
+        F("track_weight", "Track weight", "int", default=60, hint="0: FAULT when HAProxy fails"),
+        F("authentication.type", "Auth type", "select", ("PASS", "AH"), "PASS"),
+        F("authentication.password", "Auth password", "password", hint="VRRPv2 only, ≤ 8 chars"),
+    ],
+    ("name", "hosts", "mode", "vips", "virtual_router_id"),
+)
+
+HTTP = "type=http"  # fields of http checks only
+
+HEALTH_CHECKS = ItemSpec(
+    "health_checks",
+    "Health checks",
+    "health check",
+    [
+        F("name", "Name", required=True),
+        F("type", "Type", "select", ("http", "tcp"), required=True),
+        F("path", "Path", default="/", shown_when=HTTP),
+        F("method", "Method", "select", ("GET", "HEAD", "OPTIONS"), "GET", shown_when=HTTP),
+        F("host", "Host header", hint="optional", shown_when=HTTP),
+        F("expect_status", "Expected status", "int", default=200, shown_when=HTTP),
+        F("interval", "Interval", default="2s"),
+        F("rise", "Rise", "int", default=2),
+        F("fall", "Fall", "int", default=3),
+        F("port", "Port", "int", hint="empty: the server's port"),
+    ],
+    ("name", "type", "path", "interval"),
+)
+
+SERVERS = ItemSpec(
+    "servers",
+    "Servers",
+    "server",
+    [
+        F("name", "Name", required=True),
+        F("address", "Address", required=True, hint="IPv4, IPv6 or DNS name"),
+        F("port", "Port", "int", required=True),
+        F("weight", "Weight", "int", default=100, hint="0-256"),
+        F("state", "State", "select", ("enabled", "drain", "maint"), "enabled"),
+        F("maxconn", "Max connections", "int"),
+        F("backup", "Backup", "bool", default=False),
+        F("tls", "TLS to server", "bool", default=False),
+    ],
+    ("name", "address", "port", "weight", "state", "backup"),
+)
+
+POOLS = ItemSpec(
+    "pools",
+    "Pools",
+    "pool",
+    [
+        F("name", "Name", required=True),
+        F(
+            "balance",
+            "Balance",
+            "select",
+            ("roundrobin", "leastconn", "source", "uri", "first"),
+            "roundrobin",
+        ),
+        F("health_check", "Health check", "select", hint="empty: servers are not checked"),
+        F("sticky", "Sticky", "select", ("none", "cookie", "source"), "none"),
+        F("cookie_name", "Cookie name", default="SRVID"),
+        F("tls_verify", "TLS verify", "select", ("required", "none"), "required"),
+        F("tls_ca_file", "TLS CA file", default="@system-ca"),
+        F("extra", "Extra directives", "lines", hint="one HAProxy directive per line", wide=True),
+    ],
+    ("name", "balance", "health_check", "sticky"),
+)
+
+ROUTES = ItemSpec(
+    "routes",
+    "Routes",
+    "route",
+    [
+        F("host", "Host", hint="exact or *.example.com"),
+        F("path_prefix", "Path prefix", hint="/v1 matches /v1 and /v1/..."),
+        F("pool", "Pool", "select", required=True),
+    ],
+    ("host", "path_prefix", "pool"),
+    named=False,
+)
+
+FRONTENDS = ItemSpec(
+    "frontends",
+    "Frontends",
+    "frontend",
+    [
+        F("name", "Name", required=True),
+        F("vip_pair", "VIP pair", "select", required=True),
+        F("vip", "VIP", hint="empty: the pair's first VIP"),
+        F("port", "Port", "int", required=True),
+        F("mode", "Mode", "select", ("http", "tcp"), "http"),
+        F("default_pool", "Default pool", "select"),
+        F("tls.certificate", "TLS certificate", hint="PEM path on the LB host; empty: no TLS"),
+        F("maxconn", "Max connections", "int"),
+        F("forwarded_for", "X-Forwarded-For", "bool", default=True),
+        F("extra", "Extra directives", "lines", hint="one HAProxy directive per line", wide=True),
+    ],
+    ("name", "vip_pair", "vip", "port", "mode", "default_pool"),
+)
+
+TOP_LEVEL = {s.key: s for s in (LB_HOSTS, VIP_PAIRS, HEALTH_CHECKS, POOLS, FRONTENDS)}
+CHILDREN = {"pools": SERVERS, "frontends": ROUTES}
+# Selects whose choices are the names of other items: field -> document list.
+REFERENCES = {
+    "hosts.0": "lb_hosts",
+    "hosts.1": "lb_hosts",
+    "health_check": "health_checks",
+    "pool": "pools",
+    "vip_pair": "vip_pairs",
+    "default_pool": "pools",
+}
