@@ -55,6 +55,20 @@ def _message(res: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)[:2000]
 
 
+VERDICT_CHANGES = "will change: "
+VERDICT_NONE = "already up to date: nothing to do"
+
+
 def _debug_message(res: dict[str, Any]) -> str:
     msg = res.get("msg")
-    return msg if isinstance(msg, str) and msg.startswith("lbctl:") else ""
+    if not isinstance(msg, str) or not msg.startswith("lbctl:"):
+        return ""
+    if msg.startswith("lbctl:verdict "):
+        flags = dict(part.split("=", 1) for part in msg.split()[1:] if "=" in part)
+        files = [
+            name
+            for key, name in (("haproxy", "haproxy.cfg"), ("keepalived", "keepalived.conf"))
+            if flags.get(key) == "True"
+        ]
+        return VERDICT_CHANGES + ", ".join(files) if files else VERDICT_NONE
+    return msg

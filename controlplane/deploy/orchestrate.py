@@ -23,7 +23,7 @@ from ..render import (
     keepalived_context,
     monitor_url,
 )
-from .events import DeployEvent
+from .events import VERDICT_CHANGES, DeployEvent
 from .lock import environment_lock
 from .plan import HostProbe, deploy_order, keepalived_phases, stale_servers
 from .runner import run_playbook
@@ -177,8 +177,7 @@ def _deploy_host(
 
 def _host_result(host: str, ok: bool, events: list[DeployEvent], seconds: float) -> HostResult:
     mine = [e for e in events if e.host == host]
-    verdict = next((e.message for e in mine if e.message.startswith("lbctl:verdict")), "")
-    changed = "=True" in verdict
+    changed = any(e.message.startswith(VERDICT_CHANGES) for e in mine)
     if ok:
         return HostResult(host, "changed" if changed else "unchanged", seconds)
     failures = [e for e in mine if e.kind in ("failed", "unreachable") and not e.ignored]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,23 +21,41 @@ ROLES = ("viewer", "operator", "admin")
 PASSWORD = "a-long-test-password"
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    """An app on a new SQLite store seeded with the example model, one user per role."""
-    app = create_app(
-        home=tmp_path / "instance",
+def _new_app(home: Path) -> Flask:
+    return create_app(
+        home=home,
         environment="example",
         inventory=EXAMPLE.parent / "hosts.yml",
         secure_cookies=False,
         admin_password=None,
     )
-    app.config["TESTING"] = True
-    factory = app.extensions["lbctl.sessions"]
+
+
+@pytest.fixture(scope="session")
+def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance folder made once: migrated store, example model, one user per role.
+
+    Tests copy it: migrating and hashing three passwords per test would triple the run.
+    """
+    home = tmp_path_factory.mktemp("web-template") / "instance"
+    factory = _new_app(home).extensions["lbctl.sessions"]
     with factory.begin() as session:
         for role in ROLES:
             store.create_user(session, role, PASSWORD, role)
         store.import_yaml(session, "example", EXAMPLE.read_text(), "seed", "Example", None)
+    factory.kw["bind"].dispose()  # closes SQLite cleanly (WAL checkpointed) before copies
+    return home
+
+
+@pytest.fixture
+def app(tmp_path: Path, seeded_home: Path) -> Iterator[Flask]:
+    """An app on its own copy of the seeded store (example model, one user per role)."""
+    home = tmp_path / "instance"
+    shutil.copytree(seeded_home, home)
+    app = _new_app(home)
+    app.config["TESTING"] = True
     yield app
+    app.extensions["lbctl.sessions"].kw["bind"].dispose()
 
 
 @pytest.fixture
