@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 
 from . import store
 from .diff import FileDiff, diff_files
-from .model import LbModel, LoadedModel, model_document, validate_data
+from .model import (
+    LbModel,
+    LoadedModel,
+    dump_document_yaml,
+    model_document,
+    parse_document,
+    validate_data,
+)
 from .model.secrets import mask_document, restore_secrets
 from .render import render_model
 from .service import RenderResult, render_loaded
@@ -53,8 +60,9 @@ def save_document(
     actor: Actor,
     message: str,
     base_revision: int | None,
+    action: str = "model.save",
 ) -> Revision:
-    """Return the new revision holding `document`.
+    """Return the new revision holding `document` (audited as `action`).
 
     Raises ModelInvalid (every error with its field path) or StaleRevision (the document
     was edited from an older revision). Masked secrets keep their current values.
@@ -63,7 +71,7 @@ def save_document(
     revision = store.save_revision(
         session, environment, model, actor.name, message or "(no message)", base_revision
     )
-    _audit(session, actor, "model.save", environment, revision, {"message": message})
+    _audit(session, actor, action, environment, revision, {"message": message})
     return revision
 
 
@@ -85,17 +93,25 @@ def edit_document(
 def import_yaml(
     session: Session,
     environment: str,
-    text: str,
+    text: str | bytes,
     actor: Actor,
     message: str,
     base_revision: int | None,
 ) -> Revision:
-    """Return the new revision holding a model given in the CLI's YAML format."""
-    revision = store.import_yaml(
-        session, environment, text, actor.name, message or "Import", base_revision
+    """Return the new revision holding a model given in the CLI's YAML format.
+
+    An export from lbctl (secrets masked) imports back unchanged: masked secrets keep
+    their current values. Raises ModelInvalid with line, column and field paths.
+    """
+    document = parse_document(text, source="import")
+    return save_document(
+        session, environment, document, actor, message or "Import", base_revision, "model.import"
     )
-    _audit(session, actor, "model.import", environment, revision, {"message": message})
-    return revision
+
+
+def export_yaml(revision: Revision) -> str:
+    """Return a revision's model in the CLI's YAML format, secrets masked."""
+    return dump_document_yaml(revision_document(revision, masked=True))
 
 
 def rollback(

@@ -1,6 +1,6 @@
 """The declarative model: file format, validation rules, loading and export."""
 
-from .export import dump_model_yaml, model_document
+from .export import dump_document_yaml, dump_model_yaml, model_document
 from .loader import LoadedModel, load_model, load_model_file, parse_document, validate_data
 from .rules import frontend_vip, pool_mode, pool_users, vip_address, vrrp_router_ids, vrrp_version
 from .schema import (
@@ -27,6 +27,7 @@ __all__ = [
     "Server",
     "Settings",
     "VipPair",
+    "dump_document_yaml",
     "dump_model_yaml",
     "duration_ms",
     "frontend_vip",

@@ -27,8 +27,13 @@ def model_document(model: LbModel) -> dict[str, Any]:
 
 def dump_model_yaml(model: LbModel) -> str:
     """Return the model as a block-style YAML document in the CLI's file format."""
+    return dump_document_yaml(model_document(model))
+
+
+def dump_document_yaml(document: dict[str, Any]) -> str:
+    """Return a model document (e.g. one with masked secrets) as block-style YAML."""
     return yaml.dump(
-        model_document(model),
+        document,
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,

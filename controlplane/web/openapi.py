@@ -310,6 +310,21 @@ def _paths() -> dict[str, Any]:
                 body="SaveRequest",
             ),
         },
+        f"{v}/model.yaml": {
+            "get": {
+                "summary": "The current revision's model in the CLI's YAML format, secrets "
+                "masked (`lbctl validate` / `apply` take it as it is)",
+                "description": "Needs a token with role viewer or above.",
+                "x-lbctl-role": "viewer",
+                "responses": {
+                    "200": {
+                        "description": "the model as YAML",
+                        "content": {"application/yaml": {"schema": {"type": "string"}}},
+                    },
+                }
+                | {str(code): _error(ERRORS[code], "Error") for code in (401, 403, 404)},
+            }
+        },
         f"{v}/validate": {
             "post": _operation(
                 "Validate a model without saving it",

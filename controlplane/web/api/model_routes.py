@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 
 from ... import control, store
 from ...diff import FileDiff, has_changes, mask_secrets
 from ...errors import ModelInvalid
 from ...store import Revision
-from ..auth import actor, token_required
+from ..auth import actor, api_error, token_required
 from ..db import get_db
 from . import BadRequest, bp, field_errors, json_body, model_field, optional_int, settings
 
@@ -28,6 +28,15 @@ def get_model() -> Any:
             "model": control.revision_document(revision),
         }
     )
+
+
+@bp.get("/model.yaml")
+@token_required("viewer")
+def get_model_yaml() -> Any:
+    revision = control.current_revision(get_db(), settings().environment)
+    if revision is None:
+        return api_error(404, f"{settings().environment} has no revision yet")
+    return Response(control.export_yaml(revision), mimetype="application/yaml")
 
 
 @bp.put("/model")

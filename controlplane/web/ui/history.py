@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-import yaml
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from ... import control, store
+from ...errors import ModelInvalid
 from ..auth import actor, role_required
 from ..db import get_db
 from . import bp
@@ -54,6 +54,41 @@ def rollback(number: int) -> Any:
     return redirect(url_for("ui.history", rolled_back=revision.number))
 
 
+@bp.route("/history/<int:number>/model.yaml")
+@role_required("viewer")
+def export_revision(number: int) -> Any:
+    revision = _revision(str(number))
+    filename = f"{environment()}-r{revision.number}.yaml"
+    return Response(
+        control.export_yaml(revision),
+        mimetype="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/import", methods=["POST"])
+@role_required("operator")
+def import_model() -> Any:
+    upload = request.files.get("file")
+    text = upload.read() if upload and upload.filename else request.form.get("yaml", "")
+    db = get_db()
+    try:
+        revision = control.import_yaml(
+            db, environment(), text, actor(), request.form.get("message", ""), base_revision()
+        )
+    except ModelInvalid as invalid:
+        db.rollback()
+        flash("Not imported: " + "; ".join(str(e) for e in invalid.errors[:10]), "error")
+        return redirect(url_for("ui.history"))
+    except store.StaleRevision:
+        db.rollback()
+        flash(STALE, "error")
+        return redirect(url_for("ui.history"))
+    db.commit()
+    flash(f"Imported as revision {revision.number}. Nothing changed on the hosts yet.", "success")
+    return redirect(url_for("ui.history"))
+
+
 def _revision(raw: str) -> store.Revision:
     try:
         return store.get_revision(get_db(), environment(), int(raw))
@@ -65,8 +100,7 @@ def _yaml_diff(old: store.Revision, new: store.Revision) -> list[str]:
     """Return the unified diff of two revisions' documents, secrets masked."""
 
     def text(revision: store.Revision) -> list[str]:
-        document = control.revision_document(revision, masked=True)
-        return yaml.safe_dump(document, sort_keys=False, width=4096).splitlines()
+        return control.export_yaml(revision).splitlines()
 
     return list(
         difflib.unified_diff(
