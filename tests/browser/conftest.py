@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.web.conftest import PASSWORD, app  # noqa: F401  (the `app` fixture, reused)
+from tests.web.conftest import PASSWORD, app, seeded_home  # noqa: F401  (fixtures, reused)
 from tests.web.ui_support import use_fake_status
 
 CHROMIUM = Path("/usr/bin/chromium")
