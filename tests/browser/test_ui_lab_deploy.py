@@ -13,7 +13,6 @@ from playwright.sync_api import expect
 from controlplane import store
 from controlplane.lab import Lab
 from controlplane.web import create_app
-from tests.lab.conftest import lab, lab_session  # noqa: F401  (the lab's session fixtures)
 from tests.web.conftest import PASSWORD
 
 from .conftest import screenshot, serve
@@ -23,7 +22,7 @@ LAB_MODEL = Path(__file__).parent.parent.parent / "inventory" / "lab" / "lb.yaml
 
 
 @pytest.fixture
-def lab_app(tmp_path: Path, lab: Lab) -> Flask:  # noqa: F811
+def lab_app(tmp_path: Path, lab: Lab) -> Flask:
     """An app managing environment "lab": the lab model, the lab's Ansible inventory."""
     app = create_app(
         home=tmp_path / "instance",
