@@ -22,7 +22,7 @@ def example() -> dict[str, Any]:
 
 
 # Another test session on this machine may hold the lab (namespace names are global).
-WAIT_FOR_OTHER_SESSION_S = 300.0
+WAIT_FOR_OTHER_SESSION_S = 900.0
 
 
 @pytest.fixture(scope="session")
