@@ -7,13 +7,16 @@ a new revision of the whole model and an audit entry saying who, what, when, fro
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy.orm import Session
 
 from . import store
+from .deploy.change_plan import PlannedChange, plan_hosts
 from .diff import FileDiff, diff_files
 from .model import (
     LbModel,
@@ -29,6 +32,9 @@ from .service import RenderResult, render_loaded
 from .store import Revision
 
 DocumentEdit = Callable[[dict[str, Any]], None]
+
+# Sent after each revision render with `seconds=` (the metrics' render histogram listens).
+revision_rendered = Namespace().signal("lbctl.revision-rendered")
 
 
 @dataclass(frozen=True)
@@ -125,8 +131,11 @@ def rollback(
 
 def render_revision(revision: Revision, binary_check: bool = True) -> RenderResult:
     """Return the per-host files of a revision, proven by haproxy -c / keepalived -t."""
+    started = time.monotonic()
     loaded = validate_data(revision_document(revision, masked=False), source="model")
-    return render_loaded(loaded, binary_check)
+    result = render_loaded(loaded, binary_check)
+    revision_rendered.send(revision.environment, seconds=time.monotonic() - started)
+    return result
 
 
 def deployed_revision(session: Session, environment: str) -> Revision | None:
@@ -178,6 +187,7 @@ class Plan:
     deployed: Revision | None
     against_current: list[FileDiff]  # candidate rendering vs the current revision's
     against_deployed: list[FileDiff]  # candidate rendering vs the last deployed revision's
+    changes: list[PlannedChange] = field(default_factory=list)  # vs deployed: runtime/reload
 
 
 def candidate_model(session: Session, environment: str, document: dict[str, Any]) -> LoadedModel:
@@ -206,7 +216,9 @@ def plan_document(session: Session, environment: str, document: dict[str, Any]) 
     candidate = {h.host: dict(h.files) for h in result.rendered.hosts}
     head = store.current_revision(session, environment)
     deployed = deployed_revision(session, environment)
+    deployed_files = _files(store.revision_model(deployed)) if deployed else {}
     return Plan(
+        changes=[c for h in plan_hosts(deployed_files, candidate) for c in h.changes],  # type: ignore[arg-type]
         loaded=result.loaded,
         current=head,
         deployed=deployed,

@@ -11,6 +11,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from blinker import Namespace
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import store
@@ -20,6 +21,9 @@ from .errors import CheckFailed, ModelInvalid
 from .store import Deployment
 
 FINAL_STATES = ("succeeded", "failed", "interrupted")
+# Sent by run_deployment once a deployment reached its final state, with the app's session
+# factory as sender and `deployment_id=`, `environment=`, `state=` (the alerts listen).
+deployment_finished = Namespace().signal("lbctl.deployment-finished")
 
 
 def start_deploy(
@@ -101,6 +105,9 @@ def run_deployment(
     finally:
         with sessions.begin() as session:
             store.finish_deployment(session, deployment_id, state, results)
+        deployment_finished.send(
+            sessions, deployment_id=deployment_id, environment=environment, state=state
+        )
 
 
 def wait_for_deployment(

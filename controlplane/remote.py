@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -54,6 +55,14 @@ class RemoteClient:
     def deployment(self, deployment_id: int, after: int = 0) -> dict[str, Any]:
         """Return the deployment with its events numbered above `after`."""
         return self._call("GET", f"/deployments/{deployment_id}", params={"after": after})
+
+    def set_server(
+        self, pool: str, server: str, state: str | None, weight: int | None
+    ) -> dict[str, Any]:
+        """Return {revision, applied, hosts[]} of a server change applied without a reload."""
+        body = {k: v for k, v in (("state", state), ("weight", weight)) if v is not None}
+        path = f"/pools/{quote(pool, safe='')}/servers/{quote(server, safe='')}"
+        return self._call("POST", path, body)
 
     def _call(
         self,

@@ -40,6 +40,8 @@ NOTIFY_SCRIPT = "/usr/local/libexec/lbctl/vrrp-notify"
 VRRP_STATE_DIR = "/run/lbctl/vrrp"
 # keepalived deletes this file once it has read its config: the proof a reload happened.
 KEEPALIVED_RELOAD_FILE = "/run/lbctl/keepalived.reload"
+# One file per VRRP instance: "1" drains the host (planned switchover), "0" is normal.
+SWITCHOVER_FILE_PREFIX = "/run/lbctl/switchover."
 MONITOR_URI = "/healthz"
 CHECK_SCRIPT_NAME = "chk_haproxy"
 
@@ -131,6 +133,10 @@ class VrrpInstanceContext:
     authentication: tuple[str, str] | None
     vips: list[str]
     track_weight: int
+    switchover_track: str
+    switchover_file: str
+    # Priority change while the switchover file holds 1; 0 means FAULT (see switchover_weight).
+    switchover_weight: int
 
 
 @dataclass(frozen=True)
@@ -420,9 +426,10 @@ def _instances(model: LbModel, pair: VipPair, host: str) -> list[VrrpInstanceCon
         # Active-active alternates the preferred master: instance i prefers hosts[i % 2].
         preferred = pair.hosts[i % 2]
         auth = pair.authentication
+        name = pair.name if len(groups) == 1 else f"{pair.name}:{i + 1}"
         instances.append(
             VrrpInstanceContext(
-                name=pair.name if len(groups) == 1 else f"{pair.name}:{i + 1}",
+                name=name,
                 interface=interface,
                 virtual_router_id=router_id,
                 priority=pair.master_priority if host == preferred else pair.backup_priority,
@@ -437,9 +444,37 @@ def _instances(model: LbModel, pair: VipPair, host: str) -> list[VrrpInstanceCon
                 authentication=(auth.type, auth.password) if auth else None,
                 vips=[f"{vip} dev {interface}" for vip in vips],
                 track_weight=-pair.track_weight,
+                **_switchover_fields(pair, name),
             )
         )
     return instances
+
+
+def switchover_file(instance: str) -> str:
+    """Return the path of the file that drains `instance` on a host when it holds 1."""
+    return SWITCHOVER_FILE_PREFIX + instance
+
+
+def switchover_weight(pair: VipPair) -> int:
+    """Return the track_file weight that makes a drained host give its VIPs to the peer.
+
+    With preempt, the weight drops the drained host's priority to 1 (keepalived clamps it
+    to [1, 254]): the peer, at any priority, preempts it without a gap, and the drained host
+    stays a last-resort backup. A `nopreempt` backup never takes over from a lower-priority
+    master, so there weight 0 is used: a non-zero file puts the instance in FAULT, which
+    releases the VIPs at once.
+    """
+    if not pair.preempt:
+        return 0
+    return -(max(pair.master_priority, pair.backup_priority, 2) - 1)
+
+
+def _switchover_fields(pair: VipPair, instance: str) -> dict[str, Any]:
+    return {
+        "switchover_track": f"lbctl_switchover_{instance}",
+        "switchover_file": switchover_file(instance),
+        "switchover_weight": switchover_weight(pair),
+    }
 
 
 def _single_line_values(value: Any) -> Any:

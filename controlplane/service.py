@@ -19,7 +19,12 @@ from .render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, render_model
 
 if TYPE_CHECKING:
     from .deploy import DeployEvent, DeployResult
+    from .deploy.change_plan import PlannedChange
+    from .deploy.switchover import SwitchoverResult
     from .observe import EnvironmentStatus
+    from .observe.drift import DriftReport
+    from .observe.drill import DrillReport
+    from .observe.vip_probe import ProbeStarter
 
 Progress = Callable[[str], None]
 EventSink = Callable[["DeployEvent"], None]
@@ -121,26 +126,47 @@ def diff_against_dir(rendered: Rendered, directory: Path | str) -> list[FileDiff
     return diff_files(expected, read_rendered_dir(directory))
 
 
+@dataclass(frozen=True)
+class HostsPlan:
+    """What deploying a file would do: the diffs, each change's path, the VIPs it may move."""
+
+    diffs: list[FileDiff]
+    changes: list[PlannedChange]  # per host and file: runtime API, reload or keepalived reload
+    vip_moves: list[str]  # in words, each VIP a deploy may move to another host
+
+
 def diff_hosts(
     path: Path | str,
     inventory: Path | str,
     limit: list[str] | None = None,
     on_event: EventSink | None = None,
     progress: Progress | None = None,
-) -> list[FileDiff]:
-    """Return the diff of the file's rendering against the files the hosts run.
+) -> HostsPlan:
+    """Return the plan of the file's rendering against the files the hosts run.
 
     Raises HostsUnreachable when any host cannot be asked: a partial answer would hide
     changes.
     """
     from .deploy import diff_deployed, probe_hosts
+    from .deploy.change_plan import plan_hosts
+    from .deploy.plan import vip_moves
 
     result = render_file(path, True, progress)
     probes = probe_hosts(Path(inventory), _hosts(result.rendered, limit), on_event)
     unreachable = {p.host: p.error for p in probes.values() if not p.reachable}
     if unreachable:
         raise HostsUnreachable(unreachable)
-    return diff_deployed(result.rendered, probes)
+    expected = {h.host: dict(h.files) for h in result.rendered.hosts if h.host in probes}
+    live = {host: probe.files for host, probe in probes.items()}
+    return HostsPlan(
+        diffs=diff_deployed(result.rendered, probes),
+        changes=[c for plan in plan_hosts(live, expected) for c in plan.changes],
+        vip_moves=[
+            line
+            for host, files in expected.items()
+            for line in vip_moves(host, live[host].get(KEEPALIVED_FILE), files[KEEPALIVED_FILE])
+        ],
+    )
 
 
 def deploy_file(
@@ -164,6 +190,75 @@ def deploy_file(
         limit,
         on_event,
         lock_wait_s,
+    )
+
+
+def drift_file(
+    path: Path | str, inventory: Path | str, limit: list[str] | None = None
+) -> DriftReport:
+    """Return every difference between the hosts (files, runtime) and the file's rendering."""
+    from .observe.drift import collect_drift
+
+    result = render_file(path, binary_check=False)
+    return collect_drift(result.loaded.model, result.rendered, Path(inventory), limit)
+
+
+def switch_pair(
+    inventory: Path | str,
+    pair: str,
+    source: str | None = None,
+    timeout_s: float = 30.0,
+    progress: Progress | None = None,
+) -> SwitchoverResult:
+    """Return once the pair's VIPs moved off `source` (default its MASTER), which stays drained."""
+    from .deploy.switchover import switch_over
+
+    return switch_over(Path(inventory), pair, source, timeout_s, progress)
+
+
+def switch_pair_back(
+    inventory: Path | str, pair: str, timeout_s: float = 30.0, progress: Progress | None = None
+) -> SwitchoverResult:
+    """Return once the pair's drained host is undrained and has its VIPs back."""
+    from .deploy.switchover import switch_back
+
+    return switch_back(Path(inventory), pair, timeout_s, progress)
+
+
+def drill_probe(inventory: Path | str, pair: str, url: str | None, lab: bool) -> ProbeStarter:
+    """Return the probe of a drill: from the lab's client namespace, or from here.
+
+    In the lab without a URL, the pair's first VIP on port 80 is probed.
+    """
+    from .observe.vip_probe import LocalProbe, NamespaceProbe
+
+    if not lab:
+        if not url:
+            raise ValueError("a probe URL is needed outside the lab")
+        return LocalProbe(url)
+    from . import lab as lab_api
+    from .deploy.switchover import read_pair
+
+    running = lab_api.current()
+    if running is None:
+        raise RuntimeError("the lab is not up (lbctl lab up)")
+    url = url or f"http://{read_pair(Path(inventory), pair).vips[0]}/"
+    return NamespaceProbe(running.client_ns, url)
+
+
+def drill_pair(
+    inventory: Path | str,
+    pair: str,
+    probe: ProbeStarter,
+    hold_s: float = 2.0,
+    timeout_s: float = 30.0,
+    progress: Progress | None = None,
+) -> DrillReport:
+    """Return the figures of a failover drill of `pair` (outage, time to MASTER, restore)."""
+    from .observe.drill import failover_drill
+
+    return failover_drill(
+        Path(inventory), pair, probe, hold_s=hold_s, timeout_s=timeout_s, on_step=progress
     )
 
 

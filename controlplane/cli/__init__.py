@@ -9,7 +9,9 @@ from . import (  # noqa: F401  (they register)
     deploy_commands,
     lab_commands,
     model_commands,
+    ops_commands,
     remote_commands,
+    runtime_commands,
     server_commands,
 )
 from .group import main

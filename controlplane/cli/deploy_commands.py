@@ -12,11 +12,12 @@ import click
 
 from .. import service
 from .group import EXISTING_FILE, inventory_option, main
-from .output import fail, print_diffs, progress, user_errors
+from .output import fail, print_plan, progress, user_errors
 
 if TYPE_CHECKING:
     from ..deploy import DeployEvent, DeployResult
     from ..observe import EnvironmentStatus, HostStatus
+
 
 _MARKS = {"failed": "FAILED", "unreachable": "UNREACHABLE", "changed": "changed"}
 
@@ -52,7 +53,7 @@ def deploy(file: Path, inventory: Path, limit: tuple[str, ...], check: bool, wai
     hosts = list(limit) or None
     with user_errors():
         if check:
-            print_diffs(service.diff_hosts(file, inventory, hosts, show_event, progress), None)
+            print_plan(service.diff_hosts(file, inventory, hosts, show_event, progress))
             return
         try:
             outcome = service.deploy_file(file, inventory, hosts, show_event, progress, wait_s)

@@ -11,7 +11,7 @@ import click
 from .. import service
 from ..diff import has_changes
 from .group import EXISTING_FILE, inventory_option, main
-from .output import fail, print_diffs, print_warnings, progress, user_errors
+from .output import fail, print_diffs, print_plan, print_warnings, progress, user_errors
 
 
 @main.command()
@@ -95,16 +95,15 @@ def diff(
     """
     if (against is None) == (inventory is None):
         fail("give exactly one of --against DIR or -i INVENTORY", 2)
+    use_color = {"always": True, "never": False}.get(color)
     with user_errors(failure_code=2):
         if inventory is not None:
-            diffs = service.diff_hosts(file, inventory, list(limit) or None, progress=progress)
-            warnings = []
-        else:
-            result = service.render_file(file, not skip_binary_check)
-            diffs = service.diff_against_dir(result.rendered, against)
-            warnings = result.warnings
-    print_warnings(warnings)
-    use_color = {"always": True, "never": False}.get(color)
+            plan = service.diff_hosts(file, inventory, list(limit) or None, progress=progress)
+            print_plan(plan, use_color)
+            sys.exit(1 if has_changes(plan.diffs) else 0)
+        result = service.render_file(file, not skip_binary_check)
+        diffs = service.diff_against_dir(result.rendered, against)
+    print_warnings(result.warnings)
     print_diffs(diffs, use_color)
     sys.exit(1 if has_changes(diffs) else 0)
 

@@ -10,6 +10,7 @@ import click
 
 from ..diff import FileDiff
 from ..errors import CheckFailed, FieldError, HostsUnreachable, ModelInvalid, ToolMissing
+from ..service import HostsPlan
 
 
 def err(message: str) -> None:
@@ -73,6 +74,19 @@ def print_diffs(diffs: list[FileDiff], color: bool | None) -> None:
     changed = [f"{d.host}/{d.file} ({d.status})" for d in diffs if d.status != "unchanged"]
     summary = f"{len(changed)} file(s) differ: " + ", ".join(changed) if changed else "no changes"
     err(summary)
+
+
+def print_plan(plan: HostsPlan, color: bool | None = None) -> None:
+    """Print the diffs, then each change with the path it takes and the VIPs it may move."""
+    print_diffs(plan.diffs, color)
+    if plan.changes:
+        err("plan:")
+    for change in plan.changes:
+        colour = {"runtime": "green", "reload": "cyan"}.get(change.path, "yellow")
+        path = click.style(change.path, fg=colour)
+        err(f"  {change.host:10} {change.file:16} {path:>20}  {change.what}")
+    for line in plan.vip_moves:
+        click.secho(f"may move a VIP: {line}", err=True, fg="yellow")
 
 
 def _colour_line(line: str) -> str:

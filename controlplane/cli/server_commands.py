@@ -36,7 +36,10 @@ def serve(host: str, port: int, threads: int) -> None:
     from ..web import create_app
 
     with user_errors():
-        app = create_app()
+        try:
+            app = create_app(background=True)
+        except ValueError as exc:  # a malformed LBCTL_* setting
+            fail(str(exc))
         server = create_server(app, host=host, port=port, threads=threads)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"lbctl admin app on http://{shown}:{server.effective_port}/ (Ctrl-C stops it)")

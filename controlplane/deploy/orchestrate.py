@@ -23,6 +23,8 @@ from ..render import (
     keepalived_context,
     monitor_url,
 )
+from ..runtime import server_commands
+from .change_plan import plan_host
 from .events import VERDICT_CHANGES, DeployEvent
 from .lock import environment_lock
 from .plan import HostProbe, deploy_order, keepalived_phases, stale_servers
@@ -157,7 +159,16 @@ def _deploy_host(
     phase_names.append(KEEPALIVED_FILE)
     for name, text in zip(phase_names, phases, strict=True):
         (folder / name).write_text(text)
+    live = probe.files
+    forward = plan_host(host, live, files)
+    backward = plan_host(host, files, live) if live.get(HAPROXY_FILE) else None
+    runtime_path = forward.haproxy_path == "runtime"
     extravars = {
+        # Only server weight/state lines changed: the runtime API replaces the reload.
+        "haproxy_runtime_commands": server_commands(forward.runtime) if runtime_path else [],
+        "haproxy_rollback_commands": (
+            server_commands(backward.runtime) if runtime_path and backward else []
+        ),
         "render_dir": str(render_dir),
         "expected_backends": [b.name for b in haproxy_context(model, host).backends],
         "stale_servers": stale_servers(probe.files.get(HAPROXY_FILE), files[HAPROXY_FILE]),

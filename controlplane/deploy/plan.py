@@ -115,3 +115,53 @@ def keepalived_phases(old_conf: str | None, new_conf: str) -> list[str]:
         if not (_VIP_LINE.match(line) and _VIP_LINE.match(line).group(1) in moving)  # type: ignore[union-attr]
     )
     return [without, new_conf]
+
+
+_PRIORITY = re.compile(r"^\s+priority (\d+)$", re.MULTILINE)
+
+
+def instance_priorities(keepalived_conf: str) -> dict[str, int]:
+    """Return VRRP instance name -> configured priority."""
+    found: dict[str, int] = {}
+    for block in re.split(r"^(?=vrrp_instance )", keepalived_conf, flags=re.MULTILINE):
+        start = _INSTANCE.match(block.split("\n", 1)[0])
+        priority = _PRIORITY.search(block)
+        if start and priority:
+            found[start.group(1)] = int(priority.group(1))
+    return found
+
+
+def vip_moves(host: str, old_conf: str | None, new_conf: str) -> list[str]:
+    """Return, in words, each VIP a deploy of `new_conf` on `host` may move to another host.
+
+    A VIP changing VRRP instance leaves the host between the two keepalived reloads; a
+    changed priority can make the peer (or this host) preempt the instance's VIPs.
+    """
+    if not old_conf:
+        return []
+    old, new = instance_vips(old_conf), instance_vips(new_conf)
+    lines = [
+        f"{host}: VIP {vip} moves from VRRP instance {old[vip]} to {name}: "
+        "it may change host between the two keepalived reloads"
+        for vip, name in new.items()
+        if vip in old and old[vip] != name
+    ]
+    lines += [
+        f"{host}: VIP {vip} is new in VRRP instance {name}"
+        for vip, name in new.items()
+        if vip not in old
+    ]
+    lines += [
+        f"{host}: VIP {vip} leaves (VRRP instance {name})"
+        for vip, name in old.items()
+        if vip not in new
+    ]
+    before, after = instance_priorities(old_conf), instance_priorities(new_conf)
+    for name, priority in after.items():
+        if name in before and before[name] != priority:
+            vips = ", ".join(v for v, i in new.items() if i == name)
+            lines.append(
+                f"{host}: VRRP instance {name} priority {before[name]} -> {priority}: "
+                f"its VIPs ({vips}) may move when the pair preempts"
+            )
+    return lines

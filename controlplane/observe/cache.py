@@ -48,3 +48,7 @@ class StatusCache:
             entry = CachedStatus(self.collector(inventory), time.time())
             self._entries[inventory] = entry
             return entry
+
+    def latest(self, inventory: Path) -> CachedStatus | None:
+        """Return the last status collected for the inventory, however old, without collecting."""
+        return self._entries.get(inventory)

@@ -14,8 +14,14 @@ from .config import WebSettings, secret_key
 csrf = CSRFProtect()
 
 
-def create_app(settings: WebSettings | None = None, **overrides: Any) -> Flask:
-    """Return the admin app: store migrated, interrupted deploys marked, first admin made."""
+def create_app(
+    settings: WebSettings | None = None, *, background: bool = False, **overrides: Any
+) -> Flask:
+    """Return the admin app: store migrated, interrupted deploys marked, first admin made.
+
+    `background` starts the status poller (alerts) when LBCTL_STATUS_INTERVAL is not 0;
+    `lbctl serve` asks for it, tests and one-off uses do not.
+    """
     settings = settings or WebSettings.from_environ(**overrides)
     app = Flask(__name__, instance_path=str(settings.home))
     app.config.update(
@@ -36,7 +42,9 @@ def create_app(settings: WebSettings | None = None, **overrides: Any) -> Flask:
     db.init_app(app, factory)
     csrf.init_app(app)
     auth.init_app(app)
-    from . import api, ui
+    from . import api, monitoring, ui
+
+    monitoring.init_app(app, settings, factory, background)
 
     csrf.exempt(api.bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride
     app.register_blueprint(ui.bp)

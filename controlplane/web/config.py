@@ -18,6 +18,10 @@ class WebSettings:
     inventory: Path  # its Ansible inventory
     secure_cookies: bool
     admin_password: str | None  # creates user "admin" on a first start with no users
+    # Monitoring (README "Monitoring and alerts"); the poller runs only in `lbctl serve`.
+    status_interval_s: float = 15.0  # 0: no background status poller, so no snapshot alerts
+    alert_webhooks: tuple[str, ...] = ()
+    metrics_token: str | None = None  # when set, GET /metrics needs it as a bearer token
 
     @classmethod
     def from_environ(cls, **overrides: object) -> WebSettings:
@@ -34,9 +38,30 @@ class WebSettings:
             ),
             "secure_cookies": os.environ.get("LBCTL_SECURE_COOKIES", "1") != "0",
             "admin_password": os.environ.get("LBCTL_ADMIN_PASSWORD") or None,
+            "status_interval_s": _seconds("LBCTL_STATUS_INTERVAL", 15.0),
+            "alert_webhooks": tuple(
+                url.strip()
+                for url in os.environ.get("LBCTL_ALERT_WEBHOOKS", "").split(",")
+                if url.strip()
+            ),
+            "metrics_token": os.environ.get("LBCTL_METRICS_TOKEN") or None,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _seconds(name: str, default: float) -> float:
+    """Return a non-negative number of seconds from the environment; raises ValueError."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 86400:  # also refuses nan and inf
+        raise ValueError(f"{name} must be 0-86399 seconds (0 disables), got {raw!r}")
+    return value
 
 
 def secret_key(home: Path) -> str:

@@ -59,6 +59,33 @@ def _schemas() -> dict[str, Schema]:
             "allOf": [ref("Error"), obj(["current_revision"], current_revision=REVISION_NUMBER)]
         },
         "ModelRequest": obj(["model"], model=ref("LbModel")),
+        "ServerChangeRequest": obj(
+            [],
+            state={"enum": ["enabled", "drain", "maint"]},
+            weight={"type": "integer", "minimum": 0, "maximum": 256},
+            base_revision=REVISION_NUMBER | {"description": "the revision the change started from"},
+        ),
+        "HostRuntimeResult": obj(
+            ["host", "ok", "seconds", "error", "worker_pid"],
+            host=STRING,
+            ok=BOOLEAN,
+            seconds={"type": "number", "description": "request to verified effect on the host"},
+            error=STRING,
+            worker_pid=STRING | {"description": "the HAProxy worker that applied it (no reload)"},
+        ),
+        "ServerChangeResult": obj(
+            ["revision", "applied", "hosts"],
+            revision=INTEGER,
+            applied=BOOLEAN | {"description": "true when every host applied and verified it"},
+            hosts=array(ref("HostRuntimeResult")),
+        ),
+        "PlannedChange": obj(
+            ["host", "file", "what", "path"],
+            host=STRING,
+            file=STRING,
+            what=STRING,
+            path={"enum": ["runtime", "reload", "keepalived reload"]},
+        ),
         "ModelResponse": obj(
             ["environment", "revision", "model"],
             environment=STRING,
@@ -126,6 +153,11 @@ def _schemas() -> dict[str, Schema]:
             deployed_revision=REVISION_NUMBER,
             against_current=ref("DiffReport"),
             against_deployed=ref("DiffReport"),
+            changes=array(ref("PlannedChange"))
+            | {
+                "description": "each change against the deployed revision and how a deploy "
+                "applies it: runtime API (no reload), reload, or keepalived reload"
+            },
         ),
         "RevisionSummary": revision,
         "RevisionList": obj(
@@ -198,6 +230,18 @@ def _schemas() -> dict[str, Schema]:
             severity={"enum": ["critical", "warning"]},
             subject=STRING,
             message=STRING,
+        ),
+        "VrrpEvent": obj(
+            ["host", "instance", "state"],
+            host=STRING,
+            instance=STRING,
+            state={"enum": ["MASTER", "BACKUP", "FAULT", "STOP"]},
+            priority={"type": "integer", "minimum": 0, "maximum": 255},
+        ),
+        "VrrpEventRecorded": obj(
+            ["recorded", "alerted"],
+            recorded={"const": True},
+            alerted=BOOLEAN | {"description": "a state change was sent to the alert webhooks"},
         ),
         "Status": obj(
             ["hosts", "findings", "critical"],
@@ -277,6 +321,16 @@ def _path_int(name: str, description: str) -> dict[str, Any]:
         "required": True,
         "description": description,
         "schema": {"type": "integer", "minimum": 0},
+    }
+
+
+def _path_name(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": STRING,
     }
 
 
@@ -362,6 +416,17 @@ def _paths() -> dict[str, Any]:
                 body="ModelRequest",
             )
         },
+        f"{v}/pools/{{pool}}/servers/{{server}}": {
+            "post": _operation(
+                "Set a server's state and/or weight: saved as a new revision and applied "
+                "through HAProxy's runtime API on every host serving the pool (no reload)",
+                "operator",
+                (200, "the new revision and each host's result", "ServerChangeResult"),
+                (400, 404, 409, 422),
+                body="ServerChangeRequest",
+                parameters=[_path_name("pool", "pool name"), _path_name("server", "server name")],
+            )
+        },
         f"{v}/revisions": {
             "get": _operation(
                 "Revisions, newest first",
@@ -403,6 +468,16 @@ def _paths() -> dict[str, Any]:
                     _path_int("deployment_id", "deployment id"),
                     _query_int("after", "only events with seq above this (a stream cursor)"),
                 ],
+            )
+        },
+        f"{v}/events/vrrp": {
+            "post": _operation(
+                "Report a VRRP transition (keepalived's notify hook calls this); it is "
+                "recorded in the audit log and alerted at once",
+                "operator",
+                (202, "recorded", "VrrpEventRecorded"),
+                (400,),
+                body="VrrpEvent",
             )
         },
         f"{v}/status": {

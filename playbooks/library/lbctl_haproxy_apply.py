@@ -26,8 +26,13 @@ description:
   - HAProxy 2.6 reports no reload status, so success is proven: a worker with a new pid
     answers the runtime API, C(show backend) lists every expected backend, and the monitor
     endpoint answers 200.
+  - With C(runtime_commands) (the plan found only server weight/state changes) and a
+    running HAProxy, there is no reload: the file is installed (so it is what runs next
+    time), the commands go through the runtime API (each must answer empty), and the same
+    worker must still answer afterwards (proof that nothing reloaded).
   - A failure reports the step that failed in C(msg) and C(lbctl_step).
 options:
+  runtime_commands: {type: list, elements: str, default: []}
   source: {type: path, required: true}
   config_path: {type: path, required: true}
   socket: {type: path, required: true}
@@ -69,9 +74,36 @@ def monitor_answers(url: str) -> bool:
         return False
 
 
+def apply_runtime(module: AnsibleModule, before: str) -> dict:
+    """Install the file and apply the server changes through the runtime API: no reload."""
+    p = module.params
+    try:
+        atomic_copy(p["source"], p["config_path"])
+    except OSError as exc:
+        raise StepFailed("install: haproxy.cfg", str(exc)) from exc
+    started = time.monotonic()
+    for command in p["runtime_commands"]:
+        answer = runtime_command(p["socket"], command)
+        if answer is None:
+            raise StepFailed("runtime: apply", f"the runtime API did not answer `{command}`")
+        if answer.strip():  # HAProxy answers a successful `set server` with nothing
+            raise StepFailed("runtime: apply", f"`{command}`: {answer.strip()}")
+    after = worker_pid(p["socket"])
+    if after != before:
+        raise StepFailed("verify: no reload", f"worker {before} became {after or 'none'}")
+    return {
+        "path": "runtime",
+        "worker_before": before,
+        "worker_after": after,
+        "runtime_seconds": round(time.monotonic() - started, 3),
+    }
+
+
 def apply(module: AnsibleModule) -> dict:
     p = module.params
     before = worker_pid(p["socket"])
+    if before is not None and p["runtime_commands"]:
+        return apply_runtime(module, before)
     if before is not None:
         dump = runtime_command(p["socket"], "show servers state")
         if dump is None:
@@ -105,6 +137,7 @@ def apply(module: AnsibleModule) -> dict:
     if not wait_until(lambda: monitor_answers(p["monitor_url"]), 5.0, 0.2):
         raise StepFailed("verify: the monitor endpoint answers", f"no 200 from {p['monitor_url']}")
     return {
+        "path": "reload",
         "worker_before": before,
         "worker_after": after,
         "reload_seconds": round(time.monotonic() - started, 3),
@@ -124,6 +157,7 @@ def main() -> None:
             "expected_backends": {"type": "list", "elements": "str", "default": []},
             "monitor_url": {"type": "str", "required": True},
             "timeout": {"type": "float", "default": 15.0},
+            "runtime_commands": {"type": "list", "elements": "str", "default": []},
         }
     )
     try:

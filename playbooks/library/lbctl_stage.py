@@ -31,6 +31,14 @@ options:
   backup: {type: path, required: true}
   hook: {type: str, required: true, description: content of the VRRP notify hook}
   hook_path: {type: path, required: true}
+  notify_url:
+    type: str
+    default: ""
+    description: control plane base URL the hook reports VRRP transitions to; empty leaves
+      C(notify_env_path) as it is
+  notify_token: {type: str, default: "", description: API token (role operator) for the hook}
+  notify_host: {type: str, default: "", description: the host name the hook reports}
+  notify_env_path: {type: path, default: /etc/keepalived/lbctl-notify.env}
 """
 
 
@@ -51,6 +59,10 @@ def main() -> None:
             "backup": {"type": "path", "required": True},
             "hook": {"type": "str", "required": True},
             "hook_path": {"type": "path", "required": True},
+            "notify_url": {"type": "str", "default": ""},
+            "notify_token": {"type": "str", "default": "", "no_log": True},
+            "notify_host": {"type": "str", "default": ""},
+            "notify_env_path": {"type": "path", "default": "/etc/keepalived/lbctl-notify.env"},
         }
     )
     p = module.params
@@ -58,6 +70,8 @@ def main() -> None:
         os.makedirs(folder, mode=0o700, exist_ok=True)
     if read_bytes(p["hook_path"]) != p["hook"].encode():
         atomic_write(p["hook_path"], p["hook"].encode(), 0o755)
+    if p["notify_url"]:
+        _write_notify_env(module)
 
     haproxy_new = p["haproxy_cfg"].encode()
     atomic_write(os.path.join(p["staging"], "haproxy.cfg"), haproxy_new)
@@ -80,6 +94,18 @@ def main() -> None:
     if result["keepalived_changed"]:
         copy_if_exists(p["keepalived_config_path"], os.path.join(p["backup"], "keepalived.conf"))
     module.exit_json(changed=result["haproxy_changed"] or result["keepalived_changed"], **result)
+
+
+def _write_notify_env(module: AnsibleModule) -> None:
+    """Write the hook's settings (0600: it holds a token) unless they are already there."""
+    p = module.params
+    values = {"URL": p["notify_url"], "TOKEN": p["notify_token"], "HOST": p["notify_host"]}
+    for key, value in values.items():
+        if "\n" in value or "\r" in value:
+            module.fail_json(msg=f"stage: lbctl_notify_{key.lower()} must be one line")
+    text = "".join(f"LBCTL_NOTIFY_{key}={value}\n" for key, value in values.items())
+    if read_bytes(p["notify_env_path"]) != text.encode():
+        atomic_write(p["notify_env_path"], text.encode(), 0o600)
 
 
 if __name__ == "__main__":

@@ -129,6 +129,8 @@ def test_cli_diff_status_and_check_against_the_hosts(fresh_lab: Lab, tmp_path) -
     assert changed[0] == 1
     assert "-    server app2 198.18.0.21:8080 check weight 50" in changed[1]
     assert "+    server app2 198.18.0.21:8080 check weight 60" in changed[1]
+    plan = [line for line in changed[2].splitlines() if "app/app2" in line]
+    assert len(plan) == 2 and all("runtime" in line for line in plan)  # lb1 and lb2
     assert check[0] == 0 and "weight 60" in check[1]
     assert status[0] == 0, status
     report = json.loads(status[1])

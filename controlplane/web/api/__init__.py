@@ -105,4 +105,9 @@ def openapi() -> Any:
     return jsonify(openapi_document())
 
 
-from . import deploy_routes, model_routes  # noqa: E402, F401  (they add their routes to bp)
+from . import (  # noqa: E402, F401  (they add their routes to bp)
+    deploy_routes,
+    event_routes,
+    model_routes,
+    runtime_routes,
+)

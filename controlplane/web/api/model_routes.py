@@ -131,6 +131,7 @@ def plan() -> Any:
             "deployed_revision": found.deployed.number if found.deployed else None,
             "against_current": diff_report(found.against_current),
             "against_deployed": diff_report(found.against_deployed),
+            "changes": [c.as_dict() for c in found.changes],
         }
     )
 

@@ -15,6 +15,17 @@ function loadStatus(refresh) {
     .finally(() => { button.disabled = false; button.textContent = "Refresh"; });
 }
 
+// Cards with data-fragment-src fill their .fragment-body after the page loads (drift).
+function loadFragments() {
+  document.querySelectorAll("[data-fragment-src]").forEach((card) => {
+    const body = card.querySelector(".fragment-body");
+    fetch(card.dataset.fragmentSrc, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.text() : Promise.reject(new Error("HTTP " + r.status))))
+      .then((html) => { body.innerHTML = html; })
+      .catch((e) => { body.textContent = "Could not be loaded: " + e.message; });
+  });
+}
+
 function setupTabs() {
   const tabs = Array.from(document.querySelectorAll(".tabs .tab"));
   if (!tabs.length) return;
@@ -111,6 +122,7 @@ document.addEventListener("DOMContentLoaded", () => {
     refresh.addEventListener("click", () => loadStatus(true));
     loadStatus(false);
   }
+  loadFragments();
   setupTabs();
   followDeployment();
   setupConfirms();

@@ -7,4 +7,14 @@ from flask import Blueprint
 bp = Blueprint("ui", __name__)
 
 # Each module registers its views on bp.
-from . import admin, audit, dashboard, deploys, history, model_pages, preview  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    admin,
+    audit,
+    dashboard,
+    deploys,
+    history,
+    model_pages,
+    operations,
+    preview,
+    runtime_pages,
+)

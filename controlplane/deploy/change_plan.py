@@ -1,0 +1,174 @@
+"""The deploy plan: each change of a host's files, and whether the runtime API can apply it.
+
+A change that only touches server weight or state lines (same backend, server, address,
+port and every other option) is applied through HAProxy's runtime API with no reload; any
+other haproxy.cfg change needs a reload; a keepalived.conf change a keepalived reload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..render import HAPROXY_FILE, KEEPALIVED_FILE
+from ..runtime import ServerChange
+
+ChangePath = Literal["runtime", "reload", "keepalived reload"]
+PREAMBLE = "(top of file)"
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    host: str
+    file: str
+    what: str  # in the operator's words: "server app/app2: weight 50 -> 0 (drain)"
+    path: ChangePath
+
+    def as_dict(self) -> dict[str, str]:
+        return {"host": self.host, "file": self.file, "what": self.what, "path": self.path}
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    host: str
+    changes: list[PlannedChange] = field(default_factory=list)
+    runtime: list[ServerChange] = field(default_factory=list)  # when haproxy_path is runtime
+
+    @property
+    def haproxy_path(self) -> Literal["none", "runtime", "reload"]:
+        paths = {c.path for c in self.changes if c.file == HAPROXY_FILE}
+        if not paths:
+            return "none"
+        return "runtime" if paths == {"runtime"} else "reload"
+
+
+@dataclass(frozen=True)
+class _Server:
+    skeleton: str  # the line without its weight and `disabled`
+    weight: int
+    disabled: bool
+
+    @property
+    def runtime_state(self) -> str:
+        return "maint" if self.disabled else ("drain" if self.weight == 0 else "ready")
+
+
+def plan_host(host: str, old: dict[str, str | None], new: dict[str, str]) -> HostPlan:
+    """Return the plan of replacing a host's files `old` (None: absent) with `new`."""
+    changes: list[PlannedChange] = []
+    runtime: list[ServerChange] = []
+    old_cfg, new_cfg = old.get(HAPROXY_FILE), new.get(HAPROXY_FILE)
+    if new_cfg is not None and old_cfg != new_cfg:
+        if old_cfg is None:
+            changes.append(PlannedChange(host, HAPROXY_FILE, "new file (start)", "reload"))
+        else:
+            for what, change in _haproxy_changes(old_cfg, new_cfg):
+                path: ChangePath = "runtime" if change else "reload"
+                changes.append(PlannedChange(host, HAPROXY_FILE, what, path))
+                if change:
+                    runtime.append(change)
+    new_conf = new.get(KEEPALIVED_FILE)
+    if new_conf is not None and old.get(KEEPALIVED_FILE) != new_conf:
+        what = "new file (start)" if old.get(KEEPALIVED_FILE) is None else "changed"
+        changes.append(PlannedChange(host, KEEPALIVED_FILE, what, "keepalived reload"))
+    if any(c.path == "reload" for c in changes if c.file == HAPROXY_FILE):
+        runtime = []
+    return HostPlan(host, changes, runtime)
+
+
+def plan_hosts(
+    old: dict[str, dict[str, str | None]], new: dict[str, dict[str, str]]
+) -> list[HostPlan]:
+    """Return the plan of every host of `new` (host -> file -> text)."""
+    return [plan_host(host, old.get(host, {}), files) for host, files in new.items()]
+
+
+def _haproxy_changes(old_cfg: str, new_cfg: str) -> list[tuple[str, ServerChange | None]]:
+    old, new = _sections(old_cfg), _sections(new_cfg)
+    found: list[tuple[str, ServerChange | None]] = []
+    for header in [h for h in old if h not in new]:
+        found.append((f"remove {header}", None))
+    for header, body in new.items():
+        if header not in old:
+            found.append((f"add {header}", None))
+        elif old[header] != body:
+            kind, _, name = header.partition(" ")
+            if kind == "backend":
+                found += _backend_changes(name, old[header], body)
+            else:
+                found.append((f"{header}: changed", None))
+    return found
+
+
+def _backend_changes(
+    backend: str, old: list[str], new: list[str]
+) -> list[tuple[str, ServerChange | None]]:
+    old_servers, old_rest = _split_servers(old)
+    new_servers, new_rest = _split_servers(new)
+    found: list[tuple[str, ServerChange | None]] = []
+    if old_rest != new_rest:
+        found.append((f"backend {backend}: settings changed", None))
+    for name, server in new_servers.items():
+        before = old_servers.get(name)
+        label = f"server {backend}/{name}"
+        if before is None:
+            found.append((f"add {label}", None))  # `add server` is not used: see README
+        elif before.skeleton != server.skeleton:
+            found.append((f"{label}: address, port or options changed", None))
+        elif before != server:
+            change = ServerChange(backend, name, server.runtime_state, server.weight)  # type: ignore[arg-type]
+            found.append((f"{label}: {_describe(before, server)}", change))
+    found += [(f"remove server {backend}/{n}", None) for n in old_servers if n not in new_servers]
+    if [n for n in old_servers if n in new_servers] != [n for n in new_servers if n in old_servers]:
+        found.append((f"backend {backend}: server order changed", None))
+    return found
+
+
+def _describe(before: _Server, after: _Server) -> str:
+    parts = []
+    if before.weight != after.weight:
+        parts.append(f"weight {before.weight} -> {after.weight}")
+    if before.runtime_state != after.runtime_state:
+        parts.append(f"state {before.runtime_state} -> {after.runtime_state}")
+    return ", ".join(parts)
+
+
+def _sections(cfg: str) -> dict[str, list[str]]:
+    """Return section header -> its body lines (blank lines and comments dropped)."""
+    sections: dict[str, list[str]] = {PREAMBLE: []}
+    current = PREAMBLE
+    for line in cfg.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            current = line.strip()
+            sections[current] = []
+        else:
+            sections[current].append(line.strip())
+    if not sections[PREAMBLE]:
+        del sections[PREAMBLE]
+    return sections
+
+
+def _split_servers(body: list[str]) -> tuple[dict[str, _Server], list[str]]:
+    servers: dict[str, _Server] = {}
+    rest: list[str] = []
+    for line in body:
+        words = line.split()
+        if len(words) < 3 or words[0] != "server":
+            rest.append(line)
+            continue
+        weight, disabled, kept = 1, False, []  # HAProxy's default weight is 1
+        index = 3
+        while index < len(words):
+            word = words[index]
+            if word == "weight" and index + 1 < len(words) and words[index + 1].isdigit():
+                weight, index = int(words[index + 1]), index + 2
+                continue
+            if word == "disabled":
+                disabled = True
+            else:
+                kept.append(word)
+            index += 1
+        servers[words[1]] = _Server(" ".join(words[:3] + kept), weight, disabled)
+    return servers, rest

@@ -1,0 +1,54 @@
+"""Collect the hosts' status on a schedule, into the cache pages read, and feed the alerts."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from .alerts import AlertEngine
+from .cache import StatusCache
+
+log = logging.getLogger(__name__)
+
+
+class StatusPoller:
+    """One thread: every `interval_s`, a fresh status for the inventory, then alerts."""
+
+    def __init__(
+        self,
+        cache: Callable[[], StatusCache],
+        inventory: Path,
+        engine: AlertEngine,
+        interval_s: float,
+    ) -> None:
+        self.cache = cache  # looked up each round: tests may swap the app's cache
+        self.inventory = inventory
+        self.engine = engine
+        self.interval_s = interval_s
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lbctl-status-poller", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop after the current round (a running collection finishes first)."""
+        self._stop.set()
+        self._thread.join(timeout_s)
+
+    def poll_once(self) -> None:
+        """Collect a fresh status and let the alert engine see it; errors are logged."""
+        try:
+            cached = self.cache().get(self.inventory, refresh=True)
+            self.engine.observe(cached.status)
+        except Exception:  # the next round tries again; the poller must not die
+            log.exception("status poll of %s failed", self.inventory)
+        self.rounds += 1
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll_once()
+            self._stop.wait(self.interval_s)

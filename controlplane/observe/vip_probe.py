@@ -1,0 +1,191 @@
+"""Probe a VIP while something happens to it: the client-visible outage, measured.
+
+One HTTP request per interval on a new connection (a kept socket would hide a failover),
+bounded by a request count and a time limit, stopped early on request. Runs in this
+process (`LocalProbe`) or, in the lab, in the client's network namespace
+(`NamespaceProbe`, this module's `main`). Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+MAX_WINDOWS_REPORTED = 20
+
+
+class ProbeRun(Protocol):
+    def stop(self) -> dict[str, Any]:
+        """Stop probing and return the report."""
+        ...
+
+
+class ProbeStarter(Protocol):
+    def start(self, max_seconds: float) -> ProbeRun: ...
+
+
+def probe_once(host: str, port: int, path: str, timeout: float) -> bool:
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Connection": "close"})
+        response = conn.getresponse()
+        response.read()
+        return 200 <= response.status < 300
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def run_probe(
+    url: str,
+    stop: threading.Event,
+    interval: float = 0.02,
+    timeout: float = 0.3,
+    max_seconds: float = 120.0,
+    max_requests: int = 20_000,
+) -> dict[str, Any]:
+    """Return the longest gap between successful answers of `url` until `stop` or a bound."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"probe URL must be http://HOST[:PORT]/PATH, got {url!r}")
+    host, port, path = parts.hostname, parts.port or 80, parts.path or "/"
+    started = time.monotonic()
+    last_ok, max_gap, sent, ok, failing = started, 0.0, 0, 0, 0
+    windows: list[dict[str, float]] = []
+    while sent < max_requests and time.monotonic() - started < max_seconds and not stop.is_set():
+        tick = time.monotonic()
+        sent += 1
+        if probe_once(host, port, path, timeout):
+            now = time.monotonic()
+            ok += 1
+            max_gap = max(max_gap, now - last_ok)
+            if failing:
+                windows.append(_window(started, last_ok, now, failing))
+            last_ok, failing = now, 0
+        else:
+            failing += 1
+        stop.wait(max(0.0, tick + interval - time.monotonic()))
+    ended = time.monotonic()
+    if failing:
+        max_gap = max(max_gap, ended - last_ok)
+        windows.append(_window(started, last_ok, ended, failing) | {"open": True})
+    return {
+        "url": url,
+        "interval_s": interval,
+        "duration_s": round(ended - started, 3),
+        "requests": sent,
+        "ok": ok,
+        "failed": sent - ok,
+        "max_outage_s": round(max_gap, 3),
+        "outage_windows": windows[:MAX_WINDOWS_REPORTED],
+        "outage_windows_total": len(windows),
+    }
+
+
+def _window(started: float, last_ok: float, next_ok: float, failures: int) -> dict[str, Any]:
+    return {
+        "start_s": round(last_ok - started, 3),
+        "end_s": round(next_ok - started, 3),
+        "duration_s": round(next_ok - last_ok, 3),
+        "failed_requests": failures,
+    }
+
+
+class _ThreadRun:
+    def __init__(self, url: str, interval: float, max_seconds: float) -> None:
+        self._stop = threading.Event()
+        self._report: dict[str, Any] = {}
+        self._thread = threading.Thread(
+            target=lambda: self._report.update(
+                run_probe(url, self._stop, interval, max_seconds=max_seconds)
+            ),
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return self._report
+
+
+class LocalProbe:
+    """Probe `url` from this process (where the control plane runs)."""
+
+    def __init__(self, url: str, interval: float = 0.02) -> None:
+        self.url, self.interval = url, interval
+
+    def start(self, max_seconds: float) -> ProbeRun:
+        return _ThreadRun(self.url, self.interval, max_seconds)
+
+
+class _ProcessRun:
+    def __init__(self, argv: list[str], env: dict[str, str] | None, max_seconds: float) -> None:
+        self._limit = max_seconds + 10
+        self._process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+
+    def stop(self) -> dict[str, Any]:
+        if self._process.poll() is None:
+            self._process.terminate()  # our own child, by pid: it prints its report and exits
+        try:
+            out, err = self._process.communicate(timeout=self._limit)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.communicate()
+            raise RuntimeError("the probe did not stop; killed it") from None
+        if self._process.returncode != 0:
+            raise RuntimeError(f"the probe failed ({self._process.returncode}): {err.strip()}")
+        return json.loads(out)
+
+
+class NamespaceProbe:
+    """Probe `url` from a network namespace (the lab's client), as a child process."""
+
+    def __init__(self, namespace: str, url: str, interval: float = 0.01) -> None:
+        self.namespace, self.url, self.interval = namespace, url, interval
+
+    def start(self, max_seconds: float) -> ProbeRun:
+        from ..lab import apps
+
+        argv = apps.in_namespace(
+            self.namespace,
+            __name__,
+            "--url",
+            self.url,
+            "--interval",
+            str(self.interval),
+            "--max-seconds",
+            str(max_seconds),
+        )
+        return _ProcessRun(argv, apps.python_env(), max_seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="probe a VIP until SIGTERM or a bound")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--interval", type=float, default=0.02)
+    parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument("--max-requests", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    report = run_probe(
+        args.url, stop, args.interval, max_seconds=args.max_seconds, max_requests=args.max_requests
+    )
+    print(json.dumps(report, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""One multiplexed OpenSSH connection per LB host: the first call opens it, later ones reuse it.
+
+Ansible starts a new process tree per run (1-2 s); a ControlMaster connection that stays up
+for a while answers a command in tens of milliseconds, which is what a runtime change needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .targets import HostTarget, InventoryUnreadable, read_targets
+
+PERSIST_S = 90
+CONNECT_TIMEOUT_S = 5
+
+
+@dataclass
+class SshFailed(Exception):
+    """SSH could not run the command on the host (connection refused, auth, timeout)."""
+
+    host: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.host}: {self.message}"
+
+
+class SshChannel:
+    """Runs argv lists on one host through an SSH ControlMaster in a private folder."""
+
+    def __init__(self, target: HostTarget, control_path: Path) -> None:
+        self.target = target
+        self.control_path = control_path  # short: a unix socket path has ~100 characters
+
+    def base_argv(self) -> list[str]:
+        t = self.target
+        argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}"]
+        argv += ["-o", "ControlMaster=auto", "-o", f"ControlPath={self.control_path}"]
+        argv += ["-o", f"ControlPersist={PERSIST_S}", "-p", str(t.port)]
+        if t.private_key:
+            argv += ["-i", t.private_key]
+        if t.user:
+            argv += ["-l", t.user]
+        # Inventory-supplied options (e.g. host key policy), split like Ansible does.
+        argv += shlex.split(t.ssh_common_args)
+        return argv
+
+    def run(self, argv: list[str], input: str = "", timeout_s: float = 10.0) -> str:
+        """Return the remote command's stdout; raises SshFailed on a non-zero exit.
+
+        The remote side gets one shell word per argv item (ssh joins its arguments into a
+        command line, so each is quoted here): input never becomes shell syntax.
+        """
+        remote = (["sudo", "-n", "--"] if self.target.become else []) + argv
+        command = [*self.base_argv(), "--", self.target.address, shlex.join(remote)]
+        try:
+            done = subprocess.run(
+                command, input=input, capture_output=True, text=True, timeout=timeout_s
+            )
+        except subprocess.TimeoutExpired:
+            raise SshFailed(self.target.name, f"no answer within {timeout_s:.0f}s") from None
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout).strip().splitlines()
+            reason = detail[-1] if detail else f"exit status {done.returncode}"
+            raise SshFailed(self.target.name, f"{' '.join(argv[:1])} failed: {reason}")
+        return done.stdout
+
+    def close(self) -> None:
+        """End the ControlMaster (if one runs) so no connection outlives its owner."""
+        if not self.control_path.exists():
+            return
+        subprocess.run(
+            [*self.base_argv(), "-O", "exit", self.target.address],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+
+
+class ChannelPool:
+    """The SSH channels of one process, keyed by host, in a private 0700 folder."""
+
+    def __init__(self) -> None:
+        self._dir: Path | None = None
+        self._channels: dict[tuple[str, HostTarget], SshChannel] = {}
+        self._lock = threading.Lock()
+        self._inventories: dict[tuple[str, int], dict[str, HostTarget]] = {}
+
+    def channel(self, target: HostTarget) -> SshChannel:
+        """Return the channel for `target` (a changed inventory entry gets a new one)."""
+        with self._lock:
+            if self._dir is None:
+                self._dir = Path(tempfile.mkdtemp(prefix="lbctl-ssh-"))  # mode 0700
+            key = (target.name, target)
+            if key not in self._channels:
+                self._channels[key] = SshChannel(target, self._dir / f"c{len(self._channels)}")
+            return self._channels[key]
+
+    def targets(self, inventory: Path, hosts: list[str]) -> dict[str, HostTarget]:
+        """Return the hosts' targets, read once per inventory version (reading takes ~0.3 s)."""
+        key = (str(Path(inventory).resolve()), Path(inventory).stat().st_mtime_ns)
+        with self._lock:
+            known = self._inventories.get(key)
+        if known is None:
+            known = read_targets(inventory)
+            with self._lock:
+                self._inventories = {key: known}
+        missing = [h for h in hosts if h not in known]
+        if missing:
+            raise InventoryUnreadable(f"inventory {inventory} has no host {', '.join(missing)}")
+        return {h: known[h] for h in hosts}
+
+    def warm(self, targets: list[HostTarget]) -> None:
+        """Open the masters now (in parallel), so the first change is as fast as the next."""
+        with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
+            list(pool.map(lambda t: _quietly(self.channel(t)), targets))
+
+    def close(self) -> None:
+        """End every master and remove the folder."""
+        with self._lock:
+            channels, self._channels = list(self._channels.values()), {}
+            folder, self._dir = self._dir, None
+        for channel in channels:
+            channel.close()
+        if folder is not None:
+            deadline = time.monotonic() + 2
+            while any(folder.iterdir()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _quietly(channel: SshChannel) -> None:
+    with contextlib.suppress(SshFailed):  # the change itself reports the host
+        channel.run(["true"])

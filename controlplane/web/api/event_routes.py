@@ -1,0 +1,46 @@
+"""API routes the LB hosts call: keepalived's notify hook reports VRRP transitions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app, jsonify
+
+from ... import store
+from ...observe.alerts import ENGINE_KEY
+from ...observe.metrics import VRRP_STATES
+from ..auth import actor, token_required
+from ..db import get_db
+from . import BadRequest, bp, json_body
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+
+@bp.post("/events/vrrp")
+@token_required("operator")
+def vrrp_event() -> Any:
+    """Record a VRRP transition and alert on it now (the poller would see it later)."""
+    body = json_body()
+    host, instance = _name(body, "host"), _name(body, "instance")
+    state = body.get("state")
+    if state not in VRRP_STATES:
+        raise BadRequest(f"`state` must be one of {', '.join(VRRP_STATES)}, got {state!r}", "state")
+    priority = body.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 255:
+        raise BadRequest(f"`priority` must be an integer 0-255, got {priority!r}", "priority")
+    who = actor()
+    detail = {"host": host, "instance": instance, "state": state, "priority": priority}
+    store.record_audit(
+        get_db(), who.name, "vrrp.transition", f"{instance} on {host}", detail, who.remote_addr
+    )
+    get_db().commit()
+    changed = current_app.extensions[ENGINE_KEY].vrrp_state(host, instance, state, priority)
+    return jsonify({"recorded": True, "alerted": changed}), 202
+
+
+def _name(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not NAME.match(value):
+        raise BadRequest(f"`{key}` must be a host or instance name, got {value!r}", key)
+    return value
