@@ -13,8 +13,16 @@ from .cache import StatusCache
 log = logging.getLogger(__name__)
 
 
+# Drift costs two more read-only Ansible runs: checked every few rounds, not every round.
+DRIFT_EVERY_ROUNDS = 4
+
+
 class StatusPoller:
-    """One thread: every `interval_s`, a fresh status for the inventory, then alerts."""
+    """One thread: every `interval_s`, a fresh status for the inventory, then alerts.
+
+    Every DRIFT_EVERY_ROUNDS rounds it also runs `drift_check` (when given), which raises
+    or resolves the drift alert itself.
+    """
 
     def __init__(
         self,
@@ -22,11 +30,13 @@ class StatusPoller:
         inventory: Path,
         engine: AlertEngine,
         interval_s: float,
+        drift_check: Callable[[], None] | None = None,
     ) -> None:
         self.cache = cache  # looked up each round: tests may swap the app's cache
         self.inventory = inventory
         self.engine = engine
         self.interval_s = interval_s
+        self.drift_check = drift_check
         self.rounds = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lbctl-status-poller", daemon=True)
@@ -46,6 +56,11 @@ class StatusPoller:
             self.engine.observe(cached.status)
         except Exception:  # the next round tries again; the poller must not die
             log.exception("status poll of %s failed", self.inventory)
+        if self.drift_check and self.rounds % DRIFT_EVERY_ROUNDS == 0:
+            try:
+                self.drift_check()
+            except Exception:
+                log.exception("drift check of %s failed", self.inventory)
         self.rounds += 1
 
     def _run(self) -> None:

@@ -59,9 +59,33 @@ def init_app(
             settings.inventory,
             engine,
             settings.status_interval_s,
+            drift_check=lambda: check_drift(sessions, settings, engine),
         )
         app.extensions[POLLER_KEY] = poller
         poller.start()
+
+
+def check_drift(sessions: sessionmaker[Session], settings: WebSettings, engine: Any) -> Any:
+    """Compare the hosts with the last deployed revision; fire or resolve `drift_found`.
+
+    Returns the DriftReport (None when nothing was deployed yet).
+    """
+    from .. import control, store
+    from ..observe.drift import collect_drift
+    from ..render import render_model
+
+    with sessions() as session:
+        deployed = control.deployed_revision(session, settings.environment)
+        model = store.revision_model(deployed) if deployed else None
+    if model is None:
+        return None
+    report = collect_drift(model, render_model(model), settings.inventory)
+    if report.drifted:
+        summary = "; ".join(d.summary() for d in report.differences[:5])
+        engine.fire("drift_found", settings.environment, summary, "warning")
+    else:
+        engine.resolve("drift_found", settings.environment, "no drift")
+    return report
 
 
 def _deliver(sender: WebhookSender, alert: Alert) -> None:

@@ -173,3 +173,42 @@ def test_the_poller_feeds_the_cache_and_the_alerts(app: Flask) -> None:
         poller.stop()
     assert [(a.kind, a.subject) for a in engine.firing()] == [("host_unreachable", "lb2")]
     assert app.extensions["lbctl.status_cache"].latest(app.config["LBCTL"].inventory)
+
+
+def test_the_poller_checks_drift_every_few_rounds(app: Flask) -> None:
+    use_fake_status(app)
+    checks: list[int] = []
+    poller = StatusPoller(
+        lambda: app.extensions["lbctl.status_cache"],
+        app.config["LBCTL"].inventory,
+        app.extensions["lbctl.alerts"],
+        0.0,
+        drift_check=lambda: checks.append(poller.rounds),
+    )
+    for _ in range(9):
+        poller.poll_once()
+    assert checks == [0, 4, 8]  # rounds 1, 5 and 9: drift costs two more Ansible runs
+
+
+def test_drift_found_fires_and_resolves_the_alert(app: Flask, monkeypatch) -> None:
+    from controlplane import control
+    from controlplane.observe import drift as drift_module
+    from controlplane.web import monitoring
+
+    class Report:
+        def __init__(self, drifted: bool) -> None:
+            self.drifted = drifted
+            self.differences = []
+
+    sessions = app.extensions["lbctl.sessions"]
+    settings = app.config["LBCTL"]
+    engine = app.extensions["lbctl.alerts"]
+    with sessions() as session:
+        revision = control.current_revision(session, settings.environment)
+    monkeypatch.setattr(control, "deployed_revision", lambda session, env: revision)
+    monkeypatch.setattr(drift_module, "collect_drift", lambda *a, **k: Report(True))
+    monitoring.check_drift(sessions, settings, engine)
+    assert [a.kind for a in engine.firing()] == ["drift_found"]
+    monkeypatch.setattr(drift_module, "collect_drift", lambda *a, **k: Report(False))
+    monitoring.check_drift(sessions, settings, engine)
+    assert engine.firing() == []

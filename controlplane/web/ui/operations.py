@@ -9,10 +9,9 @@ from flask import current_app, flash, redirect, render_template, url_for
 
 from ... import control, service, store
 from ...deploy.switchover import SwitchoverError
-from ...observe.drift import collect_drift
-from ...render import render_model
 from ..auth import actor, role_required
-from ..db import get_db
+from ..db import get_db, sessions
+from ..monitoring import ENGINE_KEY, check_drift
 from . import bp
 from .editing import environment
 
@@ -39,27 +38,15 @@ def _audit(action: str, pair: str, detail: dict[str, Any]) -> None:
 @role_required("viewer")
 def drift_fragment() -> Any:
     """The hosts compared with the last successfully deployed revision, as a fragment."""
-    deployed = control.deployed_revision(get_db(), environment())
-    if deployed is None:
-        return render_template("_drift.html", error="nothing has been deployed yet")
+    settings = current_app.config["LBCTL"]
     try:
-        model = store.revision_model(deployed)
-        report = collect_drift(model, render_model(model), _inventory())
+        report = check_drift(sessions(), settings, current_app.extensions[ENGINE_KEY])
     except Exception as exc:  # an unreachable inventory must not break the dashboard
         return render_template("_drift.html", error=f"{type(exc).__name__}: {exc}")
-    _alert_drift(report)
-    return render_template("_drift.html", report=report, revision=deployed)
-
-
-def _alert_drift(report: Any) -> None:
-    """Fire (or resolve) the environment's drift_found alert; de-duplicated by the engine."""
-    from ...observe.alerts import raise_alert, resolve_alert
-
-    if report.drifted:
-        summary = "; ".join(d.summary() for d in report.differences[:5])
-        raise_alert("drift_found", environment(), summary, "warning")
-    else:
-        resolve_alert("drift_found", environment(), "no drift")
+    if report is None:
+        return render_template("_drift.html", error="nothing has been deployed yet")
+    revision = control.deployed_revision(get_db(), environment())
+    return render_template("_drift.html", report=report, revision=revision)
 
 
 @bp.route("/pairs/<pair>/switchover", methods=["POST"])
