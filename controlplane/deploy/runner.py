@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,24 +69,54 @@ def run_playbook(
 
     data_dir = Path(tempfile.mkdtemp(prefix="lbctl-ansible-"))
     try:
-        result = ansible_runner.run(
-            private_data_dir=str(data_dir),
-            project_dir=str(PLAYBOOKS_DIR),
-            playbook=playbook,
-            inventory=str(Path(inventory).resolve()),
-            limit=limit,
-            extravars=extravars or {},
-            envvars=_ENV
-            | {"PATH": _path_with_ansible(), "ANSIBLE_SSH_CONTROL_PATH_DIR": str(data_dir / "cp")},
-            event_handler=handle,
-            quiet=True,
-            suppress_env_files=True,
-        )
+        with _interruptible() as interrupted:
+            result = ansible_runner.run(
+                private_data_dir=str(data_dir),
+                project_dir=str(PLAYBOOKS_DIR),
+                playbook=playbook,
+                inventory=str(Path(inventory).resolve()),
+                limit=limit,
+                extravars=extravars or {},
+                envvars=_ENV
+                | {
+                    "PATH": _path_with_ansible(),
+                    "ANSIBLE_SSH_CONTROL_PATH_DIR": str(data_dir / "cp"),
+                },
+                event_handler=handle,
+                quiet=True,
+                suppress_env_files=True,
+                cancel_callback=interrupted,
+            )
         run.status, run.rc = result.status, result.rc
     finally:
         _close_ssh_masters(data_dir / "cp")
         shutil.rmtree(data_dir, ignore_errors=True)
     return run
+
+
+@contextmanager
+def _interruptible() -> Iterator[Callable[[], bool]]:
+    """Let SIGINT/SIGTERM cancel the run, then restore the handlers and raise.
+
+    ansible-runner's own handlers are installed for good and only set a flag: after one
+    run in the main thread, Ctrl-C and SIGTERM would be swallowed for the rest of the
+    process. These handlers live only as long as the run, and a signal that arrived
+    during it stops the caller too (KeyboardInterrupt), once runner has stopped Ansible.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    asked = threading.Event()
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in saved:
+        signal.signal(number, lambda _number, _frame: asked.set())
+    try:
+        yield asked.is_set
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+    if asked.is_set():
+        raise KeyboardInterrupt("interrupted during an Ansible run")
 
 
 def _close_ssh_masters(control_dir: Path) -> None:
