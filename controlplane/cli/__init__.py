@@ -24,6 +24,10 @@ def run() -> None:
     """Entry point that never shows a traceback unless LBCTL_DEBUG is set."""
     try:
         main()
+    except KeyboardInterrupt as exc:
+        # The running Ansible step was stopped; `lbctl diff -i` shows where the hosts stand.
+        err(f"interrupted{': ' + str(exc) if str(exc) else ''}")
+        sys.exit(130)
     except Exception as exc:
         if os.environ.get("LBCTL_DEBUG"):
             raise
