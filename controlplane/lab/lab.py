@@ -291,19 +291,8 @@ class Lab:
         timeout: float = 2.0,
     ) -> LoadRun:
         """Start a load run in the background (client namespace); ``.result()`` collects it."""
-        args = [
-            "--url",
-            url,
-            "--connections",
-            str(connections),
-            "--duration",
-            str(duration),
-            "--max-requests",
-            str(max_requests),
-            "--timeout",
-            str(timeout),
-        ]
-        return self._start_traffic(args, duration + timeout)
+        mode = ["--connections", str(connections)]
+        return self._start_traffic(url, mode, duration, max_requests, timeout)
 
     def run_probe(
         self,
@@ -325,23 +314,16 @@ class Lab:
         timeout: float = 0.2,
     ) -> LoadRun:
         """Start a failover probe in the background; ``.result()`` collects it."""
-        args = [
-            "--url",
-            url,
-            "--probe-interval",
-            str(interval),
-            "--duration",
-            str(duration),
-            "--max-requests",
-            str(max_requests),
-            "--timeout",
-            str(timeout),
-        ]
-        return self._start_traffic(args, duration + timeout)
+        mode = ["--probe-interval", str(interval)]
+        return self._start_traffic(url, mode, duration, max_requests, timeout)
 
-    def _start_traffic(self, args: list[str], bound_s: float) -> LoadRun:
+    def _start_traffic(
+        self, url: str, mode: list[str], duration: float, max_requests: int, timeout: float
+    ) -> LoadRun:
+        bounds = ["--duration", str(duration), "--max-requests", str(max_requests)]
+        args = ["--url", url, *mode, *bounds, "--timeout", str(timeout)]
         argv = apps.in_namespace(self.client_ns, "controlplane.lab.load", *args)
-        return LoadRun(argv, bound_s + LOAD_TIMEOUT_MARGIN_S)
+        return LoadRun(argv, duration + timeout + LOAD_TIMEOUT_MARGIN_S)
 
 
 def _run(

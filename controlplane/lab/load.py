@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .outage import OutageTracker
+
 # Traffic may only go to the lab range and loopback (kept here, not imported, so this file
 # also runs on its own by path).
 ALLOWED_NETWORKS = (
@@ -222,10 +224,7 @@ def run_probe(
     _check_bounds(duration, max_requests)
     started = time.monotonic()
     deadline = started + duration
-    last_ok = started
-    failures_since_ok = 0
-    max_gap = 0.0
-    windows: list[dict] = []
+    outage = OutageTracker(started, MAX_WINDOWS_REPORTED)
     tally = _Tally()
     sent = 0
     while sent < max_requests and time.monotonic() < deadline:
@@ -235,18 +234,12 @@ def run_probe(
         now = time.monotonic()
         if ok:
             tally.add_response(200, backend, (now - tick) * 1000)
-            max_gap = max(max_gap, now - last_ok)
-            if failures_since_ok:
-                windows.append(_window(started, last_ok, now, failures_since_ok))
-            last_ok, failures_since_ok = now, 0
+            outage.ok(now)
         else:
             tally.failed_connection += 1
-            failures_since_ok += 1
+            outage.failed()
         time.sleep(max(0.0, min(tick + interval, deadline) - time.monotonic()))
     ended = time.monotonic()
-    if failures_since_ok:
-        max_gap = max(max_gap, ended - last_ok)
-        windows.append(_window(started, last_ok, ended, failures_since_ok) | {"open": True})
     return {
         "mode": "probe",
         "url": url,
@@ -257,20 +250,9 @@ def run_probe(
         "ok": tally.ok,
         "failed": sent - tally.ok,
         "backends": tally.backends,
-        "max_outage_s": round(max_gap, 3),
-        "outage_windows": windows[:MAX_WINDOWS_REPORTED],
-        "outage_windows_total": len(windows),
+        **outage.report(ended),
         "latency_ms": _percentiles(tally.latencies_ms),
         "stopped_by": "max_requests" if sent >= max_requests else "duration",
-    }
-
-
-def _window(started: float, last_ok: float, next_ok: float, failures: int) -> dict:
-    return {
-        "start_s": round(last_ok - started, 3),
-        "end_s": round(next_ok - started, 3),
-        "duration_s": round(next_ok - last_ok, 3),
-        "failed_requests": failures,
     }
 
 

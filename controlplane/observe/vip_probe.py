@@ -19,6 +19,8 @@ import time
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from ..lab.outage import OutageTracker
+
 MAX_WINDOWS_REPORTED = 20
 
 
@@ -59,25 +61,18 @@ def run_probe(
         raise ValueError(f"probe URL must be http://HOST[:PORT]/PATH, got {url!r}")
     host, port, path = parts.hostname, parts.port or 80, parts.path or "/"
     started = time.monotonic()
-    last_ok, max_gap, sent, ok, failing = started, 0.0, 0, 0, 0
-    windows: list[dict[str, float]] = []
+    outage = OutageTracker(started, MAX_WINDOWS_REPORTED)
+    sent = ok = 0
     while sent < max_requests and time.monotonic() - started < max_seconds and not stop.is_set():
         tick = time.monotonic()
         sent += 1
         if probe_once(host, port, path, timeout):
-            now = time.monotonic()
             ok += 1
-            max_gap = max(max_gap, now - last_ok)
-            if failing:
-                windows.append(_window(started, last_ok, now, failing))
-            last_ok, failing = now, 0
+            outage.ok(time.monotonic())
         else:
-            failing += 1
+            outage.failed()
         stop.wait(max(0.0, tick + interval - time.monotonic()))
     ended = time.monotonic()
-    if failing:
-        max_gap = max(max_gap, ended - last_ok)
-        windows.append(_window(started, last_ok, ended, failing) | {"open": True})
     return {
         "url": url,
         "interval_s": interval,
@@ -85,18 +80,7 @@ def run_probe(
         "requests": sent,
         "ok": ok,
         "failed": sent - ok,
-        "max_outage_s": round(max_gap, 3),
-        "outage_windows": windows[:MAX_WINDOWS_REPORTED],
-        "outage_windows_total": len(windows),
-    }
-
-
-def _window(started: float, last_ok: float, next_ok: float, failures: int) -> dict[str, Any]:
-    return {
-        "start_s": round(last_ok - started, 3),
-        "end_s": round(next_ok - started, 3),
-        "duration_s": round(next_ok - last_ok, 3),
-        "failed_requests": failures,
+        **outage.report(ended),
     }
 
 

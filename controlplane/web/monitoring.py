@@ -15,6 +15,7 @@ from ..control import revision_rendered
 from ..deploy_jobs import deployment_finished
 from ..observe.alerts import ENGINE_KEY, Alert, AlertEngine
 from ..observe.cache import StatusCache
+from ..observe.drift_watch import DriftWatch
 from ..observe.metrics import ControlPlaneMetrics, MetricSources
 from ..observe.poller import StatusPoller
 from ..observe.webhooks import WebhookSender
@@ -26,6 +27,7 @@ CACHE_KEY = "lbctl.status_cache"
 METRICS_KEY = "lbctl.metrics"
 SENDER_KEY = "lbctl.webhooks"
 POLLER_KEY = "lbctl.poller"
+DRIFT_KEY = "lbctl.drift"
 
 
 def init_app(
@@ -38,6 +40,8 @@ def init_app(
     engine = AlertEngine(settings.environment, lambda alert: _deliver(sender, alert))
     app.extensions[SENDER_KEY] = sender
     app.extensions[ENGINE_KEY] = engine
+    drift = DriftWatch(sessions, settings.environment, settings.inventory, engine)
+    app.extensions[DRIFT_KEY] = drift
 
     def latest_status() -> Any:
         return app.extensions[CACHE_KEY].latest(settings.inventory)
@@ -59,33 +63,10 @@ def init_app(
             settings.inventory,
             engine,
             settings.status_interval_s,
-            drift_check=lambda: check_drift(sessions, settings, engine),
+            drift_check=drift.check,
         )
         app.extensions[POLLER_KEY] = poller
         poller.start()
-
-
-def check_drift(sessions: sessionmaker[Session], settings: WebSettings, engine: Any) -> Any:
-    """Compare the hosts with the last deployed revision; fire or resolve `drift_found`.
-
-    Returns the DriftReport (None when nothing was deployed yet).
-    """
-    from .. import control, store
-    from ..observe.drift import collect_drift
-    from ..render import render_model
-
-    with sessions() as session:
-        deployed = control.deployed_revision(session, settings.environment)
-        model = store.revision_model(deployed) if deployed else None
-    if model is None:
-        return None
-    report = collect_drift(model, render_model(model), settings.inventory)
-    if report.drifted:
-        summary = "; ".join(d.summary() for d in report.differences[:5])
-        engine.fire("drift_found", settings.environment, summary, "warning")
-    else:
-        engine.resolve("drift_found", settings.environment, "no drift")
-    return report
 
 
 def _deliver(sender: WebhookSender, alert: Alert) -> None:

@@ -190,25 +190,35 @@ def test_the_poller_checks_drift_every_few_rounds(app: Flask) -> None:
     assert checks == [0, 4, 8]  # rounds 1, 5 and 9: drift costs two more Ansible runs
 
 
-def test_drift_found_fires_and_resolves_the_alert(app: Flask, monkeypatch) -> None:
+def test_drift_found_fires_and_resolves_the_alert_and_pages_reuse_the_report(
+    app: Flask, monkeypatch
+) -> None:
     from controlplane import control
     from controlplane.observe import drift as drift_module
-    from controlplane.web import monitoring
 
     class Report:
         def __init__(self, drifted: bool) -> None:
             self.drifted = drifted
             self.differences = []
 
-    sessions = app.extensions["lbctl.sessions"]
-    settings = app.config["LBCTL"]
+    checks: list[bool] = []
+
+    def collect(drifted: bool):
+        def fake(*_args, **_kwargs):
+            checks.append(drifted)
+            return Report(drifted)
+
+        return fake
+
+    watch = app.extensions["lbctl.drift"]
     engine = app.extensions["lbctl.alerts"]
-    with sessions() as session:
-        revision = control.current_revision(session, settings.environment)
+    with app.extensions["lbctl.sessions"]() as session:
+        revision = control.current_revision(session, app.config["LBCTL"].environment)
     monkeypatch.setattr(control, "deployed_revision", lambda session, env: revision)
-    monkeypatch.setattr(drift_module, "collect_drift", lambda *a, **k: Report(True))
-    monitoring.check_drift(sessions, settings, engine)
+    monkeypatch.setattr(drift_module, "collect_drift", collect(True))
+    assert watch.check()[1].drifted
     assert [a.kind for a in engine.firing()] == ["drift_found"]
-    monkeypatch.setattr(drift_module, "collect_drift", lambda *a, **k: Report(False))
-    monitoring.check_drift(sessions, settings, engine)
-    assert engine.firing() == []
+    assert watch.report()[1].drifted and checks == [True]  # fresh: no second Ansible run
+    monkeypatch.setattr(drift_module, "collect_drift", collect(False))
+    assert not watch.report(refresh=True)[1].drifted
+    assert engine.firing() == [] and checks == [True, False]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
-from ... import control, service, store
+from ... import service, store
 from ...deploy.switchover import SwitchoverError
 from ..auth import actor, role_required
-from ..db import get_db, sessions
-from ..monitoring import ENGINE_KEY, check_drift
+from ..db import get_db
+from ..monitoring import DRIFT_KEY
 from . import bp
 from .editing import environment
 
@@ -38,14 +38,15 @@ def _audit(action: str, pair: str, detail: dict[str, Any]) -> None:
 @role_required("viewer")
 def drift_fragment() -> Any:
     """The hosts compared with the last successfully deployed revision, as a fragment."""
-    settings = current_app.config["LBCTL"]
+    watch = current_app.extensions[DRIFT_KEY]
     try:
-        report = check_drift(sessions(), settings, current_app.extensions[ENGINE_KEY])
+        found = watch.report(refresh=request.args.get("refresh") == "1")
     except Exception as exc:  # an unreachable inventory must not break the dashboard
         return render_template("_drift.html", error=f"{type(exc).__name__}: {exc}")
-    if report is None:
+    if found is None:
         return render_template("_drift.html", error="nothing has been deployed yet")
-    revision = control.deployed_revision(get_db(), environment())
+    number, report = found
+    revision = store.get_revision(get_db(), environment(), number)
     return render_template("_drift.html", report=report, revision=revision)
 
 
