@@ -161,3 +161,27 @@ def test_diff_needs_exactly_one_of_against_or_inventory(tmp_path):
     for code, _, err in (neither, both):
         assert code == 2
         assert "exactly one of --against DIR or -i INVENTORY" in err
+
+
+def test_every_command_is_listed_in_the_lazy_map_and_found_there():
+    import importlib
+
+    from controlplane.cli.group import COMMAND_MODULES
+
+    for module in set(COMMAND_MODULES.values()):
+        importlib.import_module(f"controlplane.cli.{module}")
+    assert set(main.commands) == set(COMMAND_MODULES)
+    for name, module in COMMAND_MODULES.items():
+        assert main.commands[name].callback.__module__ == f"controlplane.cli.{module}"
+
+
+def test_validate_does_not_load_the_store_or_the_web_stack():
+    code = (
+        "import sys; from controlplane.cli import main\n"
+        "main(['validate', 'inventory/example/lb.yaml'], standalone_mode=False)\n"
+        "print(sorted({'sqlalchemy', 'flask', 'requests', 'ansible_runner'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"

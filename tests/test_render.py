@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from controlplane.model import load_model_file
 from controlplane.render import keepalived_context, model_hash, render_model
 from tests.support import EXAMPLE, MODELS, valid
@@ -141,3 +143,13 @@ def test_track_weight_zero_renders_fault_on_failure():
 def test_ipv6_server_address_is_bracketed():
     text = _render(MODELS / "sticky_tls_tcp.yaml").host("lb-a").files["haproxy.cfg"]
     assert "server shop2 [2001:db8::22]:80 " in text
+
+
+def test_a_value_with_a_line_break_is_never_printed_even_past_validation(example):
+    model = valid(example).model
+    server = model.pools[0].servers[0]
+    # model_copy skips validation: as if a bug let a line break through the model.
+    broken = server.model_copy(update={"name": "app1\n    server evil 198.18.0.99:80"})
+    model.pools[0].servers[0] = broken
+    with pytest.raises(ValueError, match="line break"):
+        render_model(model)

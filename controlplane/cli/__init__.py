@@ -5,15 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-from . import (  # noqa: F401  (they register)
-    deploy_commands,
-    lab_commands,
-    model_commands,
-    ops_commands,
-    remote_commands,
-    runtime_commands,
-    server_commands,
-)
 from .group import main
 from .output import err
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,44 @@ class RemoteOptions:
     token: str | None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Which module registers each command. A command's module is imported only when that command
+# runs (or --help lists them all): `lbctl validate` need not load SQLAlchemy, Flask, requests.
+COMMAND_MODULES = {
+    "validate": "model_commands",
+    "render": "model_commands",
+    "diff": "model_commands",
+    "schema": "model_commands",
+    "init": "model_commands",
+    "deploy": "deploy_commands",
+    "status": "deploy_commands",
+    "drift": "ops_commands",
+    "switchover": "ops_commands",
+    "drill": "ops_commands",
+    "lab": "lab_commands",
+    "plan": "remote_commands",
+    "apply": "remote_commands",
+    "server": "runtime_commands",
+    "serve": "server_commands",
+    "store": "server_commands",
+    "user": "server_commands",
+    "token": "server_commands",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands register themselves when their module is first imported."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if cmd_name not in self.commands and module is not None:
+            importlib.import_module(f"{__package__}.{module}")
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lbctl")
 @click.option(
     "--server",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -12,7 +13,23 @@ from .schema import LbModel
 # folded over two lines, which would be valid YAML but a noisy diff.
 _LINE_WIDTH = 4096
 
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """PyYAML's dumper, quoting also the strings that YAML 1.2 reads as numbers.
+
+    PyYAML quotes what YAML 1.1 would not read back as a string; the loader (ryaml) follows
+    YAML 1.2's core schema, where `1e3` is a float and `0o17` an integer.
+    """
+
+
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(0o[0-7]+|0x[0-9a-fA-F]+)$"), ["0"]
+)
 
 
 def model_document(model: LbModel) -> dict[str, Any]:

@@ -1,27 +1,23 @@
-"""Turn a YAML/JSON document into a validated LbModel, or every error with its field path."""
+"""Turn a model document into a validated LbModel, or every error with its field path."""
 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from ..errors import FieldError, ModelInvalid
+from .document import invalid, parse_document, type_name
 from .rules import check_model
 from .schema import LbModel
 from .types import NAME_PATTERN
 
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
-MAX_DEPTH = 64
-MAX_NODES = 2_000_000  # after alias expansion: stops "billion laughs" documents
 _SHOWN_VALUE_CHARS = 60
 
 
@@ -29,66 +25,6 @@ _SHOWN_VALUE_CHARS = 60
 class LoadedModel:
     model: LbModel
     warnings: list[FieldError]
-
-
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML loader (C speed when available) that refuses duplicate mapping keys."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue  # `<<: *anchor` keys may be overridden; explicit ones must be unique
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str | int | float | bool) and key is not None:
-            raise yaml.constructor.ConstructorError(
-                None, None, "mapping keys must be plain scalars", key_node.start_mark
-            )
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    loader.flatten_mapping(node)  # merged pairs first, so explicit keys win below
-    return {
-        loader.construct_object(k, deep=True): loader.construct_object(v, deep=True)
-        for k, v in node.value
-    }
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]:
-    """Return the document's top-level mapping; malformed input raises ModelInvalid."""
-    if len(text) > MAX_DOCUMENT_BYTES:
-        raise _invalid(source, "", f"document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _invalid(source, "", f"not UTF-8 text (byte {exc.start})") from None
-    _check_depth(text, source)
-    try:
-        if source.endswith(".json"):
-            data = json.loads(text)
-        else:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except json.JSONDecodeError as exc:
-        raise _invalid(source, f"line {exc.lineno}, column {exc.colno}", exc.msg) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise _invalid(source, where, str(exc.problem or exc.context)) from None
-    except yaml.YAMLError as exc:
-        raise _invalid(source, "", f"malformed YAML: {exc}") from None
-    except RecursionError:
-        raise _invalid(source, "", "document is nested too deeply") from None
-    if not isinstance(data, dict):
-        raise _invalid(source, "", f"must be a mapping at the top level, got {_type_name(data)}")
-    _check_size(data, source)
-    return data
 
 
 def load_model(text: str | bytes, source: str = "<model>") -> LoadedModel:
@@ -101,7 +37,7 @@ def load_model_file(path: Path | str) -> LoadedModel:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _invalid(str(path), "", f"cannot read: {exc.strerror}") from None
+        raise invalid(str(path), "", f"cannot read: {exc.strerror}") from None
     return load_model(data, str(path))
 
 
@@ -116,61 +52,6 @@ def validate_data(data: dict[str, Any], source: str = "<model>") -> LoadedModel:
     if found.errors:
         raise ModelInvalid(found.errors, source)
     return LoadedModel(model, found.warnings)
-
-
-def _invalid(source: str, where: str, message: str) -> ModelInvalid:
-    return ModelInvalid([FieldError(where, message)], source)
-
-
-_BRACKETS = re.compile(r"[\[\]{}]")
-
-
-def _check_depth(text: str, source: str) -> None:
-    """Refuse documents nested deeper than MAX_DEPTH before parsing them.
-
-    libyaml's composer recurses on the C stack, so a document like '[[[[...' crashes
-    the process instead of raising. A bracket count bounds flow nesting cheaply; only a
-    document that might be deep is walked event by event (iterative, exact).
-    """
-    depth = peak = 0
-    for match in _BRACKETS.finditer(text):
-        depth += 1 if match.group() in "[{" else -1
-        peak = max(peak, depth)
-    indent = max((len(m) for m in re.findall(r"^ *", text, re.MULTILINE)), default=0)
-    if peak <= MAX_DEPTH and indent <= MAX_DEPTH:
-        return
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    raise _invalid(
-                        source,
-                        f"line {mark.line + 1}, column {mark.column + 1}",
-                        f"nested deeper than {MAX_DEPTH} levels",
-                    )
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.YAMLError:
-        return  # malformed: the real parse below reports it with its position
-
-
-def _check_size(data: Any, source: str) -> None:
-    budget = MAX_NODES
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        budget -= 1
-        if budget < 0:
-            raise _invalid(
-                source, "", f"document expands to more than {MAX_NODES:,} values (YAML aliases?)"
-            )
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 def _unique(errors: list[FieldError]) -> list[FieldError]:
@@ -242,25 +123,13 @@ def _message(kind: str, error: Any, value: Any, info: FieldInfo | None) -> str:
     if kind == "value_error":
         return str(ctx.get("error") or error["msg"].removeprefix("Value error, "))
     if kind.endswith("_type") or kind in ("model_attributes_type", "dict_type"):
-        return f"must be {_expected_type(kind)}{got} ({_type_name(value)})"
+        return f"must be {_expected_type(kind)}{got} ({type_name(value)})"
     return f"{error['msg']}{got}"
 
 
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= _SHOWN_VALUE_CHARS else text[: _SHOWN_VALUE_CHARS - 3] + "..."
-
-
-def _type_name(value: Any) -> str:
-    return {
-        dict: "a mapping",
-        list: "a list",
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "true/false",
-        type(None): "empty",
-    }.get(type(value), type(value).__name__)
 
 
 def _expected_type(kind: str) -> str:

@@ -232,7 +232,7 @@ def _pools(model: LbModel) -> Iterator[FieldError]:
 
 def _frontends(model: LbModel) -> Iterator[FieldError]:
     pairs = {p.name: p for p in model.vip_pairs}
-    pools = [p.name for p in model.pools]
+    pools = dict.fromkeys(p.name for p in model.pools)  # ordered, for hints; O(1) lookups
     bound: dict[tuple[str, int], str] = {}
     for fe in model.frontends:
         path = f"frontends[{fe.name}]"
@@ -265,7 +265,7 @@ def frontend_vip(fe: Frontend, pair: VipPair) -> str:
     return fe.vip or vip_address(pair.vips[0])
 
 
-def _routes(fe: Frontend, pools: list[str]) -> Iterator[FieldError]:
+def _routes(fe: Frontend, pools: dict[str, None]) -> Iterator[FieldError]:
     path = f"frontends[{fe.name}].routes"
     if fe.mode == "tcp" and fe.routes:
         yield FieldError(path, "a tcp frontend cannot route by host or path; use mode: http")

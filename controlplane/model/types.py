@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -115,6 +116,8 @@ _HOSTNAME = re.compile(
 
 
 def _check_server_address(value: str) -> str:
+    if _is_canonical_unicast_ipv4(value):
+        return value  # the common case, without ipaddress's pure-Python parser
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
@@ -124,6 +127,15 @@ def _check_server_address(value: str) -> str:
     if address.is_unspecified or address.is_multicast:
         raise ValueError(f"must be a unicast address, got {value!r}")
     return str(address)
+
+
+def _is_canonical_unicast_ipv4(value: str) -> bool:
+    try:
+        packed = socket.inet_pton(socket.AF_INET, value)
+    except (OSError, ValueError):
+        return False
+    # inet_ntop gives the canonical text back: equal means no leading zeros, nothing odd.
+    return 0 < packed[0] < 224 and socket.inet_ntop(socket.AF_INET, packed) == value
 
 
 ServerAddress = Annotated[

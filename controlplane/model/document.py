@@ -1,0 +1,159 @@
+"""Parse a model document (YAML or JSON text) into plain data, refusing hostile input.
+
+YAML goes through ryaml (libyaml's parser in Rust, via serde_yaml): it builds the whole
+document natively, about 15x faster than PyYAML's C loader, whose constructor and resolver
+are Python (3.4 s against 0.3 s for 50,000 servers). It also refuses, as the parser itself,
+what must never reach validation: duplicate keys, alias bombs ("repetition limit exceeded"),
+nesting past 128 levels, several documents in one file. Tags are not constructed (a
+`!!python/...` tag cannot run anything). Plain scalars follow YAML 1.2 (`yes`, `on` stay
+strings), so a name such as `on` or `no` is not silently turned into a boolean.
+
+Merge keys (`<<: *anchor`, YAML 1.1) are applied here, after parsing: explicit keys win over
+merged ones, and among merged mappings the first listed wins, as in PyYAML.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import ryaml
+
+from ..errors import FieldError, ModelInvalid
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+MERGE_KEY = "<<"
+
+_POSITION = re.compile(r" at line (\d+) column (\d+)")
+
+
+def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]:
+    """Return the document's top-level mapping; malformed input raises ModelInvalid."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise invalid(source, "", f"document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise invalid(source, "", f"not UTF-8 text (byte {exc.start})") from None
+    if source.endswith(".json"):
+        data = _parse_json(text, source)
+    else:
+        data = _apply_merge_keys(_parse_yaml(text, source), source)
+    if not isinstance(data, dict):
+        raise invalid(source, "", f"must be a mapping at the top level, got {type_name(data)}")
+    return data
+
+
+def _parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise invalid(source, f"line {exc.lineno}, column {exc.colno}", exc.msg) from None
+    except RecursionError:
+        raise invalid(source, "", "document is nested too deeply") from None
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        return ryaml.loads(text)
+    except ryaml.InvalidYamlError as exc:
+        message = str(exc)
+        found = _POSITION.search(message)
+        # The first position is where the parser stopped; later ones give context only.
+        where = f"line {found[1]}, column {found[2]}" if found else ""
+        problem = _POSITION.sub("", message).split(", while ")[0]
+        if "duplicate entry with key" in problem:
+            where, problem = _duplicate_key(text) or (where, _readable(problem))
+        raise invalid(source, where, _readable(problem)) from None
+    except (ValueError, TypeError) as exc:  # e.g. a list used as a mapping key
+        raise invalid(source, "", f"malformed YAML: {exc}") from None
+
+
+def _duplicate_key(text: str) -> tuple[str, str] | None:
+    """Return (position, message) of the first repeated mapping key; serde_yaml gives none.
+
+    Only runs on a document already refused, walking libyaml's events: iterative, so a deeply
+    nested document cannot exhaust the stack.
+    """
+    import yaml  # only on this error path: PyYAML's events carry positions
+
+    # One frame per open collection: (keys seen, a key is next) for mappings, None for lists.
+    frames: list[tuple[set[str], list[bool]] | None] = []
+    try:
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            frame = frames[-1] if frames else None
+            is_key = frame is not None and frame[1][0]
+            if frame is not None and not isinstance(event, yaml.CollectionEndEvent):
+                frame[1][0] = not frame[1][0]
+            if isinstance(event, yaml.ScalarEvent) and is_key and frame is not None:
+                if event.value in frame[0] and event.value != MERGE_KEY:
+                    mark = event.start_mark
+                    where = f"line {mark.line + 1}, column {mark.column + 1}"
+                    return where, f"duplicate key {event.value!r}"
+                frame[0].add(event.value)
+            elif isinstance(event, yaml.MappingStartEvent):
+                frames.append((set(), [True]))
+            elif isinstance(event, yaml.SequenceStartEvent):
+                frames.append(None)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                frames.pop()
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def _readable(problem: str) -> str:
+    if "duplicate entry with key" in problem:
+        return problem.replace("duplicate entry with key", "duplicate key")
+    if problem == "repetition limit exceeded":
+        return "too many alias expansions (YAML alias bomb?)"
+    if problem == "recursion limit exceeded":
+        return "document is nested too deeply"
+    return problem
+
+
+def _apply_merge_keys(data: Any, source: str) -> Any:
+    """Return `data` with every `<<` key replaced by the mappings it names (iteratively)."""
+    pending = [data]
+    merging: list[dict[Any, Any]] = []
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if MERGE_KEY in item:
+                merging.append(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    # Innermost first: a merged mapping's own `<<` is resolved before it is copied.
+    for mapping in reversed(merging):
+        if MERGE_KEY not in mapping:
+            continue  # the same mapping reached twice
+        sources = mapping.pop(MERGE_KEY)
+        sources = sources if isinstance(sources, list) else [sources]
+        if not all(isinstance(s, dict) for s in sources):
+            raise invalid(source, MERGE_KEY, "merge key `<<` must name a mapping or a list of them")
+        merged: dict[Any, Any] = {}
+        for extra in reversed(sources):
+            merged.update(extra)
+        merged.update(mapping)
+        mapping.clear()
+        mapping.update(merged)
+    return data
+
+
+def invalid(source: str, where: str, message: str) -> ModelInvalid:
+    return ModelInvalid([FieldError(where, message)], source)
+
+
+def type_name(value: Any) -> str:
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true/false",
+        type(None): "empty",
+    }.get(type(value), type(value).__name__)
