@@ -3,15 +3,19 @@
     .venv/bin/python benchmarks/render_scale.py [--sizes 10,100,1000,5000] [--servers 10]
 
 Each size is a generated model: N pools x S servers, N/10 frontends each routing 10 hosts to
-pools. `lbctl validate` and `lbctl render --skip-binary-check` run as separate processes so
-peak memory (max RSS) is theirs alone; `haproxy -c` then checks one host's rendered file.
-Prints a table; nothing is timed in the test suite.
+pools. `lbctl validate` and `lbctl render --skip-binary-check` run as separate processes
+(whole commands: interpreter start, imports, parsing, writing), each the median of
+`--repeat` runs; `haproxy -c` then checks one host's rendered file the same way. `lbctl
+render` validates before it renders, so its time is validate + render; "x haproxy" is that
+time over haproxy's, and "us/server" shows whether the cost grows linearly. Peak memory is
+the largest max RSS of the lbctl processes. Prints a markdown table; nothing is a test.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,43 +82,51 @@ def _address(index: int) -> str:
     return f"198.19.{index // 250 % 250}.{index % 250 + 1}"
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
-    """Return (seconds, peak RSS MiB) of one child process; raises when it fails."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024
+def timed(argv: list[str], repeat: int) -> tuple[float, float]:
+    """Return (median seconds, peak RSS MiB) of `repeat` runs of a command; exits on failure."""
+    times, peak = [], 0.0
+    for _ in range(repeat):
+        with tempfile.TemporaryFile() as errors:
+            started = time.perf_counter()
+            child = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+            _, status, usage = os.wait4(child.pid, 0)  # this child's own max RSS
+            times.append(time.perf_counter() - started)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode != 0:
+                errors.seek(0)
+                raise SystemExit(f"{' '.join(argv)} failed:\n{errors.read()[-2000:].decode()}")
+        peak = max(peak, usage.ru_maxrss / 1024)
+    return statistics.median(times), peak
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000,5000")
     parser.add_argument("--servers", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per command (median)")
     args = parser.parse_args()
-    # `lbctl render` validates first, so its time is validate + render.
     print(
-        f"{'pools':>6} {'servers':>8} {'lines':>7} {'validate':>9} {'render':>8} "
-        f"{'haproxy -c':>11} {'peak MiB':>9}"
+        "| pools | servers | haproxy.cfg lines | lbctl validate | lbctl render "
+        "| haproxy -c | x haproxy | us/server | peak MiB |"
     )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for pools in (int(s) for s in args.sizes.split(",")):
+        servers = pools * args.servers
         with tempfile.TemporaryDirectory() as tmp:
             model = Path(tmp) / "lb.yaml"
             model.write_text(yaml.safe_dump(generated_model(pools, args.servers)))
-            validate_s, validate_mb = timed([*LBCTL, "validate", str(model)])
+            validate_s, _ = timed([*LBCTL, "validate", str(model)], args.repeat)
             out = Path(tmp) / "out"
-            render_s, render_mb = timed(
-                [*LBCTL, "render", str(model), "--out", str(out), "--skip-binary-check"]
-            )
+            render_argv = [*LBCTL, "render", str(model), "--out", str(out), "--skip-binary-check"]
+            render_s, peak_mb = timed(render_argv, args.repeat)
             config = out / "lb1" / "haproxy.cfg"
             lines = len(config.read_text().splitlines())
-            check_s, _ = timed(["haproxy", "-c", "-q", "-f", str(config)])
+            check_s, _ = timed(["haproxy", "-c", "-q", "-f", str(config)], args.repeat)
         print(
-            f"{pools:>6} {pools * args.servers:>8} {lines:>7} {validate_s:>8.2f}s "
-            f"{render_s:>7.2f}s {check_s:>10.2f}s {max(validate_mb, render_mb):>9.0f}"
+            f"| {pools:,} | {servers:,} | {lines:,} | {validate_s:.2f} s | {render_s:.2f} s "
+            f"| {check_s:.2f} s | {render_s / check_s:.1f} | {render_s / servers * 1e6:,.0f} "
+            f"| {peak_mb:.0f} |",
+            flush=True,
         )
 
 

@@ -1,11 +1,13 @@
-"""Deploy an environment: probe, order, push host by host, stop at the first failure."""
+"""Deploy an environment: probe, order, push host by host per pair, stop at the first failure."""
 
 from __future__ import annotations
 
 import base64
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -27,11 +29,12 @@ from ..runtime import server_commands
 from .change_plan import plan_host
 from .events import VERDICT_CHANGES, DeployEvent
 from .lock import environment_lock
-from .plan import HostProbe, deploy_order, keepalived_phases, stale_servers
-from .runner import run_playbook
+from .plan import HostProbe, deploy_lanes, keepalived_phases, stale_servers
+from .runner import interruptible, run_playbook
 
 HostStatus = Literal["unchanged", "changed", "failed", "rolled back", "unreachable", "not run"]
 EventSink = Callable[[DeployEvent], None]
+SUCCEEDED: tuple[HostStatus, ...] = ("unchanged", "changed")
 
 
 @dataclass
@@ -50,7 +53,7 @@ class DeployResult:
 
     @property
     def ok(self) -> bool:
-        return all(h.status in ("unchanged", "changed") for h in self.hosts)
+        return all(h.status in SUCCEEDED for h in self.hosts)
 
 
 def probe_hosts(
@@ -107,15 +110,18 @@ def deploy_environment(
 ) -> DeployResult:
     """Push the rendering to every (or the limited) host, safest host first.
 
-    Hosts are done one at a time, the current BACKUP of a pair before its MASTER; the first
-    failure stops the run, so a bad config never reaches both hosts of a pair.
+    The hosts of a pair are done one at a time, its current BACKUP before its MASTER;
+    separate pairs go in parallel. The first failure anywhere stops every pair before its
+    next host, so a bad config never reaches both hosts of a pair.
     """
     result = DeployResult()
+    sink_lock = threading.Lock()  # lanes report from their own threads
 
     def sink(event: DeployEvent) -> None:
-        result.events.append(event)
-        if on_event:
-            on_event(event)
+        with sink_lock:
+            result.events.append(event)
+            if on_event:
+                on_event(event)
 
     hosts = [h.host for h in rendered.hosts if not limit or h.host in limit]
     with (
@@ -131,14 +137,44 @@ def deploy_environment(
                 for p in probes.values()
             ]
             return result
-        order = deploy_order(model, probes, hosts)
-        for index, host in enumerate(order):
-            outcome = _deploy_host(model, rendered, inventory, probes[host], Path(render_dir), sink)
-            result.hosts.append(outcome)
-            if outcome.status not in ("unchanged", "changed"):
-                result.hosts += [HostResult(h, "not run") for h in order[index + 1 :]]
-                break
+        lanes = deploy_lanes(model, probes, hosts)
+        with interruptible() as interrupted:
+
+            def deploy_one(host: str) -> HostResult:
+                return _deploy_host(
+                    model, rendered, inventory, probes[host], Path(render_dir), sink, interrupted
+                )
+
+            outcomes = _run_lanes(lanes, deploy_one)
+        result.hosts = [outcomes[host] for lane in lanes for host in lane]
     return result
+
+
+def _run_lanes(
+    lanes: list[list[str]], deploy_one: Callable[[str], HostResult]
+) -> dict[str, HostResult]:
+    """Return each host's result; lanes run side by side, hosts within a lane in order."""
+    failed = threading.Event()
+    outcomes: dict[str, HostResult] = {}
+
+    def run_lane(lane: list[str]) -> None:
+        for host in lane:
+            if failed.is_set():
+                outcomes[host] = HostResult(host, "not run")
+                continue
+            try:
+                outcomes[host] = deploy_one(host)
+            finally:
+                if outcomes.get(host, HostResult(host, "failed")).status not in SUCCEEDED:
+                    failed.set()
+
+    if len(lanes) == 1:
+        run_lane(lanes[0])  # in this thread: nothing to wait for
+    else:
+        with ThreadPoolExecutor(len(lanes), thread_name_prefix="lbctl-lane") as pool:
+            for done in [pool.submit(run_lane, lane) for lane in lanes]:
+                done.result()
+    return outcomes
 
 
 def _deploy_host(
@@ -148,6 +184,7 @@ def _deploy_host(
     probe: HostProbe,
     render_dir: Path,
     sink: EventSink,
+    cancel: Callable[[], bool],
 ) -> HostResult:
     host = probe.host
     files = rendered.host(host).files
@@ -181,7 +218,9 @@ def _deploy_host(
         "lbctl_keepalived_reload_file": KEEPALIVED_RELOAD_FILE,
     }
     started = time.monotonic()
-    run = run_playbook("deploy.yml", inventory, limit=host, extravars=extravars, on_event=sink)
+    run = run_playbook(
+        "deploy.yml", inventory, limit=host, extravars=extravars, on_event=sink, cancel=cancel
+    )
     seconds = time.monotonic() - started
     return _host_result(host, run.ok, run.events, seconds)
 

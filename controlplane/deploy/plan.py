@@ -41,6 +41,23 @@ def deploy_order(model: LbModel, probes: dict[str, HostProbe], hosts: list[str])
     return ordered
 
 
+def deploy_lanes(model: LbModel, probes: dict[str, HostProbe], hosts: list[str]) -> list[list[str]]:
+    """Return the hosts in lanes that may deploy in parallel, each lane in `deploy_order`.
+
+    Hosts that share a pair, directly or through a chain of pairs, are one lane and go one
+    at a time (BACKUP first); separate pairs carry separate traffic, so they go side by side.
+    """
+    order = deploy_order(model, probes, hosts)
+    groups: list[set[str]] = []
+    for pair in model.vip_pairs:
+        members = {h for h in pair.hosts if h in hosts}
+        joined = [g for g in groups if g & members]
+        groups = [g for g in groups if not g & members] + [members.union(*joined)]
+    groups += [{h} for h in hosts if not any(h in g for g in groups)]
+    lanes = [[h for h in order if h in group] for group in groups if group]
+    return sorted(lanes, key=lambda lane: order.index(lane[0]))
+
+
 def _held(probe: HostProbe | None) -> list[str]:
     if probe is None:
         return []

@@ -54,8 +54,13 @@ def run_playbook(
     extravars: dict[str, Any] | None = None,
     on_event: Callable[[DeployEvent], None] | None = None,
     fact_keys: tuple[str, ...] = (),
+    cancel: Callable[[], bool] | None = None,
 ) -> PlaybookRun:
-    """Return the outcome of one playbook run; `on_event` sees each event as it happens."""
+    """Return the outcome of one playbook run; `on_event` sees each event as it happens.
+
+    `cancel` replaces the run's own signal handling when the caller installed it around
+    several runs in other threads (see `interruptible`): it says when to stop Ansible.
+    """
     run = PlaybookRun(status="unknown", rc=-1)
 
     def handle(raw: dict[str, Any]) -> bool:
@@ -69,7 +74,7 @@ def run_playbook(
 
     data_dir = Path(tempfile.mkdtemp(prefix="lbctl-ansible-"))
     try:
-        with _interruptible() as interrupted:
+        with _own_or(cancel) as interrupted:
             result = ansible_runner.run(
                 private_data_dir=str(data_dir),
                 project_dir=str(PLAYBOOKS_DIR),
@@ -95,7 +100,16 @@ def run_playbook(
 
 
 @contextmanager
-def _interruptible() -> Iterator[Callable[[], bool]]:
+def _own_or(cancel: Callable[[], bool] | None) -> Iterator[Callable[[], bool]]:
+    if cancel is not None:
+        yield cancel
+        return
+    with interruptible() as interrupted:
+        yield interrupted
+
+
+@contextmanager
+def interruptible() -> Iterator[Callable[[], bool]]:
     """Let SIGINT/SIGTERM cancel the run, then restore the handlers and raise.
 
     ansible-runner's own handlers are installed for good and only set a flag: after one

@@ -1,8 +1,9 @@
 """LB hosts: a network namespace plus a private mount (and UTS) namespace held by sshd.
 
-Each host's /etc/haproxy, /etc/keepalived, /var/lib/haproxy and /run are bind mounts of its
-own directory under LABDIR/hosts/NAME, so deploys over SSH see a host of their own. sshd is
-the first process in those namespaces; ``nsenter -t <sshd pid>`` joins them from outside.
+Each host's /etc/haproxy, /etc/keepalived, /var/lib/haproxy, /var/lib/lbctl (lbctl's staging
+and backups) and /run are bind mounts of its own directory under LABDIR/hosts/NAME, so deploys
+over SSH see a host of their own. sshd is the first process in those namespaces;
+``nsenter -t <sshd pid>`` joins them from outside.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ PRIVATE_MOUNTS = (
     ("etc-haproxy", "/etc/haproxy"),
     ("etc-keepalived", "/etc/keepalived"),
     ("var-lib-haproxy", "/var/lib/haproxy"),
+    ("var-lib-lbctl", "/var/lib/lbctl"),  # shared, hosts deploying at once would collide
     ("run", "/run"),
 )
 
@@ -162,7 +164,8 @@ def prepare_host(host_dir: Path, node: NodePlan, authorized_key: Path) -> HostPa
 def start_sshd(node: NodePlan, paths: HostPaths) -> ProcessRef:
     """Start sshd as the first process of ``node``'s private mount namespace; return it."""
     mounts = [
-        f"mount --bind {shlex.quote(str(paths.private(src)))} {dst}" for src, dst in PRIVATE_MOUNTS
+        f"mkdir -p {dst} && mount --bind {shlex.quote(str(paths.private(src)))} {dst}"
+        for src, dst in PRIVATE_MOUNTS
     ]
     script = " && ".join(
         [
