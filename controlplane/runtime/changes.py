@@ -54,18 +54,6 @@ def server_commands(changes: list[ServerChange]) -> list[str]:
     return [command for change in changes for command in change.commands()]
 
 
-# Writes stdin to argv[1] through a temporary file and a rename: never a half-written config.
-_INSTALL = (
-    "import os, sys, tempfile\n"
-    "path = sys.argv[1]\n"
-    "fd, temp = tempfile.mkstemp(prefix='.lbctl-', dir=os.path.dirname(path))\n"
-    "with os.fdopen(fd, 'wb') as f:\n"
-    "    f.write(sys.stdin.buffer.read()); f.flush(); os.fsync(f.fileno())\n"
-    "os.chmod(temp, 0o640)\n"
-    "os.replace(temp, path)\n"
-)
-
-
 def apply_commands(
     channels: ChannelPool,
     targets: list[HostTarget],
@@ -98,7 +86,8 @@ def _apply_on(
     backends = sorted({c.backend for c in changes})
     reads = ["show info"] + [f"show servers state {b}" for b in backends]
     try:
-        answers = send(channels.channel(target), target.haproxy_socket, commands + reads, TIMEOUT_S)
+        agent = channels.agent(target)
+        answers = send(agent, target.haproxy_socket, commands + reads, TIMEOUT_S)
         check_applied(commands, answers)
         info, states = answers[len(commands)], "\n".join(answers[len(commands) + 1 :])
         _verify(runtime_state(states), changes)
@@ -108,11 +97,7 @@ def _apply_on(
     seconds = time.monotonic() - started  # the change is in effect from here
     if target.name in configs:
         try:
-            channels.channel(target).run(
-                [target.python, "-c", _INSTALL, target.haproxy_config_path],
-                input=configs[target.name],
-                timeout_s=TIMEOUT_S,
-            )
+            agent.install(target.haproxy_config_path, configs[target.name], TIMEOUT_S)
         except SshFailed as exc:
             error = f"applied, but {target.haproxy_config_path} was not updated: {exc.message}"
             return HostRuntimeResult(target.name, False, seconds, error, worker_pid(info))

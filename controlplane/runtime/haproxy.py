@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .ssh import SshChannel
+from .agent import HostAgent
 
 RuntimeState = Literal["ready", "drain", "maint"]
 
@@ -59,17 +59,16 @@ def model_change(pool: str, server: str, state: str, weight: int) -> ServerChang
     return ServerChange(pool, server, RUNTIME_STATE[state], 0 if state == "drain" else weight)
 
 
-def send(channel: SshChannel, socket_path: str, commands: list[str], timeout_s: float) -> list[str]:
+def send(agent: HostAgent, socket_path: str, commands: list[str], timeout_s: float) -> list[str]:
     """Return HAProxy's answer to each command, in order; raises RuntimeAnswerError.
 
-    One SSH round trip runs `socat` on the host against the admin socket; commands are
-    data on its stdin (never part of a command line).
+    The host's agent sends them over one connection to the admin socket; commands are
+    data, never part of a command line.
     """
     if any("\n" in c or ";" in c for c in commands):
         raise RuntimeAnswerError("a runtime command must be one command on one line")
     script = "prompt\n" + "".join(f"{c}\n" for c in commands) + "quit\n"
-    argv = ["socat", "-t", "2", "stdio", f"unix-connect:{socket_path}"]
-    out = channel.run(argv, script, timeout_s)
+    out = agent.ask(socket_path, script, timeout_s)
     parts = _PROMPT.split(out)
     if len(parts) < len(commands) + 1:
         raise RuntimeAnswerError(

@@ -16,8 +16,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .targets import HostTarget, InventoryUnreadable, read_targets
+
+if TYPE_CHECKING:
+    from .agent import HostAgent
 
 PERSIST_S = 90
 CONNECT_TIMEOUT_S = 5
@@ -87,11 +91,12 @@ class SshChannel:
 
 
 class ChannelPool:
-    """The SSH channels of one process, keyed by host, in a private 0700 folder."""
+    """The SSH channels (and runtime agents) of one process, by host, in a private folder."""
 
     def __init__(self) -> None:
         self._dir: Path | None = None
         self._channels: dict[tuple[str, HostTarget], SshChannel] = {}
+        self._agents: dict[tuple[str, HostTarget], HostAgent] = {}
         self._lock = threading.Lock()
         self._inventories: dict[tuple[str, int], dict[str, HostTarget]] = {}
 
@@ -104,6 +109,17 @@ class ChannelPool:
             if key not in self._channels:
                 self._channels[key] = SshChannel(target, self._dir / f"c{len(self._channels)}")
             return self._channels[key]
+
+    def agent(self, target: HostTarget) -> HostAgent:
+        """Return the runtime agent on `target`, started on its first request."""
+        from .agent import HostAgent  # agent.py builds on this module's SshChannel
+
+        channel = self.channel(target)
+        with self._lock:
+            key = (target.name, target)
+            if key not in self._agents:
+                self._agents[key] = HostAgent(channel)
+            return self._agents[key]
 
     def targets(self, inventory: Path, hosts: list[str]) -> dict[str, HostTarget]:
         """Return the hosts' targets, read once per inventory version (reading takes ~0.3 s)."""
@@ -120,15 +136,18 @@ class ChannelPool:
         return {h: known[h] for h in hosts}
 
     def warm(self, targets: list[HostTarget]) -> None:
-        """Open the masters now (in parallel), so the first change is as fast as the next."""
+        """Start the agents now (in parallel), so the first change is as fast as the next."""
         with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
-            list(pool.map(lambda t: _quietly(self.channel(t)), targets))
+            list(pool.map(lambda t: _quietly(self.agent(t)), targets))
 
     def close(self) -> None:
-        """End every master and remove the folder."""
+        """End every agent and master, and remove the folder."""
         with self._lock:
+            agents, self._agents = list(self._agents.values()), {}
             channels, self._channels = list(self._channels.values()), {}
             folder, self._dir = self._dir, None
+        for agent in agents:
+            agent.close()
         for channel in channels:
             channel.close()
         if folder is not None:
@@ -138,6 +157,6 @@ class ChannelPool:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _quietly(channel: SshChannel) -> None:
+def _quietly(agent: HostAgent) -> None:
     with contextlib.suppress(SshFailed):  # the change itself reports the host
-        channel.run(["true"])
+        agent.ping(CONNECT_TIMEOUT_S * 2)

@@ -10,6 +10,7 @@ import pytest
 from controlplane import control, server_changes, store
 from controlplane.lab import Lab
 from controlplane.runtime import ChannelPool, runtime_state
+from controlplane.runtime.haproxy import worker_pid as worker_pid_of
 
 from .deploying import (
     LAB_MODEL,
@@ -19,6 +20,7 @@ from .deploying import (
     live_file,
     runtime,
     statuses,
+    wait_for,
     worker_pid,
 )
 
@@ -114,3 +116,28 @@ def test_a_reload_after_a_runtime_drain_keeps_the_server_drained(lab: Lab) -> No
     assert {h.status for h in result.hosts} == {"changed"}
     assert all(worker_pid(lab, h) != pids[h] for h in HOSTS)
     assert all(app2_state(lab, h) == ("drain", 0) for h in HOSTS)
+
+
+def test_the_agent_follows_a_reload_and_survives_its_session_being_killed(lab: Lab) -> None:
+    assert {h.status for h in deploy(lab, lab_model()).hosts} <= {"changed", "unchanged"}
+    channels = ChannelPool()
+    try:
+        [target] = channels.targets(lab.inventory_path, ["lb1"]).values()
+        agent = channels.agent(target)
+
+        def agent_pid() -> str:
+            return worker_pid_of(agent.ask(target.haproxy_socket, "show info\n", 5))
+
+        before = agent_pid()
+        assert before == worker_pid(lab, "lb1").split(":")[1].strip()
+        # A reload: the agent opens the socket per request, so it asks the new worker.
+        lab.exec_on("lb1", [str(lab.host("lb1").haproxy_reload)])
+        assert wait_for(lambda: agent_pid() != before, 10)
+        # The SSH session dies (here: killed by its pid); the next request starts a new one.
+        session = agent._process
+        assert session is not None
+        session.kill()
+        session.wait()
+        assert agent_pid() == worker_pid(lab, "lb1").split(":")[1].strip()
+    finally:
+        channels.close()

@@ -1,0 +1,181 @@
+"""A small helper on each LB host, kept running over one SSH session, for runtime changes.
+
+Each SSH session costs 100-300 ms to open even through a ControlMaster (sshd forks and sets
+up a session, then the remote command starts): too slow for a drain that should take
+effect on both hosts within 300 ms. The agent is started once per host and reads one JSON
+request per line on stdin, so a change costs one write and one network round trip.
+
+It opens HAProxy's admin socket anew for every request, so after a reload it talks to the
+new worker, never to an old one that is finishing its connections; and it is nothing but
+Python's standard library, which every host that Ansible manages already has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shlex
+import subprocess
+import threading
+import time
+from typing import Any
+
+from .ssh import SshChannel, SshFailed
+
+# Runs on the host as `python3 -c AGENT`; ends when its stdin closes (the session ends).
+AGENT = r"""
+import json, os, socket, sys, tempfile
+
+def ask(path, script, timeout):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(script.encode())
+        chunks = []
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return b"".join(chunks).decode(errors="replace")
+            chunks.append(chunk)
+
+def install(path, content, mode):
+    fd, temp = tempfile.mkstemp(prefix=".lbctl-", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content.encode())
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)  # never a half-written file
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+for line in sys.stdin:
+    request = json.loads(line)
+    try:
+        if request["op"] == "ask":
+            text = ask(request["socket"], request["script"], request["timeout"])
+            answer = {"ok": True, "text": text}
+        elif request["op"] == "install":
+            install(request["path"], request["content"], request["mode"])
+            answer = {"ok": True}
+        else:
+            answer = {"ok": True}
+    except Exception as exc:
+        answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+"""
+
+_CLOSE_WAIT_S = 2.0
+
+
+class HostAgent:
+    """The agent on one host: started on first use, restarted once when its session broke."""
+
+    def __init__(self, channel: SshChannel) -> None:
+        self.channel = channel
+        self._process: subprocess.Popen[bytes] | None = None
+        self._buffer = b""
+        self._lock = threading.Lock()  # one request at a time per host
+
+    @property
+    def host(self) -> str:
+        return self.channel.target.name
+
+    def ask(self, socket_path: str, script: str, timeout_s: float) -> str:
+        """Return what HAProxy's admin socket answered to `script` (one connection)."""
+        request = {"op": "ask", "socket": socket_path, "script": script, "timeout": timeout_s}
+        return str(self._request(request, timeout_s)["text"])
+
+    def install(self, path: str, content: str, timeout_s: float, mode: int = 0o640) -> None:
+        """Write `content` to `path` on the host atomically (temporary file, then rename)."""
+        self._request({"op": "install", "path": path, "content": content, "mode": mode}, timeout_s)
+
+    def ping(self, timeout_s: float) -> None:
+        """Start the agent now, so the first change is as fast as the next."""
+        self._request({"op": "ping"}, timeout_s)
+
+    def _request(self, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        line = (json.dumps(request) + "\n").encode()
+        with self._lock:
+            # A session that broke since the last request (idle timeout, host restarted) is
+            # started again once. Both requests are idempotent: set a state, write a file.
+            for attempt in (1, 2):
+                try:
+                    answer = self._exchange(line, timeout_s)
+                    break
+                except _SessionBroken as broken:
+                    reason = self._stop()
+                    if attempt == 2:
+                        detail = f"{broken}{': ' + reason if reason else ''}"
+                        raise SshFailed(self.host, detail) from None
+        if not answer.get("ok"):
+            raise SshFailed(self.host, str(answer.get("error", "the agent failed")))
+        return answer
+
+    def _exchange(self, line: bytes, timeout_s: float) -> dict[str, Any]:
+        process = self._running()
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(line)
+            process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise _SessionBroken("the SSH session to the agent ended") from None
+        deadline = time.monotonic() + timeout_s
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    self._stop()
+                    raise SshFailed(self.host, f"no answer within {timeout_s:.0f}s")
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
+                    raise _SessionBroken("the SSH session to the agent ended")
+                self._buffer += chunk
+        answer, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(answer)
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        if self._process is None or self._process.poll() is not None:
+            remote = ["sudo", "-n", "--"] if self.channel.target.become else []
+            remote += [self.channel.target.python, "-c", AGENT]
+            argv = [*self.channel.base_argv(), "--", self.channel.target.address]
+            self._process = subprocess.Popen(
+                [*argv, shlex.join(remote)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            self._buffer = b""
+        return self._process
+
+    def _stop(self) -> str:
+        """Stop the session (by its pid) and return the last line it wrote to stderr."""
+        process, self._process = self._process, None
+        if process is None:
+            return ""
+        if process.stdin is not None:
+            process.stdin.close()  # the agent's loop ends, then ssh exits
+        try:
+            process.wait(_CLOSE_WAIT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+        lines = [line for line in errors.strip().splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+
+class _SessionBroken(Exception):
+    """The agent's session is gone; a new one may succeed."""
