@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 
@@ -151,13 +152,16 @@ def render_model(model: LbModel) -> Rendered:
     """Return the haproxy.cfg and keepalived.conf of every LB host, in model order."""
     digest = model_hash(model)
     users = pool_users(model)
-    backends: dict[str, BackendContext] = {}  # both hosts of a pair print the same pools
+    # Both hosts of a pair print the same frontends and pools: each is built once.
+    frontends: dict[str, FrontendContext] = {}
+    backends: dict[str, BackendContext] = {}
     hosts = [
         RenderedHost(
             host.name,
             {
                 HAPROXY_FILE: _render(
-                    "haproxy.cfg.j2", haproxy_context(model, host.name, users, backends)
+                    "haproxy.cfg.j2",
+                    haproxy_context(model, host.name, users, frontends, backends),
                 ),
                 KEEPALIVED_FILE: _render(
                     "keepalived.conf.j2", keepalived_context(model, host.name)
@@ -177,14 +181,17 @@ def haproxy_context(
     model: LbModel,
     host: str,
     users: dict[str, list[Frontend]] | None = None,
-    backends: dict[str, BackendContext] | None = None,
+    frontends_built: dict[str, FrontendContext] | None = None,
+    backends_built: dict[str, BackendContext] | None = None,
 ) -> HaproxyContext:
     """Return what haproxy.cfg prints for one host: its pairs' frontends and their pools.
 
-    `backends` caches each pool's context across the hosts of one rendering.
+    The `*_built` dicts keep each frontend's and pool's context across the hosts of one
+    rendering (a frontend belongs to one pair, so its context is the same on both hosts).
     """
     users = pool_users(model) if users is None else users
-    backends = {} if backends is None else backends
+    frontends_built = {} if frontends_built is None else frontends_built
+    backends_built = {} if backends_built is None else backends_built
     pairs = {p.name: p for p in host_pairs(model, host)}
     frontends = [fe for fe in model.frontends if fe.vip_pair in pairs]
     served = {name for fe in frontends for name in _pools_of(fe)}
@@ -201,8 +208,14 @@ def haproxy_context(
         monitor_port=s.monitor_port,
         monitor_uri=MONITOR_URI,
         metrics_port=s.metrics_port,
-        frontends=[_frontend(fe, pairs[fe.vip_pair]) for fe in frontends],
-        backends=[_cached_backend(backends, p, users.get(p.name, []), checks) for p in pools],
+        frontends=[
+            _built(frontends_built, fe.name, lambda fe=fe: _frontend(fe, pairs[fe.vip_pair]))
+            for fe in frontends
+        ],
+        backends=[
+            _built(backends_built, p.name, lambda p=p: _backend(p, users.get(p.name, []), checks))
+            for p in pools
+        ],
     )
 
 
@@ -337,15 +350,13 @@ def _routing(fe: Frontend) -> tuple[list[tuple[str, str]], list[tuple[str, str]]
     return acls, rules
 
 
-def _cached_backend(
-    cache: dict[str, BackendContext],
-    pool: Pool,
-    users: list[Frontend],
-    checks: dict[str, HealthCheck],
-) -> BackendContext:
-    if pool.name not in cache:
-        cache[pool.name] = _backend(pool, users, checks)
-    return cache[pool.name]
+T = TypeVar("T")
+
+
+def _built(cache: dict[str, T], name: str, build: Callable[[], T]) -> T:
+    if name not in cache:
+        cache[name] = build()
+    return cache[name]
 
 
 def _backend(pool: Pool, users: list[Frontend], checks: dict[str, HealthCheck]) -> BackendContext:

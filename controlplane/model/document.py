@@ -40,7 +40,9 @@ def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]
     if source.endswith(".json"):
         data = _parse_json(text, source)
     else:
-        data = _apply_merge_keys(_parse_yaml(text, source), source)
+        data = _parse_yaml(text, source)
+        if MERGE_KEY in text:  # walking 50,000 servers for nothing costs a quarter second
+            data = _apply_merge_keys(data, source)
     if not isinstance(data, dict):
         raise invalid(source, "", f"must be a mapping at the top level, got {type_name(data)}")
     return data

@@ -121,22 +121,23 @@ def runtime_drift(model: LbModel, host: HostStatus) -> list[Difference]:
     if not host.haproxy_up:
         return found  # no runtime state to compare
     running = {(s.pool, s.server): s for s in host.servers}
-    expected = {
-        (backend.name, server.name): server
-        for backend in haproxy_context(model, host.host).backends
-        for server in backend.servers
-    }
     pools = {p.name: p for p in model.pools}
-    for (pool, name), _ in expected.items():
+    expected = [
+        (backend.name, server)
+        for backend in haproxy_context(model, host.host).backends
+        for server in pools[backend.name].servers
+    ]
+    for pool, server in expected:
+        name = server.name
         state = running.get((pool, name))
-        server = next(s for s in pools[pool].servers if s.name == name)
         subject = f"{pool}/{name}"
         if state is None:
             found.append(Difference(host.host, "server missing", subject, "configured", "absent"))
             continue
         found += _server_drift(host.host, subject, server.state, server.weight, state)
+    configured = {(pool, server.name) for pool, server in expected}
     for pool, name in running:
-        if (pool, name) not in expected:
+        if (pool, name) not in configured:
             found.append(
                 Difference(host.host, "server unknown", f"{pool}/{name}", "absent", "running")
             )
