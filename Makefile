@@ -8,7 +8,7 @@ APT_PACKAGES := haproxy keepalived openssh-server openssh-client iproute2 util-l
 	curl socat python3 openssl postgresql chromium
 OUT ?= out
 
-.PHONY: run test deps system-deps lint golden clean
+.PHONY: run test test-extended deps system-deps lint golden clean
 
 # The admin app on http://127.0.0.1:8080/ over a SQLite store in ./instance. The first run
 # prints the admin password once. Plain HTTP on loopback only, so cookies are not Secure.
@@ -18,6 +18,10 @@ run: deps
 
 test: deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The model's property tests with thousands of examples each (hypothesis "extended" profile).
+test-extended: deps
+	HYPOTHESIS_PROFILE=extended $(BIN)/pytest tests/model -q
 
 deps: system-deps $(VENV)/.installed
 

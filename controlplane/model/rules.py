@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -61,17 +62,33 @@ def check_model(model: LbModel) -> Findings:
     return found
 
 
-def _did_you_mean(value: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+# difflib takes up to ~1 ms to compare two 63-character names, so a hostile document with
+# thousands of near-miss references to thousands of names would take minutes to refuse.
+# Each rule searches hints for its first few unknown references, among the first names.
+_HINT_SEARCHES = 3
+_HINT_CANDIDATES = 100
 
 
-def _unknown(path: str, kind: str, value: str, known: Iterable[str]) -> FieldError:
-    known = list(known)
-    listed = ", ".join(repr(k) for k in known[:8]) if known else "none defined"
-    return FieldError(
-        path, f"unknown {kind} {value!r}{_did_you_mean(value, known)} (known: {listed})"
-    )
+class _Unknowns:
+    """Builds 'unknown reference' errors for one rule, with 'did you mean' while affordable."""
+
+    def __init__(self) -> None:
+        self._searches_left = _HINT_SEARCHES
+
+    def error(self, path: str, kind: str, value: str, known: Iterable[str]) -> FieldError:
+        shown = [repr(k) for k in itertools.islice(known, 8)]
+        listed = ", ".join(shown) if shown else "none defined"
+        return FieldError(
+            path, f"unknown {kind} {value!r}{self._did_you_mean(value, known)} (known: {listed})"
+        )
+
+    def _did_you_mean(self, value: str, known: Iterable[str]) -> str:
+        if self._searches_left <= 0:
+            return ""
+        self._searches_left -= 1
+        candidates = list(itertools.islice(known, _HINT_CANDIDATES))
+        close = difflib.get_close_matches(value, candidates, n=1, cutoff=0.6)
+        return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _duplicates(
@@ -101,7 +118,8 @@ def _lb_hosts(model: LbModel) -> Iterator[FieldError]:
 
 
 def _vip_pair_hosts(model: LbModel) -> Iterator[FieldError]:
-    known = [h.name for h in model.lb_hosts]
+    known = dict.fromkeys(h.name for h in model.lb_hosts)  # ordered, for hints; O(1) lookups
+    unknowns = _Unknowns()
     for pair in model.vip_pairs:
         path = f"vip_pairs[{pair.name}].hosts"
         if len(pair.hosts) != 2:
@@ -110,7 +128,7 @@ def _vip_pair_hosts(model: LbModel) -> Iterator[FieldError]:
             yield FieldError(path, f"must name two different lb_hosts, got {pair.hosts[0]!r} twice")
         for i, host in enumerate(pair.hosts):
             if host not in known:
-                yield _unknown(f"{path}[{i}]", "lb_host", host, known)
+                yield unknowns.error(f"{path}[{i}]", "lb_host", host, known)
 
 
 def _vrrp(model: LbModel) -> Iterator[FieldError]:
@@ -147,6 +165,13 @@ def _vrrp(model: LbModel) -> Iterator[FieldError]:
                 f"{path}.virtual_router_id",
                 f"active-active with {len(pair.vips)} vips uses ids {pair.virtual_router_id}-"
                 f"{last_id}, past 255; start at {256 - len(pair.vips)} or lower",
+            )
+        delay = duration_ms(pair.preempt_delay) if pair.preempt_delay else None
+        if delay is not None and not 1 <= delay <= 1_000_000:
+            # keepalived's own range is 0-1000s; it cannot read a delay printed as 1e-05.
+            yield FieldError(
+                f"{path}.preempt_delay",
+                f"keepalived needs 1ms to 1000s, got {pair.preempt_delay}",
             )
         if pair.mode == "active-active" and len(pair.vips) < 2:
             yield FieldError(f"{path}.vips", "active-active needs at least two vips, got 1")
@@ -204,10 +229,11 @@ def _vips(model: LbModel) -> Iterator[FieldError]:
 
 
 def _health_checks(model: LbModel) -> Iterator[FieldError]:
-    known = [c.name for c in model.health_checks]
+    known = dict.fromkeys(c.name for c in model.health_checks)
+    unknowns = _Unknowns()
     for pool in model.pools:
         if pool.health_check is not None and pool.health_check not in known:
-            yield _unknown(
+            yield unknowns.error(
                 f"pools[{pool.name}].health_check", "health check", pool.health_check, known
             )
 
@@ -234,11 +260,12 @@ def _frontends(model: LbModel) -> Iterator[FieldError]:
     pairs = {p.name: p for p in model.vip_pairs}
     pools = dict.fromkeys(p.name for p in model.pools)  # ordered, for hints; O(1) lookups
     bound: dict[tuple[str, int], str] = {}
+    unknowns = _Unknowns()
     for fe in model.frontends:
         path = f"frontends[{fe.name}]"
         pair = pairs.get(fe.vip_pair)
         if pair is None:
-            yield _unknown(f"{path}.vip_pair", "vip_pair", fe.vip_pair, pairs)
+            yield unknowns.error(f"{path}.vip_pair", "vip_pair", fe.vip_pair, pairs)
         else:
             addresses = [vip_address(v) for v in pair.vips]
             if fe.vip is not None and fe.vip not in addresses:
@@ -254,10 +281,10 @@ def _frontends(model: LbModel) -> Iterator[FieldError]:
                 )
             bound.setdefault(key, fe.name)
         if fe.default_pool is not None and fe.default_pool not in pools:
-            yield _unknown(f"{path}.default_pool", "pool", fe.default_pool, pools)
+            yield unknowns.error(f"{path}.default_pool", "pool", fe.default_pool, pools)
         if fe.default_pool is None and not fe.routes:
             yield FieldError(path, "needs a default_pool, routes, or both")
-        yield from _routes(fe, pools)
+        yield from _routes(fe, pools, unknowns)
 
 
 def frontend_vip(fe: Frontend, pair: VipPair) -> str:
@@ -265,7 +292,7 @@ def frontend_vip(fe: Frontend, pair: VipPair) -> str:
     return fe.vip or vip_address(pair.vips[0])
 
 
-def _routes(fe: Frontend, pools: dict[str, None]) -> Iterator[FieldError]:
+def _routes(fe: Frontend, pools: dict[str, None], unknowns: _Unknowns) -> Iterator[FieldError]:
     path = f"frontends[{fe.name}].routes"
     if fe.mode == "tcp" and fe.routes:
         yield FieldError(path, "a tcp frontend cannot route by host or path; use mode: http")
@@ -274,7 +301,7 @@ def _routes(fe: Frontend, pools: dict[str, None]) -> Iterator[FieldError]:
     catch_all_hosts: dict[str, int] = {}
     for i, route in enumerate(fe.routes):
         if route.pool not in pools:
-            yield _unknown(f"{path}[{i}].pool", "pool", route.pool, pools)
+            yield unknowns.error(f"{path}[{i}].pool", "pool", route.pool, pools)
         key = (route.host, route.path_prefix)
         if key in seen:
             yield FieldError(f"{path}[{i}]", f"same match as routes[{seen[key]}], never reached")

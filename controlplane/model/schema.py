@@ -93,7 +93,7 @@ class VipPair(Strict):
     master_priority: int = Field(150, ge=1, le=254)
     backup_priority: int = Field(100, ge=1, le=254)
     track_weight: int = Field(
-        60, ge=0, le=254, description="priority lost when HAProxy fails; 0 means go to FAULT"
+        60, ge=0, le=253, description="priority lost when HAProxy fails; 0 means go to FAULT"
     )
     authentication: VrrpAuthentication | None = Field(None, description="VRRPv2 only")
 

@@ -22,16 +22,27 @@ Name = Annotated[
     ),
 ]
 
-_DURATION = re.compile(r"^([0-9]{1,9})(us|ms|s|m|h|d)$")
+_DURATION = re.compile(r"([0-9]{1,9})(us|ms|s|m|h|d)")
 _UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+# HAProxy refuses longer timers ("timer overflow"): a signed 32-bit count of milliseconds.
+MAX_DURATION_MS = 2**31 - 1
+_SHOWN_CHARS = 60
+
+
+def _shown(value: str) -> str:
+    """Return the repr of a refused value, cut short: an error must stay one readable line."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
 def duration_ms(value: str) -> float:
     """Return an HAProxy-style duration string ('100ms', '2s', '1m') in milliseconds."""
-    match = _DURATION.match(value)
+    # fullmatch: a pattern ending in '$' would also accept a trailing newline.
+    match = _DURATION.fullmatch(value)
     if not match:
         raise ValueError(
-            f"must be a number with a unit (us, ms, s, m, h, d) like 2s or 100ms, got {value!r}"
+            "must be a number with a unit (us, ms, s, m, h, d) like 2s or 100ms, "
+            f"got {_shown(value)}"
         )
     return int(match.group(1)) * _UNIT_MS[match.group(2)]
 
@@ -39,6 +50,10 @@ def duration_ms(value: str) -> float:
 def _check_duration(value: str) -> str:
     if duration_ms(value) <= 0:
         raise ValueError(f"must be greater than zero, got {value!r}")
+    if duration_ms(value) > MAX_DURATION_MS:
+        raise ValueError(
+            f"must be at most {MAX_DURATION_MS}ms (about 24 days, HAProxy's limit), got {value!r}"
+        )
     return value
 
 
@@ -53,7 +68,7 @@ def _check_ipv4(value: str) -> str:
     try:
         address = ipaddress.IPv4Address(value)
     except ValueError:
-        raise ValueError(f"must be an IPv4 address like 198.18.0.10, got {value!r}") from None
+        raise ValueError(f"must be an IPv4 address like 198.18.0.10, got {_shown(value)}") from None
     if address.is_loopback or address.is_multicast or address.is_unspecified:
         raise ValueError(f"must be a unicast, non-loopback address, got {value!r}")
     return str(address)
@@ -66,7 +81,7 @@ def _check_listen_ipv4(value: str) -> str:
     try:
         return str(ipaddress.IPv4Address(value))
     except ValueError:
-        raise ValueError(f"must be an IPv4 address like 127.0.0.1, got {value!r}") from None
+        raise ValueError(f"must be an IPv4 address like 127.0.0.1, got {_shown(value)}") from None
 
 
 ListenIPv4 = Annotated[
@@ -79,6 +94,9 @@ def _check_interface(value: str) -> str:
         raise ValueError(
             "keepalived cannot run VRRP on the loopback interface; name the LAN interface"
         )
+    if value in ("all", "default"):
+        # /proc/sys/net/ipv4/conf/{all,default} exist, so Linux refuses these device names.
+        raise ValueError(f"Linux does not allow an interface named {value!r}")
     return value
 
 
@@ -97,7 +115,7 @@ def _check_vip(value: str) -> str:
         interface = ipaddress.IPv4Interface(value)
     except ValueError:
         raise ValueError(
-            f"must be an IPv4 address with prefix like 198.18.0.100/24, got {value!r}"
+            f"must be an IPv4 address with prefix like 198.18.0.100/24, got {_shown(value)}"
         ) from None
     if "/" not in value:
         raise ValueError(f"needs a prefix length like {value}/24 (keepalived would assume /32)")
@@ -109,9 +127,10 @@ VipCidr = Annotated[
     str, Field(description="VIP with prefix, e.g. 198.18.0.100/24"), AfterValidator(_check_vip)
 ]
 
+# Used with fullmatch: a pattern ending in '$' would also accept a trailing newline.
 _HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    r"(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 )
 
 
@@ -121,11 +140,16 @@ def _check_server_address(value: str) -> str:
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
-        if _HOSTNAME.match(value) and not value.replace(".", "").isdigit():
+        if _HOSTNAME.fullmatch(value) and not value.replace(".", "").isdigit():
             return value.lower()
-        raise ValueError(f"must be an IPv4/IPv6 address or a DNS name, got {value!r}") from None
+        raise ValueError(
+            f"must be an IPv4/IPv6 address or a DNS name, got {_shown(value)}"
+        ) from None
     if address.is_unspecified or address.is_multicast:
-        raise ValueError(f"must be a unicast address, got {value!r}")
+        raise ValueError(f"must be a unicast address, got {_shown(value)}")
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+        # Python takes any text after '%' (spaces, newlines); HAProxy cannot use a zone anyway.
+        raise ValueError(f"must not have a zone index ('%...'), got {_shown(value)}")
     return str(address)
 
 
@@ -145,8 +169,8 @@ ServerAddress = Annotated[
 
 def _check_host_header(value: str) -> str:
     bare = value[2:] if value.startswith("*.") else value
-    if not _HOSTNAME.match(bare):
-        raise ValueError(f"must be a DNS name, optionally starting with '*.', got {value!r}")
+    if not _HOSTNAME.fullmatch(bare):
+        raise ValueError(f"must be a DNS name, optionally starting with '*.', got {_shown(value)}")
     return value.lower()
 
 
