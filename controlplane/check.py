@@ -10,6 +10,7 @@ What only an LB host can know is left to the host-side check of a deploy:
 from __future__ import annotations
 
 import atexit
+import itertools
 import re
 import shlex
 import shutil
@@ -164,9 +165,13 @@ def _in_private_netns(interfaces: list[str], argv: list[str]) -> list[str]:
     veth pairs stand in for the host's interfaces (this kernel may lack `dummy`); a user
     namespace makes it work without root too.
     """
+    # The peers' names must not be one of the interfaces themselves.
+    peers = (f"lbctlchk{i}" for i in itertools.count())
+    free = list(itertools.islice((p for p in peers if p not in interfaces), len(interfaces)))
     script = "set -e\n"
-    for i, name in enumerate(interfaces):
-        script += f"ip link add {shlex.quote(name)} type veth peer name lbctlchk{i}\n"
+    for name, peer in zip(interfaces, free, strict=True):
+        # `name NAME`: a bare NAME such as `type` or `a` would be read as a keyword.
+        script += f"ip link add name {shlex.quote(name)} type veth peer name {peer}\n"
     script += 'exec "$@"\n'
     return ["unshare", "--net", "--map-root-user", "sh", "-c", script, "sh", *argv]
 

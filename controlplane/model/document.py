@@ -21,16 +21,19 @@ from typing import Any
 import ryaml
 
 from ..errors import FieldError, ModelInvalid
+from .guards import MERGE_KEY, check_alias_expansion, check_flow_depth, locate_duplicate_key
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
-MERGE_KEY = "<<"
 
 _POSITION = re.compile(r" at line (\d+) column (\d+)")
+_TOO_BIG = re.compile(r"(?P<path>[^:\s]+): invalid type: integer `(?P<number>\d+)` as u128")
 
 
 def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]:
     """Return the document's top-level mapping; malformed input raises ModelInvalid."""
-    if len(text) > MAX_DOCUMENT_BYTES:
+    # Bytes, not characters: a text (e.g. a web import) is measured as the UTF-8 it is.
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_DOCUMENT_BYTES:
         raise invalid(source, "", f"document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
     if isinstance(text, bytes):
         try:
@@ -40,6 +43,8 @@ def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]
     if source.endswith(".json"):
         data = _parse_json(text, source)
     else:
+        check_flow_depth(text, source)
+        check_alias_expansion(text, source)
         data = _parse_yaml(text, source)
         if MERGE_KEY in text:  # walking 50,000 servers for nothing costs a quarter second
             data = _apply_merge_keys(data, source)
@@ -50,11 +55,19 @@ def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]
 
 def _parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise invalid(source, f"line {exc.lineno}, column {exc.colno}", exc.msg) from None
     except RecursionError:
         raise invalid(source, "", "document is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise invalid(source, "", f"malformed JSON: {exc}") from None
+
+
+def _json_int(digits: str) -> int | str:
+    # Python refuses to convert more than 4,300 digits, and raises without a position: keep
+    # such a number as text, so validation names its field ("must be a whole number").
+    return int(digits) if len(digits) <= 100 else f"{digits[:12]}... ({len(digits)} digits)"
 
 
 def _parse_yaml(text: str, source: str) -> Any:
@@ -67,43 +80,13 @@ def _parse_yaml(text: str, source: str) -> Any:
         where = f"line {found[1]}, column {found[2]}" if found else ""
         problem = _POSITION.sub("", message).split(", while ")[0]
         if "duplicate entry with key" in problem:
-            where, problem = _duplicate_key(text) or (where, _readable(problem))
+            where, problem = locate_duplicate_key(text) or (where, _readable(problem))
+        too_big = _TOO_BIG.match(problem)
+        if too_big:  # serde_yaml names the field: report it like a validation error
+            where, problem = too_big["path"], f"{too_big['number']} is too large a number"
         raise invalid(source, where, _readable(problem)) from None
     except (ValueError, TypeError) as exc:  # e.g. a list used as a mapping key
         raise invalid(source, "", f"malformed YAML: {exc}") from None
-
-
-def _duplicate_key(text: str) -> tuple[str, str] | None:
-    """Return (position, message) of the first repeated mapping key; serde_yaml gives none.
-
-    Only runs on a document already refused, walking libyaml's events: iterative, so a deeply
-    nested document cannot exhaust the stack.
-    """
-    import yaml  # only on this error path: PyYAML's events carry positions
-
-    # One frame per open collection: (keys seen, a key is next) for mappings, None for lists.
-    frames: list[tuple[set[str], list[bool]] | None] = []
-    try:
-        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-            frame = frames[-1] if frames else None
-            is_key = frame is not None and frame[1][0]
-            if frame is not None and not isinstance(event, yaml.CollectionEndEvent):
-                frame[1][0] = not frame[1][0]
-            if isinstance(event, yaml.ScalarEvent) and is_key and frame is not None:
-                if event.value in frame[0] and event.value != MERGE_KEY:
-                    mark = event.start_mark
-                    where = f"line {mark.line + 1}, column {mark.column + 1}"
-                    return where, f"duplicate key {event.value!r}"
-                frame[0].add(event.value)
-            elif isinstance(event, yaml.MappingStartEvent):
-                frames.append((set(), [True]))
-            elif isinstance(event, yaml.SequenceStartEvent):
-                frames.append(None)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                frames.pop()
-    except yaml.YAMLError:
-        return None
-    return None
 
 
 def _readable(problem: str) -> str:

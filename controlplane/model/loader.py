@@ -19,6 +19,7 @@ from .schema import LbModel
 from .types import NAME_PATTERN
 
 _SHOWN_VALUE_CHARS = 60
+MAX_ERRORS = 200
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,24 @@ def validate_data(data: dict[str, Any], source: str = "<model>") -> LoadedModel:
     try:
         model = LbModel.model_validate(data)
     except ValidationError as exc:
-        errors = [_field_error(e, data) for e in exc.errors(include_url=False)]
-        raise ModelInvalid(_unique(errors), source) from None
+        raise ModelInvalid(_capped(exc, data), source) from None
     found = check_model(model)
     if found.errors:
         raise ModelInvalid(found.errors, source)
     return LoadedModel(model, found.warnings)
+
+
+def _capped(exc: ValidationError, data: dict[str, Any]) -> list[FieldError]:
+    """Return the first MAX_ERRORS errors, then one line counting the rest.
+
+    A hostile document can hold half a million wrong values; nobody reads past the first
+    screen, and explaining each one costs time and memory.
+    """
+    errors = _unique([_field_error(e, data) for e in exc.errors(include_url=False)[:MAX_ERRORS]])
+    more = exc.error_count() - MAX_ERRORS
+    if more > 0:
+        errors.append(FieldError("", f"... and {more:,} more errors"))
+    return errors
 
 
 def _unique(errors: list[FieldError]) -> list[FieldError]:
@@ -66,16 +79,24 @@ def format_path(loc: tuple[str | int, ...], data: Any) -> str:
     out = ""
     node = data
     for part in loc:
-        if isinstance(part, int):
-            item = node[part] if isinstance(node, list) and part < len(node) else None
+        if isinstance(part, int) and isinstance(node, list):
+            item = node[part] if part < len(node) else None
             name = item.get("name") if isinstance(item, dict) else None
             label = name if isinstance(name, str) and _printable_name(name) else part
             out += f"[{label}]"
             node = item
         else:
-            out += f".{part}" if out else part
+            key = _shown_key(part)
+            out += f".{key}" if out else key
             node = node.get(part) if isinstance(node, dict) else None
     return out
+
+
+def _shown_key(key: str | int) -> str:
+    # A key comes from the user's document: never let it carry control characters (an
+    # escape sequence would reach the terminal of whoever reads the error).
+    text = str(key)
+    return text if text.isprintable() and " " not in text else repr(text)
 
 
 def _printable_name(name: str) -> bool:
@@ -84,17 +105,39 @@ def _printable_name(name: str) -> bool:
 
 
 def _field_error(error: Any, data: dict[str, Any]) -> FieldError:
-    loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+    loc = _without_union_tags(tuple(error["loc"]), data)
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
         return FieldError(format_path(loc, data), _unknown_key(loc))
+    if kind == "invalid_key":  # e.g. `true: 1` in a mapping
+        return FieldError(
+            format_path(loc[:-1], data), f"keys must be strings, got {_show(loc[-1])}"
+        )
     _parent, info = _field_info(loc)
     return FieldError(format_path(loc, data), _message(kind, error, value, info))
 
 
-def _is_union_tag(part: str | int) -> bool:
-    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+def _without_union_tags(loc: tuple[str | int, ...], data: Any) -> tuple[str | int, ...]:
+    """Return `loc` without pydantic's union tags ('function-after[...]', 'list[...]').
+
+    A tag is recognised by not being a key of the document at that point, so a user's key
+    that happens to hold '[' is kept (and reported) like any other.
+    """
+    kept: list[str | int] = []
+    node = data
+    for part in loc:
+        is_key = isinstance(node, dict) and part in node
+        if isinstance(part, str) and not is_key and ("[" in part or part.startswith("function-")):
+            continue
+        kept.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(kept)
 
 
 def _message(kind: str, error: Any, value: Any, info: FieldInfo | None) -> str:

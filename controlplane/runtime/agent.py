@@ -12,6 +12,7 @@ Python's standard library, which every host that Ansible manages already has.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -159,7 +160,9 @@ class HostAgent:
         if process is None:
             return ""
         if process.stdin is not None:
-            process.stdin.close()  # the agent's loop ends, then ssh exits
+            # Ends the agent's loop, then ssh exits. A dead session's pipe refuses the flush.
+            with contextlib.suppress(OSError):
+                process.stdin.close()
         try:
             process.wait(_CLOSE_WAIT_S)
         except subprocess.TimeoutExpired:

@@ -40,6 +40,7 @@ def field_path(loc: Loc, document: Any) -> str:
 
     List items are labelled by their name when it is a valid name, else by index: the
     documented format (README "Validation rules"), written out here independently.
+    Keys that are not printable or hold a space are shown quoted.
     """
     out = ""
     node = document
@@ -51,7 +52,10 @@ def field_path(loc: Loc, document: Any) -> str:
             out += f"[{name if valid_name else part}]"
             node = item
         else:
-            out += f".{part}" if out else part
+            # A key that is not printable or holds a space is shown quoted (repr), so no
+            # control character from a document reaches a terminal.
+            shown = part if part.isprintable() and " " not in part else repr(part)
+            out += f".{shown}" if out else shown
             node = node.get(part) if isinstance(node, dict) else None
     return out
 

@@ -56,13 +56,12 @@ PORTS = st.integers(1, 65535)
 URI_PATHS = _matching(_schema_pattern(HealthCheck, "path"))
 PASSWORDS = _matching(_schema_pattern(VrrpAuthentication, "password"))
 COOKIE_NAMES = _matching(_schema_pattern(Pool, "cookie_name"))
-# Linux interface names. Each holds a digit: `check` builds its namespace with
-# `ip link add NAME`, which reads a bare word such as "a" or "type" as a keyword
-# (see test_an_interface_named_like_an_ip_keyword_passes_the_binary_check).
+# Linux interface names, keyword-like ones ("a", "type") included: `check` passes them to
+# iproute2 as `name NAME`. "lo", "all" and "default" are refused by the model.
 INTERFACES = st.one_of(
-    st.sampled_from(["eth0", "ens3", "enp0s31f6", "bond0.100", "eth1-vlan9"]),
-    _word(string.ascii_letters, _ALNUM + "_.-", 12, string.digits).filter(
-        lambda s: not s.startswith("lbctlchk")
+    st.sampled_from(["eth0", "ens3", "enp0s31f6", "bond0.100", "eth1-vlan9", "type", "lbctlchk0"]),
+    _word(string.ascii_letters, _ALNUM + "_.-", 13).filter(
+        lambda s: s not in ("lo", "all", "default") and not s.startswith("lo:")
     ),
 )
 _LABELS = _word(_ALNUM, _ALNUM + "-", 61, _ALNUM) | st.sampled_from(_ALNUM)

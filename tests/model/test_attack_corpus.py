@@ -442,71 +442,41 @@ ATTACKS = {
     "an empty document": Attack(lambda: "", "mapping"),
     "two documents": Attack(lambda: HOSTS + "---\n" + HOSTS, ""),
     "3000 near-miss references": Attack(_near_miss_references, "unknown pool", "attack.json"),
+    "flow mappings 60k deep": Attack(lambda: "a: " + "{a: " * 60_000 + "1" + "}" * 60_000, "nest"),
+    "a 1 MB string behind 400 aliases": Attack(
+        lambda: HOSTS + 's: &s "' + "x" * 2**20 + '"\nl: [' + ",".join(["*s"] * 400) + "]\n",
+        "alias",
+    ),
+    "18 MiB of UTF-8 given as text": Attack(lambda: "x: " + "\xe9" * 9 * 2**20 + "\n", "16 mib"),
+    "an integer past 64 bits in YAML": Attack(
+        lambda: HOSTS + "settings: {maxconn: 18446744073709551616}\n",
+        "settings.maxconn",
+        never="u128",
+    ),
+    "5000-digit number in JSON": Attack(
+        lambda: '{"settings": {"maxconn": ' + "9" * 5000 + "}}",
+        "settings.maxconn",
+        "attack.json",
+    ),
+    "unknown key holding '['": Attack(lambda: HOSTS.replace("eth0}", 'eth0, "ab[c": 1}'), "ab[c"),
+    "boolean key": Attack(
+        lambda: HOSTS.replace("eth0}", "eth0, true: 1}"), "lb_hosts[a]", never="[1]"
+    ),
+    "escape sequence in a key": Attack(
+        lambda: HOSTS.replace("eth0}", 'eth0, "\\ec owned\\r": 1}'), "unknown key"
+    ),
 }
 
 # Loader problems (controlplane/model/loader.py, document.py): the test is the fix's spec.
 LOADER_GAPS = {
-    "flow mappings 60k deep": (
-        Attack(lambda: "a: " + "{a: " * 60_000 + "1" + "}" * 60_000, "nest"),
-        "ryaml's parser is quadratic in flow nesting before it stops at its recursion "
-        "limit: 30k levels (a 120 kB document) take 10 s, 60k about 45 s (flow lists: "
-        "300k levels 9 s); the old loader counted brackets first and refused at once",
-    ),
     "500k wrong values in 1 MB": (
         Attack(
             lambda: HOSTS + "settings: {extra: [" + ",".join(["1"] * 500_000) + "]}\n",
             "settings.extra",
         ),
-        "validate_data turns every pydantic error into a FieldError (~35 us each, after "
-        "pydantic's own errors()): 500k errors from a 1 MB document take ~11 s and ~600 MB; "
-        "cap the errors reported (the CLI prints them all too)",
-    ),
-    "a 1 MB string behind 400 aliases": (
-        Attack(
-            lambda: HOSTS + 's: &s "' + "x" * 2**20 + '"\nl: [' + ",".join(["*s"] * 400) + "]\n",
-            "alias",
-        ),
-        "ryaml copies an alias's value at every use and its repetition limit counts uses, "
-        "not bytes: a 1 MB document expands to 400 MB (1000 uses: 6 s, 1.9 GB)",
-    ),
-    "18 MiB of UTF-8 given as text": (
-        Attack(lambda: "x: " + "\xe9" * 9 * 2**20 + "\n", "16 mib"),
-        "parse_document compares len(text) of a str (characters) with the byte limit: "
-        "18 MiB of UTF-8 (9 Mi characters) passes as text (web import), not as a file",
-    ),
-    "an integer past 64 bits in YAML": (
-        Attack(
-            lambda: HOSTS + "settings: {maxconn: 18446744073709551616}\n",
-            "settings.maxconn",
-            never="u128",
-        ),
-        "serde_yaml refuses integers from 2**64 to 2**128 as malformed YAML ('invalid type: "
-        "integer `18446744073709551616` as u128, expected any YAML value', at a line and "
-        "column) and reads larger ones as floats ('got 1.1e+49 (a number)')",
-    ),
-    "5000-digit number in JSON": (
-        Attack(
-            lambda: '{"settings": {"maxconn": ' + "9" * 5000 + "}}",
-            "settings.maxconn",
-            "attack.json",
-        ),
-        "json.loads raises ValueError (int max str digits), which _parse_json does not "
-        "catch: an uncaught exception, not ModelInvalid",
-    ),
-    "unknown key holding '['": (
-        Attack(lambda: HOSTS.replace("eth0}", 'eth0, "ab[c": 1}'), "ab[c"),
-        "loader._is_union_tag drops every location part containing '[' or starting with "
-        "'function-', so the error names lb_hosts[a] and says unknown key '0'",
-    ),
-    "boolean key": (
-        Attack(lambda: HOSTS.replace("eth0}", "eth0, true: 1}"), "lb_hosts[a]", never="[1]"),
-        "format_path treats a bool key as a list index (True is an int): the error reads "
-        "lb_hosts[a][1], an item that does not exist",
-    ),
-    "escape sequence in a key": (
-        Attack(lambda: HOSTS.replace("eth0}", 'eth0, "\\ec owned\\r": 1}'), "unknown key"),
-        "the error path carries the key raw (a terminal escape sequence clears the screen "
-        "of whoever runs lbctl); only the message part uses repr()",
+        "lbctl reports the first 200 errors and counts the rest, but pydantic's "
+        "ValidationError.errors() has no way to stop early: building 500k error dicts "
+        "takes ~1 s and ~500 MB before lbctl can cap them",
     ),
 }
 

@@ -191,16 +191,10 @@ def test_interface_names_linux_reserves_are_refused(document, name: str):
     ]
 
 
-# --- known gaps of the local binary check (controlplane/check.py) -----------------------
+# --- the local binary check (controlplane/check.py) with awkward interface names -------
 
 
 @needs_binaries
-@pytest.mark.xfail(
-    strict=True,
-    reason="check.py runs `ip link add NAME type veth ...`: iproute2 reads a NAME such as "
-    "'a', 'type', 'dev' or 'help' (or any keyword prefix) as a keyword, so keepalived is never "
-    "run and a valid model is reported as refused; `ip link add name NAME ...` fixes it",
-)
 @pytest.mark.parametrize("interface", ["a", "type"])
 def test_an_interface_named_like_an_ip_keyword_passes_the_binary_check(document, interface):
     for host in document["lb_hosts"]:
@@ -209,11 +203,6 @@ def test_an_interface_named_like_an_ip_keyword_passes_the_binary_check(document,
 
 
 @needs_binaries
-@pytest.mark.xfail(
-    strict=True,
-    reason="check.py names the veth peers of its stand-in interfaces lbctlchk0, lbctlchk1...: "
-    "a host interface with one of those names collides with them ('File exists')",
-)
 def test_an_interface_named_like_the_checks_own_stand_in_passes(document):
     for host in document["lb_hosts"]:
         host["interface"] = "lbctlchk0"
