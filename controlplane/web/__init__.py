@@ -6,12 +6,26 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.routing import IntegerConverter, Map
 
 from .. import store
 from . import auth, db
 from .config import WebSettings, secret_key
+from .db import MAX_STORED_INT
 
 csrf = CSRFProtect()
+
+
+class StoredIntConverter(IntegerConverter):
+    """`<int:...>` in a URL: a revision number or an id the store can look up.
+
+    A larger one names nothing, so the route does not match (404) instead of reaching
+    the store, which refuses it (a 500).
+    """
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, max=MAX_STORED_INT)
 
 
 def create_app(
@@ -24,6 +38,7 @@ def create_app(
     """
     settings = settings or WebSettings.from_environ(**overrides)
     app = Flask(__name__, instance_path=str(settings.home))
+    app.url_map.converters["int"] = StoredIntConverter  # before any route is added
     app.config.update(
         LBCTL=settings,
         SECRET_KEY=secret_key(settings.home),
@@ -70,11 +85,13 @@ def _error_pages(app: Flask) -> None:
             return auth.api_error(status, title)
         return render_template("error.html", status=status, title=title, text=text), status
 
+    def not_allowed(e: MethodNotAllowed) -> Any:
+        body, status = page(405, "Method not allowed", "This address does not take that method.")
+        return body, status, {"Allow": ", ".join(e.valid_methods or ())}  # as RFC 9110 asks
+
     app.register_error_handler(403, lambda e: page(403, "Forbidden", "Your role cannot do this."))
     app.register_error_handler(404, lambda e: page(404, "Not found", "There is no such page."))
-    app.register_error_handler(
-        405, lambda e: page(405, "Method not allowed", "This address does not take that method.")
-    )
+    app.register_error_handler(405, not_allowed)
     app.register_error_handler(
         413, lambda e: page(413, "Too large", "The request is larger than 16 MiB.")
     )

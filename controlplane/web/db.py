@@ -5,6 +5,10 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
+# The largest integer a store query may carry: SQLite refuses a larger one (OverflowError),
+# so ids, numbers and offsets from a request are held to it before they reach the store.
+MAX_STORED_INT = 2**63 - 1
+
 
 def sessions() -> sessionmaker[Session]:
     """Return the app's session factory (background deploys open their own sessions)."""

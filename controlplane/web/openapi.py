@@ -9,6 +9,7 @@ from typing import Any
 from .. import __version__
 from ..model import LbModel
 from ..model.secrets import SECRET_MASK
+from .db import MAX_STORED_INT
 
 REF = "#/components/schemas/{model}"
 Schema = dict[str, Any]
@@ -37,7 +38,9 @@ STRING: Schema = {"type": "string"}
 INTEGER: Schema = {"type": "integer"}
 BOOLEAN: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time"}
-REVISION_NUMBER: Schema = nullable({"type": "integer", "minimum": 1})
+REVISION_NUMBER: Schema = nullable({"type": "integer", "minimum": 1, "maximum": MAX_STORED_INT})
+# A host or VRRP instance name as keepalived's notify hook reports it.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 
 
 def _schemas() -> dict[str, Schema]:
@@ -64,7 +67,8 @@ def _schemas() -> dict[str, Schema]:
             state={"enum": ["enabled", "drain", "maint"]},
             weight={"type": "integer", "minimum": 0, "maximum": 256},
             base_revision=REVISION_NUMBER | {"description": "the revision the change started from"},
-        ),
+        )
+        | {"anyOf": [{"required": ["state"]}, {"required": ["weight"]}]},
         "HostRuntimeResult": obj(
             ["host", "ok", "seconds", "error", "worker_pid"],
             host=STRING,
@@ -233,8 +237,8 @@ def _schemas() -> dict[str, Schema]:
         ),
         "VrrpEvent": obj(
             ["host", "instance", "state"],
-            host=STRING,
-            instance=STRING,
+            host={"type": "string", "pattern": NAME_PATTERN},
+            instance={"type": "string", "pattern": NAME_PATTERN},
             state={"enum": ["MASTER", "BACKUP", "FAULT", "STOP"]},
             priority={"type": "integer", "minimum": 0, "maximum": 255},
         ),
@@ -320,7 +324,7 @@ def _path_int(name: str, description: str) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": description,
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_STORED_INT},
     }
 
 
@@ -334,13 +338,15 @@ def _path_name(name: str, description: str) -> dict[str, Any]:
     }
 
 
-def _query_int(name: str, description: str, minimum: int = 0) -> dict[str, Any]:
+def _query_int(
+    name: str, description: str, minimum: int = 0, maximum: int = MAX_STORED_INT
+) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
         "required": False,
         "description": description,
-        "schema": {"type": "integer", "minimum": minimum},
+        "schema": {"type": "integer", "minimum": minimum, "maximum": maximum},
     }
 
 
@@ -373,7 +379,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "the model as YAML",
-                        "content": {"application/yaml": {"schema": {"type": "string"}}},
+                        "content": {"application/yaml": {"schema": ref("LbModel")}},
                     },
                 }
                 | {str(code): _error(ERRORS[code], "Error") for code in (401, 403, 404)},
@@ -434,7 +440,7 @@ def _paths() -> dict[str, Any]:
                 (200, "a page of revisions", "RevisionList"),
                 (400,),
                 parameters=[
-                    _query_int("limit", "page size (1-500, default 50)", 1),
+                    _query_int("limit", "page size (1-500, default 50)", 1, 500),
                     _query_int("offset", "revisions to skip (default 0)"),
                 ],
             )

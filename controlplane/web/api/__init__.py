@@ -15,9 +15,13 @@ from ... import store
 from ...errors import CheckFailed, ModelInvalid, ToolMissing
 from ..auth import api_error
 from ..config import WebSettings
+from ..db import MAX_STORED_INT
 from ..openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# As deep as a model file may nest (the YAML parser's limit): deeper, the model's own
+# recursive steps (copying, validating) would run out of stack.
+MAX_NESTING = 128
 
 
 class BadRequest(Exception):
@@ -36,10 +40,28 @@ def json_body(required: bool = True) -> dict[str, Any]:
     """Return the request's JSON object ({} when optional and empty); raises BadRequest."""
     if not request.get_data(cache=True) and not required:
         return {}
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+        too_deep = nested_deeper_than(body, MAX_NESTING)
+    except RecursionError:  # the json module's own limit, near 1,000 levels
+        too_deep = True
+    if too_deep:
+        raise BadRequest(f"the body is nested more than {MAX_NESTING} levels deep")
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
     return body
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Return whether objects and arrays nest more than `limit` levels (walked iteratively)."""
+    pending = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
 
 
 def model_field(body: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +74,24 @@ def model_field(body: dict[str, Any]) -> dict[str, Any]:
 
 def optional_int(body: dict[str, Any], key: str) -> int | None:
     value = body.get(key)
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise BadRequest(f"`{key}` must be an integer or null", key)
+    if value is not None and (
+        not isinstance(value, int) or isinstance(value, bool) or abs(value) > MAX_STORED_INT
+    ):
+        raise BadRequest(f"`{key}` must be an integer (at most {MAX_STORED_INT}) or null", key)
+    return value
+
+
+def query_int(name: str, default: int, low: int, high: int | None = None) -> int:
+    """Return the query parameter as an integer low..high (default when absent)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    # isdigit() alone takes "²", which int() refuses, and more digits than the store takes.
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 19 else None
+    top = MAX_STORED_INT if high is None else high
+    if value is None or not low <= value <= top:
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise BadRequest(f"`{name}` must be an integer {bounds}, got {raw!r}", name)
     return value
 
 

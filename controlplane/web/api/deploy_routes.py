@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 
 from ... import service, store
 from ...deploy_jobs import start_deploy
 from ...store import Deployment, DeploymentEvent
 from ..auth import actor, token_required
 from ..db import get_db, sessions
-from . import BadRequest, bp, json_body, optional_int, settings
+from . import bp, json_body, optional_int, query_int, settings
 
 
 @bp.post("/deployments")
@@ -28,14 +28,12 @@ def create_deployment() -> Any:
 @bp.get("/deployments/<int:deployment_id>")
 @token_required("viewer")
 def get_deployment(deployment_id: int) -> Any:
-    after = request.args.get("after", "0")
-    if not after.isdigit():
-        raise BadRequest(f"`after` must be an event number >= 0, got {after!r}", "after")
+    after = query_int("after", 0, 0)
     db = get_db()
     deployment = store.get_deployment(db, deployment_id)
     if deployment.environment != settings().environment:
         raise store.NotFound("deployment", str(deployment_id))
-    events = store.list_events(db, deployment_id, after_seq=int(after))
+    events = store.list_events(db, deployment_id, after_seq=after)
     return jsonify(deployment_view(deployment, events))
 
 

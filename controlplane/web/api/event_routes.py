@@ -12,9 +12,10 @@ from ...observe.alerts import ENGINE_KEY
 from ...observe.metrics import VRRP_STATES
 from ..auth import actor, token_required
 from ..db import get_db
+from ..openapi import NAME_PATTERN
 from . import BadRequest, bp, json_body
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+NAME = re.compile(NAME_PATTERN)
 
 
 @bp.post("/events/vrrp")
@@ -41,6 +42,7 @@ def vrrp_event() -> Any:
 
 def _name(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
-    if not isinstance(value, str) or not NAME.match(value):
+    # fullmatch: with match, `$` also takes a trailing newline into the audit log.
+    if not isinstance(value, str) or not NAME.fullmatch(value):
         raise BadRequest(f"`{key}` must be a host or instance name, got {value!r}", key)
     return value

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 
 from ... import control, store
 from ...diff import FileDiff, has_changes, mask_secrets
@@ -12,9 +13,20 @@ from ...errors import ModelInvalid
 from ...store import Revision
 from ..auth import actor, api_error, token_required
 from ..db import get_db
-from . import BadRequest, bp, field_errors, json_body, model_field, optional_int, settings
+from . import (
+    BadRequest,
+    bp,
+    field_errors,
+    json_body,
+    model_field,
+    optional_int,
+    query_int,
+    settings,
+)
 
 MAX_PAGE = 500
+# JSON's "\ud800" escape parses to half a character, which the store cannot encode.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @bp.get("/model")
@@ -44,8 +56,8 @@ def get_model_yaml() -> Any:
 def put_model() -> Any:
     body = json_body()
     message = body.get("message") or ""
-    if not isinstance(message, str):
-        raise BadRequest("`message` must be a string", "message")
+    if not isinstance(message, str) or LONE_SURROGATE.search(message):
+        raise BadRequest("`message` must be a string of Unicode text", "message")
     db = get_db()
     revision = control.save_document(
         db,
@@ -139,8 +151,8 @@ def plan() -> Any:
 @bp.get("/revisions")
 @token_required("viewer")
 def list_revisions() -> Any:
-    limit = _query_int("limit", 50, 1, MAX_PAGE)
-    offset = _query_int("offset", 0, 0, None)
+    limit = query_int("limit", 50, 1, MAX_PAGE)
+    offset = query_int("offset", 0, 0)
     revisions = store.list_revisions(get_db(), settings().environment, limit, offset)
     return jsonify(
         {
@@ -181,13 +193,3 @@ def diff_report(diffs: list[FileDiff]) -> dict[str, Any]:
             {"host": d.host, "file": d.file, "status": d.status, "lines": d.lines} for d in diffs
         ],
     }
-
-
-def _query_int(name: str, default: int, low: int, high: int | None) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bounds = f"{low}..{high}" if high is not None else f">= {low}"
-        raise BadRequest(f"`{name}` must be an integer {bounds}, got {raw!r}", name)
-    return int(raw)
