@@ -51,7 +51,7 @@ def test_active_passive_prefers_the_first_host():
     model = load_model_file(EXAMPLE).model
     [lb1] = keepalived_context(model, "lb1").instances
     [lb2] = keepalived_context(model, "lb2").instances
-    assert (lb1.priority, lb2.priority) == (150, 100)
+    assert (lb1.priority, lb2.priority) == (250, 240)
     assert lb1.version == 2 and lb1.advert_int == "1"
     assert lb1.unicast_src_ip == "198.18.0.10" and lb1.unicast_peers == ["198.18.0.11"]
 
@@ -61,10 +61,10 @@ def test_active_active_alternates_masters_over_consecutive_router_ids():
     lb1 = keepalived_context(model, "lb1").instances
     lb2 = keepalived_context(model, "lb2").instances
     assert [(i.name, i.virtual_router_id, i.priority) for i in lb1] == [
-        ("edge:1", 60, 150),
-        ("edge:2", 61, 100),
+        ("edge:1", 60, 250),
+        ("edge:2", 61, 240),
     ]
-    assert [i.priority for i in lb2] == [100, 150]
+    assert [i.priority for i in lb2] == [240, 250]
     assert [i.vips for i in lb1] == [["198.18.0.100/24 dev eth0"], ["198.18.0.101/24 dev eth0"]]
 
 
