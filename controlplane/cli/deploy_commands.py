@@ -68,14 +68,24 @@ def _print_deploy(outcome: DeployResult) -> None:
     for host in outcome.hosts:
         line = f"{host.host:10} {host.status:12} {host.seconds:6.1f}s"
         if host.failed_step:
-            line += f"  step: {host.failed_step}: {host.error}"
+            # lbctl's modules start their message with the step: say it once.
+            error = host.error.removeprefix(f"{host.failed_step}: ")
+            line += f"  step: {host.failed_step}: {error}"
         elif host.error:
             line += f"  {host.error}"
         click.echo(line)
     if outcome.ok:
         return
     statuses = {h.status for h in outcome.hosts}
-    if "unreachable" in statuses and "changed" not in statuses:
+    # A host reported unreachable at a step was reached before: the connection broke mid-run.
+    lost = next((h for h in outcome.hosts if h.status == "unreachable" and h.failed_step), None)
+    if lost:
+        message = (
+            f"deploy failed: the connection to {lost.host} was lost during '{lost.failed_step}';"
+            f" {lost.host} may run the old or the new configuration (deploy again: it"
+            " converges); later hosts were not touched"
+        )
+    elif "unreachable" in statuses and "changed" not in statuses:
         message = "deploy refused: a host cannot be reached; nothing was changed on any host"
     elif "rolled back" in statuses:
         message = "deploy failed: the failing host was rolled back; later hosts were not touched"

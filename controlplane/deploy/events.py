@@ -66,9 +66,16 @@ def _debug_message(res: dict[str, Any]) -> str:
     if msg.startswith("lbctl:verdict "):
         flags = dict(part.split("=", 1) for part in msg.split()[1:] if "=" in part)
         files = [
-            name
+            name + _why(flags.get(f"{key}_why", ""))
             for key, name in (("haproxy", "haproxy.cfg"), ("keepalived", "keepalived.conf"))
             if flags.get(key) == "True"
         ]
         return VERDICT_CHANGES + ", ".join(files) if files else VERDICT_NONE
     return msg
+
+
+def _why(why: str) -> str:
+    """Return why an identical file is installed again (a plain difference says nothing)."""
+    if why in ("", "differs"):
+        return ""
+    return f" ({why.replace('-', ' ')})"  # "reload pending", "not running"

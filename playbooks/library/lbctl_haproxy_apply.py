@@ -11,6 +11,8 @@ from ansible.module_utils.lbctl_host import (
     StepFailed,
     atomic_copy,
     atomic_write,
+    begin_install,
+    end_install,
     runtime_command,
     wait_until,
 )
@@ -30,8 +32,12 @@ description:
     running HAProxy, there is no reload: the file is installed (so it is what runs next
     time), the commands go through the runtime API (each must answer empty), and the same
     worker must still answer afterwards (proof that nothing reloaded).
+  - Before the install, a pending-reload marker (C(pending)) saves the file HAProxy runs;
+    it is removed once the new file is proven to run. A deploy cut short in between leaves
+    it, so the next deploy reloads even though the live file already is the new one.
   - A failure reports the step that failed in C(msg) and C(lbctl_step).
 options:
+  pending: {type: path, required: true}
   runtime_commands: {type: list, elements: str, default: []}
   source: {type: path, required: true}
   config_path: {type: path, required: true}
@@ -77,10 +83,7 @@ def monitor_answers(url: str) -> bool:
 def apply_runtime(module: AnsibleModule, before: str) -> dict:
     """Install the file and apply the server changes through the runtime API: no reload."""
     p = module.params
-    try:
-        atomic_copy(p["source"], p["config_path"])
-    except OSError as exc:
-        raise StepFailed("install: haproxy.cfg", str(exc)) from exc
+    install(p)
     started = time.monotonic()
     for command in p["runtime_commands"]:
         answer = runtime_command(p["socket"], command)
@@ -91,12 +94,22 @@ def apply_runtime(module: AnsibleModule, before: str) -> dict:
     after = worker_pid(p["socket"])
     if after != before:
         raise StepFailed("verify: no reload", f"worker {before} became {after or 'none'}")
+    end_install(p["pending"])
     return {
         "path": "runtime",
         "worker_before": before,
         "worker_after": after,
         "runtime_seconds": round(time.monotonic() - started, 3),
     }
+
+
+def install(p: dict) -> None:
+    """Mark the reload pending, then install the new file (left alone when identical)."""
+    try:
+        begin_install(p["config_path"], p["pending"])
+        atomic_copy(p["source"], p["config_path"])
+    except OSError as exc:
+        raise StepFailed("install: haproxy.cfg", str(exc)) from exc
 
 
 def apply(module: AnsibleModule) -> dict:
@@ -108,11 +121,11 @@ def apply(module: AnsibleModule) -> dict:
         dump = runtime_command(p["socket"], "show servers state")
         if dump is None:
             raise StepFailed("reload: save server states", "the runtime API did not answer")
-        atomic_write(p["state_file"], kept_states(dump, set(p["stale_servers"])).encode())
-    try:
-        atomic_copy(p["source"], p["config_path"])
-    except OSError as exc:
-        raise StepFailed("install: haproxy.cfg", str(exc)) from exc
+        try:
+            atomic_write(p["state_file"], kept_states(dump, set(p["stale_servers"])).encode())
+        except OSError as exc:
+            raise StepFailed("reload: save server states", str(exc)) from exc
+    install(p)
 
     command = p["reload_command"] if before is not None else p["start_command"]
     rc, out, err = module.run_command(command)
@@ -136,6 +149,7 @@ def apply(module: AnsibleModule) -> dict:
         )
     if not wait_until(lambda: monitor_answers(p["monitor_url"]), 5.0, 0.2):
         raise StepFailed("verify: the monitor endpoint answers", f"no 200 from {p['monitor_url']}")
+    end_install(p["pending"])
     return {
         "path": "reload",
         "worker_before": before,
@@ -148,6 +162,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "source": {"type": "path", "required": True},
+            "pending": {"type": "path", "required": True},
             "config_path": {"type": "path", "required": True},
             "socket": {"type": "path", "required": True},
             "state_file": {"type": "path", "required": True},

@@ -10,6 +10,8 @@ from ansible.module_utils.lbctl_host import (
     StepFailed,
     atomic_copy,
     atomic_write,
+    begin_install,
+    end_install,
     pid_alive,
     wait_until,
 )
@@ -25,7 +27,11 @@ description:
     before the reload and keepalived deletes it once it has read the new files.
   - Then keepalived must still run and every VRRP instance must have reported a state
     through the notify hook (its file in C(state_dir)).
+  - Before the first install, a pending-reload marker (C(pending)) saves the file keepalived
+    runs; it is removed once keepalived was proven to have re-read the new one. A deploy cut
+    short in between leaves it, so the next deploy reloads an identical live file anyway.
 options:
+  pending: {type: path, required: true}
   sources: {type: list, elements: path, required: true}
   config_path: {type: path, required: true}
   reload_command: {type: str, required: true}
@@ -45,7 +51,10 @@ def apply_phase(module: AnsibleModule, source: str) -> None:
     except OSError as exc:
         raise StepFailed("install: keepalived.conf", str(exc)) from exc
     running = pid_alive(p["pid_file"])
-    atomic_write(p["reload_file"], b"lbctl\n", 0o600)
+    try:
+        atomic_write(p["reload_file"], b"lbctl\n", 0o600)
+    except OSError as exc:
+        raise StepFailed("reload: keepalived", str(exc)) from exc
     command = p["reload_command"] if running else p["start_command"]
     rc, out, err = module.run_command(command)
     if rc != 0:
@@ -60,6 +69,10 @@ def apply_phase(module: AnsibleModule, source: str) -> None:
 
 def apply(module: AnsibleModule) -> dict:
     p = module.params
+    try:
+        begin_install(p["config_path"], p["pending"])
+    except OSError as exc:
+        raise StepFailed("install: keepalived.conf", str(exc)) from exc
     for source in p["sources"]:
         apply_phase(module, source)
     if not pid_alive(p["pid_file"]):
@@ -74,6 +87,7 @@ def apply(module: AnsibleModule) -> dict:
             "verify: keepalived runs every new VRRP instance",
             "no state reported for " + ", ".join(missing()),
         )
+    end_install(p["pending"])
     return {"phases": len(p["sources"])}
 
 
@@ -81,6 +95,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "sources": {"type": "list", "elements": "path", "required": True},
+            "pending": {"type": "path", "required": True},
             "config_path": {"type": "path", "required": True},
             "reload_command": {"type": "str", "required": True},
             "start_command": {"type": "str", "required": True},

@@ -6,7 +6,13 @@ from __future__ import annotations
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.lbctl_host import atomic_write, copy_if_exists, read_bytes
+from ansible.module_utils.lbctl_host import (
+    atomic_write,
+    copy_if_exists,
+    pid_alive,
+    read_bytes,
+    runtime_command,
+)
 
 DOCUMENTATION = r"""
 module: lbctl_stage
@@ -16,8 +22,20 @@ description:
     notify hook, and reports which live file differs from its new version.
   - A live file that will be replaced is copied to C(backup) now, under the control plane's
     deploy lock, so the backup is exactly the file the install replaces.
+  - A daemon also needs the install + reload when its live file already is the new one but
+    it does not run it: a pending-reload marker (C(haproxy_pending), C(keepalived_pending))
+    is left by a deploy cut short between install and reload (its copy is what runs, so it
+    becomes the backup), or the daemon does not run at all (C(haproxy_socket) does not
+    answer, C(keepalived_pid_file) names no live process). C(haproxy_why) and
+    C(keepalived_why) say which: differs, reload pending, not running.
   - One module call instead of a dozen tasks: each task is an SSH round trip.
+  - A file that cannot be written (a full disk) fails the step naming the file; nothing
+    live has changed then.
 options:
+  haproxy_pending: {type: path, default: "", description: the haproxy apply's marker}
+  keepalived_pending: {type: path, default: "", description: the keepalived apply's marker}
+  haproxy_socket: {type: path, default: "", description: runtime API; empty skips the check}
+  keepalived_pid_file: {type: path, default: "", description: empty skips the check}
   haproxy_cfg: {type: str, required: true, description: new haproxy.cfg}
   keepalived_names:
     type: list
@@ -42,6 +60,32 @@ options:
 """
 
 
+def verdict(live: bytes | None, new: bytes, pending: bytes | None, running: bool) -> str:
+    """Return why the daemon needs an install + reload ("" when it does not)."""
+    if pending is not None:
+        return "reload pending"
+    if live != new:
+        return "differs"
+    return "" if running else "not running"
+
+
+def running(name: str, p: dict) -> bool:
+    """Return whether the daemon runs (True when its check is not configured)."""
+    if name == "haproxy":
+        sock = p["haproxy_socket"]
+        return not sock or runtime_command(sock, "show info") is not None
+    return not p["keepalived_pid_file"] or pid_alive(p["keepalived_pid_file"])
+
+
+def back_up(live_path: str, pending: bytes | None, backup_path: str) -> bool:
+    """Save what a rollback restores: the file the daemon runs; return whether there is one."""
+    if pending is not None:  # an install cut short: the daemon runs the marker's copy
+        if pending:
+            atomic_write(backup_path, pending)
+        return bool(pending)
+    return copy_if_exists(live_path, backup_path)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -63,8 +107,21 @@ def main() -> None:
             "notify_token": {"type": "str", "default": "", "no_log": True},
             "notify_host": {"type": "str", "default": ""},
             "notify_env_path": {"type": "path", "default": "/etc/keepalived/lbctl-notify.env"},
+            "haproxy_pending": {"type": "path", "default": ""},
+            "keepalived_pending": {"type": "path", "default": ""},
+            "haproxy_socket": {"type": "path", "default": ""},
+            "keepalived_pid_file": {"type": "path", "default": ""},
         }
     )
+    try:
+        module.exit_json(**stage(module))
+    except OSError as exc:
+        step = "stage: write the files"
+        module.fail_json(msg=f"{step}: {exc}", lbctl_step=step)
+
+
+def stage(module: AnsibleModule) -> dict:
+    """Write the files to staging, back up what will change; return the verdict."""
     p = module.params
     for folder in (p["staging"], p["backup"]):
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -81,19 +138,21 @@ def main() -> None:
         atomic_write(os.path.join(p["staging"], name), content.encode())
     keepalived_new = p["keepalived_contents"][-1].encode()
 
-    haproxy_live = read_bytes(p["haproxy_config_path"])
-    keepalived_live = read_bytes(p["keepalived_config_path"])
-    result = {
-        "haproxy_changed": haproxy_live != haproxy_new,
-        "keepalived_changed": keepalived_live != keepalived_new,
-        "haproxy_existed": haproxy_live is not None,
-        "keepalived_existed": keepalived_live is not None,
-    }
-    if result["haproxy_changed"]:
-        copy_if_exists(p["haproxy_config_path"], os.path.join(p["backup"], "haproxy.cfg"))
-    if result["keepalived_changed"]:
-        copy_if_exists(p["keepalived_config_path"], os.path.join(p["backup"], "keepalived.conf"))
-    module.exit_json(changed=result["haproxy_changed"] or result["keepalived_changed"], **result)
+    result = {}
+    for name, new, backup_name in (
+        ("haproxy", haproxy_new, "haproxy.cfg"),
+        ("keepalived", keepalived_new, "keepalived.conf"),
+    ):
+        live_path = p[f"{name}_config_path"]
+        pending = read_bytes(p[f"{name}_pending"]) if p[f"{name}_pending"] else None
+        why = verdict(read_bytes(live_path), new, pending, running(name, p))
+        backup = os.path.join(p["backup"], backup_name)
+        result[f"{name}_changed"] = bool(why)
+        result[f"{name}_why"] = why
+        result[f"{name}_pending"] = pending is not None
+        # Whether a rollback has a file to restore (only a changing daemon needs one).
+        result[f"{name}_existed"] = bool(why) and back_up(live_path, pending, backup)
+    return {"changed": result["haproxy_changed"] or result["keepalived_changed"], **result}
 
 
 def _write_notify_env(module: AnsibleModule) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -19,27 +20,63 @@ class StepFailed(Exception):
 
 
 def atomic_write(path: str, data: bytes, mode: int = 0o640) -> None:
-    """Write `path` through a temporary file and a rename: readers see old or new, never half."""
+    """Write `path` through a temporary file and a rename: readers see old or new, never half.
+
+    An OSError (a full disk: ENOSPC) names `path`, and leaves `path` as it was.
+    """
     folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".lbctl-", dir=folder)
+    temp = None
     try:
+        os.makedirs(folder, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".lbctl-", dir=folder)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
         os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
+    except BaseException as exc:
+        if temp is not None and os.path.exists(temp):
             os.unlink(temp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            # write() and fsync() errors name no file: say which one could not be written.
+            raise OSError(exc.errno, exc.strerror, path) from exc
         raise
 
 
-def atomic_copy(source: str, target: str, mode: int = 0o640) -> None:
-    """Copy `source` over `target` atomically (same folder temporary, then rename)."""
+def atomic_copy(source: str, target: str, mode: int = 0o640) -> bool:
+    """Copy `source` over `target` atomically; return False when it already held those bytes.
+
+    Leaving an identical file alone lets a rollback succeed on a full disk: the failed
+    install never replaced the file, so there is nothing to write back.
+    """
     with open(source, "rb") as handle:
-        atomic_write(target, handle.read(), mode)
+        data = handle.read()
+    if read_bytes(target) == data:
+        return False
+    atomic_write(target, data, mode)
+    return True
+
+
+def begin_install(config_path: str, pending_path: str) -> None:
+    """Mark `config_path` as about to change without its daemon having loaded it yet.
+
+    The marker holds the file the daemon runs (the live one before the install) and is
+    removed by `end_install` once the daemon was proven to run the new file, or was rolled
+    back. Left behind by a deploy cut short between install and reload, it tells the next
+    deploy's stage step that an identical live file is not what runs: reload it anyway,
+    and roll back to the marker's copy. A marker that is already there is kept: its copy
+    is still what runs. /run is the right place: after a reboot the daemon runs its file.
+    """
+    if os.path.exists(pending_path):
+        return
+    atomic_write(pending_path, read_bytes(config_path) or b"", 0o600)
+
+
+def end_install(pending_path: str) -> None:
+    """Remove the pending-reload marker: the daemon runs what its file says."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(pending_path)
 
 
 def copy_if_exists(source: str, target: str) -> bool:
