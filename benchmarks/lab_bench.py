@@ -22,6 +22,7 @@ import yaml
 from controlplane import lab as lab_api
 from controlplane.deploy import DeployResult, deploy_environment
 from controlplane.lab import Lab
+from controlplane.lab.polling import wait_for as wait_for  # for the modules here
 from controlplane.lab.reservation import ensure_not_held_elsewhere
 from controlplane.model import LbModel, validate_data
 from controlplane.render import render_model
@@ -135,16 +136,6 @@ def vrrp_state(lab: Lab, host: str, instance: str = "edge") -> str:
     """Return the VRRP state lbctl's notify hook last recorded for `instance` on `host`."""
     done = lab.exec_on(host, ["cat", f"/run/lbctl/vrrp/{instance}"], check=False)
     return done.stdout.split()[0] if done.returncode == 0 and done.stdout.strip() else ""
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, interval: float = 0.05) -> bool:
-    """Return True as soon as `condition()` holds, False when `seconds` pass first."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
 
 
 def steady(lab: Lab) -> bool:

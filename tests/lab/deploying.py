@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import yaml
 
 from controlplane.deploy import DeployResult, deploy_environment
 from controlplane.lab import Lab
+from controlplane.lab.polling import wait_for as wait_for  # for the modules here
 from controlplane.model import LbModel, validate_data
 from controlplane.render import render_model
 
@@ -61,16 +61,6 @@ def runtime(lab: Lab, host: str, command: str) -> str:
 
 def live_file(lab: Lab, host: str, path: str) -> str:
     return lab.exec_on(host, ["cat", path]).stdout
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, interval: float = 0.05) -> bool:
-    """Return True as soon as `condition()` holds, False when `seconds` pass first."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
 
 
 def fast_vrrp(data: dict) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 
 from controlplane.lab import Lab
+from controlplane.lab.polling import wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -38,15 +38,6 @@ vrrp_instance lab_test {{
     }}
 }}
 """
-
-
-def wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def test_link_down_makes_a_host_unreachable_and_link_up_restores_it(lab: Lab) -> None:
