@@ -9,6 +9,9 @@ pools. `lbctl validate` and `lbctl render --skip-binary-check` run as separate p
 render` validates before it renders, so its time is validate + render; "x haproxy" is that
 time over haproxy's, and "us/server" shows whether the cost grows linearly. Peak memory is
 the largest max RSS of the lbctl processes. Prints a markdown table; nothing is a test.
+
+`--phases` adds, for the largest size, where one in-process run spends its CPU time
+(imports, YAML parsing, pydantic, cross-object rules, rendering), in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -99,11 +102,47 @@ def timed(argv: list[str], repeat: int) -> tuple[float, float]:
     return statistics.median(times), peak
 
 
+# Runs in a fresh interpreter: argv[1] is the model file; prints CPU seconds per phase.
+_PHASES = """
+import sys, time
+clock = time.process_time
+started = clock()
+from controlplane.model.document import parse_document
+from controlplane.model.rules import check_model
+from controlplane.model.schema import LbModel
+from controlplane.render import render_model
+imported = clock()
+data = parse_document(open(sys.argv[1], "rb").read(), sys.argv[1])
+parsed = clock()
+model = LbModel.model_validate(data)
+validated = clock()
+check_model(model)
+checked = clock()
+render_model(model)
+rendered = clock()
+print(f"| {imported - started:.2f} s | {parsed - imported:.2f} s | {validated - parsed:.2f} s "
+      f"| {checked - validated:.2f} s | {rendered - checked:.2f} s | {rendered - started:.2f} s |")
+"""
+
+
+def phases(model: Path) -> None:
+    """Print the CPU time of each phase of one in-process validate + render of `model`."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PHASES, str(model)], cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"phases failed:\n{done.stderr[-2000:]}")
+    print("\n| imports | YAML | pydantic | rules | render (all hosts) | total CPU |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(done.stdout.strip())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000,5000")
     parser.add_argument("--servers", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (median)")
+    parser.add_argument("--phases", action="store_true", help="CPU per phase, largest size")
     args = parser.parse_args()
     print(
         "| pools | servers | haproxy.cfg lines | lbctl validate | lbctl render "
@@ -122,12 +161,18 @@ def main() -> None:
             config = out / "lb1" / "haproxy.cfg"
             lines = len(config.read_text().splitlines())
             check_s, _ = timed(["haproxy", "-c", "-q", "-f", str(config)], args.repeat)
+            largest = model.read_text()
         print(
             f"| {pools:,} | {servers:,} | {lines:,} | {validate_s:.2f} s | {render_s:.2f} s "
             f"| {check_s:.2f} s | {render_s / check_s:.1f} | {render_s / servers * 1e6:,.0f} "
             f"| {peak_mb:.0f} |",
             flush=True,
         )
+    if args.phases:
+        with tempfile.TemporaryDirectory() as tmp:
+            model = Path(tmp) / "lb.yaml"
+            model.write_text(largest)
+            phases(model)
 
 
 if __name__ == "__main__":
