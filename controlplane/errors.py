@@ -29,6 +29,11 @@ class ModelInvalid(Exception):
         return f"{head}{n} error{'s' if n != 1 else ''} in the model"
 
 
+def one_error(source: str, where: str, message: str) -> ModelInvalid:
+    """Return a ModelInvalid holding one error: a document refused before validation."""
+    return ModelInvalid([FieldError(where, message)], source)
+
+
 @dataclass
 class CheckFailed(Exception):
     """A rendered file was refused by the real haproxy/keepalived binary."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import ryaml
 
-from ..errors import FieldError, ModelInvalid
+from ..errors import one_error
 from .guards import MERGE_KEY, check_alias_expansion, check_flow_depth, locate_duplicate_key
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
@@ -34,12 +34,12 @@ def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]
     # Bytes, not characters: a text (e.g. a web import) is measured as the UTF-8 it is.
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_DOCUMENT_BYTES:
-        raise invalid(source, "", f"document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
+        raise one_error(source, "", f"document is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB")
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise invalid(source, "", f"not UTF-8 text (byte {exc.start})") from None
+            raise one_error(source, "", f"not UTF-8 text (byte {exc.start})") from None
     if source.endswith(".json"):
         data = _parse_json(text, source)
     else:
@@ -49,7 +49,7 @@ def parse_document(text: str | bytes, source: str = "<model>") -> dict[str, Any]
         if MERGE_KEY in text:  # walking 50,000 servers for nothing costs a quarter second
             data = _apply_merge_keys(data, source)
     if not isinstance(data, dict):
-        raise invalid(source, "", f"must be a mapping at the top level, got {type_name(data)}")
+        raise one_error(source, "", f"must be a mapping at the top level, got {type_name(data)}")
     return data
 
 
@@ -57,11 +57,11 @@ def _parse_json(text: str, source: str) -> Any:
     try:
         return json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
-        raise invalid(source, f"line {exc.lineno}, column {exc.colno}", exc.msg) from None
+        raise one_error(source, f"line {exc.lineno}, column {exc.colno}", exc.msg) from None
     except RecursionError:
-        raise invalid(source, "", "document is nested too deeply") from None
+        raise one_error(source, "", "document is nested too deeply") from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise invalid(source, "", f"malformed JSON: {exc}") from None
+        raise one_error(source, "", f"malformed JSON: {exc}") from None
 
 
 def _json_int(digits: str) -> int | str:
@@ -80,13 +80,13 @@ def _parse_yaml(text: str, source: str) -> Any:
         where = f"line {found[1]}, column {found[2]}" if found else ""
         problem = _POSITION.sub("", message).split(", while ")[0]
         if "duplicate entry with key" in problem:
-            where, problem = locate_duplicate_key(text) or (where, _readable(problem))
+            where, problem = locate_duplicate_key(text) or (where, problem)
         too_big = _TOO_BIG.match(problem)
         if too_big:  # serde_yaml names the field: report it like a validation error
             where, problem = too_big["path"], f"{too_big['number']} is too large a number"
-        raise invalid(source, where, _readable(problem)) from None
+        raise one_error(source, where, _readable(problem)) from None
     except (ValueError, TypeError) as exc:  # e.g. a list used as a mapping key
-        raise invalid(source, "", f"malformed YAML: {exc}") from None
+        raise one_error(source, "", f"malformed YAML: {exc}") from None
 
 
 def _readable(problem: str) -> str:
@@ -118,7 +118,8 @@ def _apply_merge_keys(data: Any, source: str) -> Any:
         sources = mapping.pop(MERGE_KEY)
         sources = sources if isinstance(sources, list) else [sources]
         if not all(isinstance(s, dict) for s in sources):
-            raise invalid(source, MERGE_KEY, "merge key `<<` must name a mapping or a list of them")
+            message = "merge key `<<` must name a mapping or a list of them"
+            raise one_error(source, MERGE_KEY, message)
         merged: dict[Any, Any] = {}
         for extra in reversed(sources):
             merged.update(extra)
@@ -126,10 +127,6 @@ def _apply_merge_keys(data: Any, source: str) -> Any:
         mapping.clear()
         mapping.update(merged)
     return data
-
-
-def invalid(source: str, where: str, message: str) -> ModelInvalid:
-    return ModelInvalid([FieldError(where, message)], source)
 
 
 def type_name(value: Any) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import yaml
 
-from ..errors import FieldError, ModelInvalid
+from ..errors import one_error
 
 MAX_FLOW_DEPTH = 64
 MERGE_KEY = "<<"
@@ -52,7 +52,7 @@ def check_flow_depth(text: str, source: str) -> None:
             if depth > MAX_FLOW_DEPTH:
                 mark = event.start_mark
                 where = f"line {mark.line + 1}, column {mark.column + 1}"
-                raise _refused(source, where, f"nested deeper than {MAX_FLOW_DEPTH} levels")
+                raise one_error(source, where, f"nested deeper than {MAX_FLOW_DEPTH} levels")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -83,11 +83,7 @@ def check_alias_expansion(text: str, source: str) -> None:
             open_nodes[-1] = (parent_anchor, size)
         if size > MAX_EXPANDED_BYTES:
             limit = f"{MAX_EXPANDED_BYTES // 2**20} MiB"
-            raise _refused(source, "", f"aliases expand the document past {limit} (alias bomb?)")
-
-
-def _refused(source: str, where: str, message: str) -> ModelInvalid:
-    return ModelInvalid([FieldError(where, message)], source)
+            raise one_error(source, "", f"aliases expand the document past {limit} (alias bomb?)")
 
 
 def locate_duplicate_key(text: str) -> tuple[str, str] | None:

@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from ..errors import FieldError, ModelInvalid
-from .document import invalid, parse_document, type_name
+from ..errors import FieldError, ModelInvalid, one_error
+from .document import parse_document, type_name
 from .rules import check_model
 from .schema import LbModel
 from .types import NAME_PATTERN
@@ -38,7 +38,7 @@ def load_model_file(path: Path | str) -> LoadedModel:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise invalid(str(path), "", f"cannot read: {exc.strerror}") from None
+        raise one_error(str(path), "", f"cannot read: {exc.strerror}") from None
     return load_model(data, str(path))
 
 

@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import selectors
-import shlex
 import subprocess
 import threading
 import time
@@ -142,11 +141,8 @@ class HostAgent:
 
     def _running(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
-            remote = ["sudo", "-n", "--"] if self.channel.target.become else []
-            remote += [self.channel.target.python, "-c", AGENT]
-            argv = [*self.channel.base_argv(), "--", self.channel.target.address]
             self._process = subprocess.Popen(
-                [*argv, shlex.join(remote)],
+                self.channel.command([self.channel.target.python, "-c", AGENT]),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

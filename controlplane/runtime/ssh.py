@@ -39,7 +39,7 @@ class SshFailed(Exception):
 
 
 class SshChannel:
-    """Runs argv lists on one host through an SSH ControlMaster in a private folder."""
+    """Command lines for one host through an SSH ControlMaster in a private folder."""
 
     def __init__(self, target: HostTarget, control_path: Path) -> None:
         self.target = target
@@ -58,25 +58,14 @@ class SshChannel:
         argv += shlex.split(t.ssh_common_args)
         return argv
 
-    def run(self, argv: list[str], input: str = "", timeout_s: float = 10.0) -> str:
-        """Return the remote command's stdout; raises SshFailed on a non-zero exit.
+    def command(self, argv: list[str]) -> list[str]:
+        """Return the local argv that runs `argv` on the host through the ControlMaster.
 
         The remote side gets one shell word per argv item (ssh joins its arguments into a
         command line, so each is quoted here): input never becomes shell syntax.
         """
         remote = (["sudo", "-n", "--"] if self.target.become else []) + argv
-        command = [*self.base_argv(), "--", self.target.address, shlex.join(remote)]
-        try:
-            done = subprocess.run(
-                command, input=input, capture_output=True, text=True, timeout=timeout_s
-            )
-        except subprocess.TimeoutExpired:
-            raise SshFailed(self.target.name, f"no answer within {timeout_s:.0f}s") from None
-        if done.returncode != 0:
-            detail = (done.stderr or done.stdout).strip().splitlines()
-            reason = detail[-1] if detail else f"exit status {done.returncode}"
-            raise SshFailed(self.target.name, f"{' '.join(argv[:1])} failed: {reason}")
-        return done.stdout
+        return [*self.base_argv(), "--", self.target.address, shlex.join(remote)]
 
     def close(self) -> None:
         """End the ControlMaster (if one runs) so no connection outlives its owner."""
