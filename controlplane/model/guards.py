@@ -45,16 +45,35 @@ def check_flow_depth(text: str, source: str) -> None:
         peak = max(peak, depth)
     if peak <= MAX_FLOW_DEPTH:
         return
+    where = _too_deep_at(text)
+    if where is not None:
+        raise one_error(source, where, f"nested deeper than {MAX_FLOW_DEPTH} levels")
+
+
+def _too_deep_at(text: str) -> str | None:
+    """Return where collections first nest deeper than MAX_FLOW_DEPTH, or None.
+
+    Some libyaml builds (PyYAML 6.0.4's) refuse nesting past 1,000 levels with a scanner
+    error before the first event; the text up to that error is deep enough to hold the
+    answer, so it is walked instead. The guard never depends on the parser's own limit.
+    """
     depth = 0
-    for event in _events(text):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_FLOW_DEPTH:
-                mark = event.start_mark
-                where = f"line {mark.line + 1}, column {mark.column + 1}"
-                raise one_error(source, where, f"nested deeper than {MAX_FLOW_DEPTH} levels")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+    try:
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_FLOW_DEPTH:
+                    mark = event.start_mark
+                    return f"line {mark.line + 1}, column {mark.column + 1}"
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        if mark is not None and "nesting depth" in str(error.problem) and mark.index < len(text):
+            return _too_deep_at(text[: mark.index])
+    except yaml.YAMLError:
+        pass  # malformed: the real parse reports it with its position
+    return None
 
 
 def check_alias_expansion(text: str, source: str) -> None:

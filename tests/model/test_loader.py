@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+import yaml
 
 from controlplane.errors import ModelInvalid
-from controlplane.model import load_model
+from controlplane.model import guards, load_model
 from tests.support import EXAMPLE
 
 
@@ -56,10 +57,23 @@ def test_json_documents_are_accepted_and_json_errors_have_a_position():
     assert load_model(data, "m.json").model.lb_hosts[0].name == "a"
 
 
-def test_deep_nesting_is_refused_without_crashing():
+@pytest.mark.parametrize(
+    "loader",
+    # libyaml (PyYAML 6.0.4's stops at 1,000 levels before the first event) and PyYAML's
+    # pure-Python parser (no limit of its own): the guard answers the same with either.
+    [yaml.CSafeLoader, yaml.SafeLoader],
+    ids=["libyaml", "pure-python"],
+)
+def test_deep_nesting_is_refused_without_crashing(monkeypatch, loader):
+    monkeypatch.setattr(guards, "_LOADER", loader)
     assert _errors("[" * 100_000 + "]" * 100_000) == [
         "line 1, column 65: nested deeper than 64 levels"
     ]
+
+
+def test_deep_nesting_is_placed_after_quoted_brackets():
+    text = 'a: ["[[[[", ' + "[" * 2_000 + "]" * 2_000 + "]"
+    assert _errors(text) == ["line 1, column 75: nested deeper than 64 levels"]
 
 
 def test_alias_bomb_is_refused_in_bounded_time():
