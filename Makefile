@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests and the lab need (installed only when missing).
-APT_PACKAGES := haproxy keepalived openssh-server openssh-client iproute2 util-linux \
+APT_PACKAGES := haproxy keepalived bubblewrap openssh-server openssh-client iproute2 util-linux \
 	curl socat python3 openssl postgresql chromium
 OUT ?= out
 

@@ -1,16 +1,22 @@
 """Prove rendered files with the real `haproxy -c` and `keepalived -t`.
 
+The files are the caller's text, so each binary runs in the sandbox (sandbox.py) and
+what goes back is reduced to host, file, line and the tool's reason, one bounded line
+each, with this process's secrets masked.
+
 What only an LB host can know is left to the host-side check of a deploy:
-- a TLS certificate (or CA file) that does not exist here is replaced, in a private
-  copy, by a throwaway self-signed one, so the rest of the file is still proven;
+- every TLS certificate and CA file is replaced, in the private copy, by a throwaway
+  self-signed one (a file on this machine is not the caller's to read), so the rest of
+  the file is still proven;
+- a server given by DNS name may fail to resolve here (the sandbox has no network);
 - keepalived runs in a fresh network namespace holding the interfaces the file names,
   so the check does not depend on this machine's interfaces.
 """
 
 from __future__ import annotations
 
-import atexit
 import itertools
+import os
 import re
 import shlex
 import shutil
@@ -24,8 +30,11 @@ from pathlib import Path
 
 from .errors import CheckFailed, ToolMissing
 from .render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered
+from .sandbox import SANDBOX_DIR, require_sandbox, sandboxed
 
 CHECK_TIMEOUT_S = 300
+MAX_MESSAGES = 20  # lines of a tool's output that go back to a caller
+MAX_MESSAGE_CHARS = 400
 # Benign before the first reload on any host: the state file is written by the deploy.
 _IGNORED_WARNINGS = (
     re.compile(r"Can't open (global )?server state file"),
@@ -34,7 +43,15 @@ _IGNORED_WARNINGS = (
 _CERT_ARGUMENT = re.compile(r"(?<=\s)(crt|ca-file) (/\S+)")
 # A server line whose address is a DNS name (not an IPv4 or [IPv6] literal).
 _DNS_SERVER = re.compile(r"^(\s*server \S+ (?![0-9.]+:|\[)([^\s:]+):\d+ .*)$", re.MULTILINE)
-_ALERT_LINE = re.compile(r"\.cfg:(\d+)\]")
+_ALERT_LINE = re.compile(r"^\S+\.cfg:(\d+):")
+# `[ALERT]    (1234) : config : parsing [/check/haproxy.cfg:19] : reason`
+_HAPROXY_MESSAGE = re.compile(
+    r"^\[(?P<level>ALERT|WARNING)\]\s*\(\d+\)\s*:\s*(?:config\s*:\s*)?"
+    r"(?:(?:parsing )?\[[^\]]*?:(?P<line>\d+)\]\s*:?\s*)?(?P<reason>.*)$"
+)
+_SUMMARY = re.compile(r"^(Error\(s\) found in configuration file|Fatal errors found)")
+_SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSW|KEY|CREDENTIAL|DATABASE_URL", re.IGNORECASE)
+_STAND_IN = f"{SANDBOX_DIR}/placeholder.pem"
 _INTERFACE = re.compile(r"^\s*interface (\S+)|\sdev (\S+)$", re.MULTILINE)
 
 
@@ -64,7 +81,8 @@ class CheckReport:
 
 
 def require_tools() -> None:
-    """Raise ToolMissing unless haproxy and keepalived are installed."""
+    """Raise ToolMissing unless haproxy, keepalived and the sandbox are installed."""
+    require_sandbox()
     for tool in ("haproxy", "keepalived"):
         if _binary(tool) is None:
             raise ToolMissing(
@@ -98,53 +116,107 @@ def check_rendered(
 
 
 def check_file(host: str, name: str, text: str) -> FileCheck:
-    """Return the verdict on one file, by the tool its name calls for."""
+    """Return the verdict on one file, by the tool its name calls for, in the sandbox."""
     with tempfile.TemporaryDirectory(prefix="lbctl-check-") as tmp:
-        path = Path(tmp) / name
+        folder = Path(tmp)
+        os.chmod(folder, 0o755)  # the sandbox's user may not be this one
+        label = f"{host}/{name}"
         if name == HAPROXY_FILE:
-            text, substituted = _substitute_missing_certs(text)
+            text, substituted = _stand_in_certificates(text, folder)
             text, names = _tolerate_unresolved_names(text)
-            substituted += names
-            path.write_text(text)
-            return _haproxy_check(host, name, path, text, substituted)
+            (folder / name).write_text(text)
+            return _haproxy_check(host, name, folder, text, label, substituted + names)
         if name == KEEPALIVED_FILE:
-            path.write_text(text)
-            return _keepalived_check(host, name, path, text)
+            (folder / name).write_text(text)
+            return _keepalived_check(host, name, folder, text, label)
     raise ValueError(f"no checker for {name}")
 
 
 def _haproxy_check(
-    host: str, name: str, path: Path, text: str, substituted: list[str]
+    host: str, name: str, folder: Path, text: str, label: str, substituted: list[str]
 ) -> FileCheck:
-    proc = _run([_tool("haproxy"), "-c", "-f", str(path)])
-    output = _relabel(proc.stdout + proc.stderr, path, f"{host}/{name}")
+    argv = sandboxed([_tool("haproxy"), "-c", "-f", f"{SANDBOX_DIR}/{name}"], folder)
+    proc = _run(argv)
+    messages = messages_of_haproxy(proc.stdout + proc.stderr, name, label)
     warnings = [
         line
-        for line in output.splitlines()
-        if "[WARNING]" in line and not any(p.search(line) for p in _IGNORED_WARNINGS)
+        for level, line in messages
+        if level == "WARNING" and not any(p.search(line) for p in _IGNORED_WARNINGS)
     ]
-    alerts = "\n".join(
-        _with_source_line(line, text) for line in output.splitlines() if "[ALERT]" in line
-    )
+    alerts = [_with_source_line(line, text) for level, line in messages if level == "ALERT"]
+    if proc.returncode == 124 and not alerts:
+        alerts = [f"{label}: {proc.stderr.strip()}"]
+    elif proc.returncode != 0 and not alerts:
+        alerts = [f"{label}: haproxy -c failed (exit {proc.returncode}) without a message"]
     return FileCheck(
-        host,
-        name,
-        "haproxy -c",
-        proc.returncode == 0,
-        alerts or output.strip(),
-        warnings,
-        substituted,
+        host, name, "haproxy -c", proc.returncode == 0, "\n".join(alerts), warnings, substituted
     )
 
 
-def _keepalived_check(host: str, name: str, path: Path, text: str) -> FileCheck:
+def _keepalived_check(host: str, name: str, folder: Path, text: str, label: str) -> FileCheck:
     interfaces = sorted({a or b for a, b in _INTERFACE.findall(text)})
-    keepalived = [_tool("keepalived"), "--config-test", f"--use-file={path}", "--log-console"]
-    proc = _run(_in_private_netns(interfaces, keepalived))
-    output = _relabel(proc.stdout + proc.stderr, path, f"{host}/{name}")
-    lines = [ln for ln in output.splitlines() if ln.strip()]
+    keepalived = [
+        _tool("keepalived"),
+        "--config-test",
+        f"--use-file={SANDBOX_DIR}/{name}",
+        "--log-console",
+    ]
+    proc = _run(_in_private_netns(interfaces, sandboxed(keepalived, folder, own_network=False)))
+    lines = messages_of_keepalived(proc.stdout + proc.stderr, name, label)
+    if proc.returncode != 0 and not lines:
+        lines = [f"{label}: keepalived -t failed (exit {proc.returncode}) without a message"]
     warnings = [ln for ln in lines if "WARNING" in ln]
     return FileCheck(host, name, "keepalived -t", proc.returncode == 0, "\n".join(lines), warnings)
+
+
+def messages_of_haproxy(output: str, name: str, label: str) -> list[tuple[str, str]]:
+    """Return HAProxy's alerts and warnings as (level, 'host/file:line: reason').
+
+    Only what a caller needs goes back: the level, the place and HAProxy's reason, each on
+    one bounded line. Notices (where `.notice` would print), process ids, HAProxy's version
+    and the summary lines are dropped.
+    """
+    messages: list[tuple[str, str]] = []
+    for raw in output.splitlines():
+        if raw.startswith("   | ") and messages:  # a warning's continuation lines
+            level, line = messages[-1]
+            messages[-1] = (level, f"{line} {raw[5:].strip()}")
+            continue
+        match = _HAPROXY_MESSAGE.match(raw)
+        if match is None or _SUMMARY.search(match.group("reason")):
+            continue
+        place = label if match.group("line") is None else f"{label}:{match.group('line')}"
+        reason = _neutral_paths(match.group("reason"), name, label)
+        messages.append((match.group("level"), f"{place}: {reason}"))
+    return [(level, scrub(line)) for level, line in messages[:MAX_MESSAGES]]
+
+
+def messages_of_keepalived(output: str, name: str, label: str) -> list[str]:
+    """Return keepalived's messages as bounded lines naming 'host/file', secrets scrubbed."""
+    lines = [_neutral_paths(ln.strip(), name, label) for ln in output.splitlines() if ln.strip()]
+    return [scrub(line) for line in lines[:MAX_MESSAGES]]
+
+
+def scrub(line: str) -> str:
+    """Return one bounded line with any secret of this process's environment masked.
+
+    The sandbox gives the binaries an empty environment, so nothing should match; this is
+    the second wall, for a message that still quotes something it read.
+    """
+    for value in _environment_secrets():
+        line = line.replace(value, "********")
+    line = "".join(ch if ch.isprintable() else "?" for ch in line)
+    return line if len(line) <= MAX_MESSAGE_CHARS else line[: MAX_MESSAGE_CHARS - 3] + "..."
+
+
+def _environment_secrets() -> list[str]:
+    names = (n for n in os.environ if n.startswith("LBCTL_") or _SECRET_NAME.search(n))
+    return sorted({v for n in names if len(v := os.environ[n]) >= 4}, key=len, reverse=True)
+
+
+def _neutral_paths(text: str, name: str, label: str) -> str:
+    text = text.replace(f"{SANDBOX_DIR}/{name}", label).replace(_STAND_IN, "(stand-in)")
+    return text.replace(f"{SANDBOX_DIR}/", "")
 
 
 def _with_source_line(alert: str, text: str) -> str:
@@ -156,7 +228,7 @@ def _with_source_line(alert: str, text: str) -> str:
     number = int(match.group(1))
     if not 0 < number <= len(lines):
         return alert
-    return f"{alert}\n    line {number}: {lines[number - 1].strip()}"
+    return f"{alert}\n{scrub(f'    line {number}: {lines[number - 1].strip()}')}"
 
 
 def _in_private_netns(interfaces: list[str], argv: list[str]) -> list[str]:
@@ -179,28 +251,33 @@ def _in_private_netns(interfaces: list[str], argv: list[str]) -> list[str]:
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
-            argv, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S, check=False
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=CHECK_TIMEOUT_S,
+            check=False,
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},  # nothing of this process's
         )
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(argv, 124, "", f"timed out after {CHECK_TIMEOUT_S}s")
 
 
-def _relabel(output: str, path: Path, label: str) -> str:
-    return output.replace(str(path), label)
+def _stand_in_certificates(text: str, folder: Path) -> tuple[str, list[str]]:
+    """Return the text with every crt/ca-file path pointing at a throwaway certificate.
 
-
-def _substitute_missing_certs(text: str) -> tuple[str, list[str]]:
-    """Return the text with absent crt/ca-file paths swapped for a placeholder, and those."""
-    missing: list[str] = []
+    Certificates live on the LB hosts, and a file on this machine is not the caller's to
+    read: the deploy's host-side check proves the real ones.
+    """
+    named: list[str] = []
 
     def swap(match: re.Match[str]) -> str:
-        keyword, target = match.group(1), match.group(2)
-        if Path(target).exists():
-            return match.group(0)
-        missing.append(target)
-        return f"{keyword} {_placeholder_pem()}"
+        named.append(match.group(2))
+        return f"{match.group(1)} {_STAND_IN}"
 
-    return _CERT_ARGUMENT.sub(swap, text), sorted(set(missing))
+    text = _CERT_ARGUMENT.sub(swap, text)
+    if named:
+        (folder / Path(_STAND_IN).name).write_bytes(_placeholder_pem())
+    return text, sorted(set(named))
 
 
 def _tolerate_unresolved_names(text: str) -> tuple[str, list[str]]:
@@ -214,8 +291,8 @@ def _tolerate_unresolved_names(text: str) -> tuple[str, list[str]]:
 
 
 @cache
-def _placeholder_pem() -> str:
-    """Return the path of a throwaway self-signed certificate + key (one per process)."""
+def _placeholder_pem() -> bytes:
+    """Return a throwaway self-signed certificate + key (one per process)."""
     import datetime
 
     from cryptography import x509
@@ -237,18 +314,11 @@ def _placeholder_pem() -> str:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    directory = Path(tempfile.mkdtemp(prefix="lbctl-placeholder-"))
-    atexit.register(shutil.rmtree, directory, True)
-    pem = directory / "placeholder.pem"
-    pem.write_bytes(
-        cert.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    return cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
-    return str(pem)
 
 
 def _binary(tool: str) -> str | None:

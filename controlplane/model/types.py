@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from .directives import check_directive
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 Name = Annotated[
     str,
@@ -205,48 +207,16 @@ FilePath = Annotated[
     AfterValidator(_check_file_path),
 ]
 
-# Words that open a new section: an `extra` item starting with one would escape its section.
-SECTION_KEYWORDS = frozenset(
-    [
-        "global",
-        "defaults",
-        "frontend",
-        "backend",
-        "listen",
-        "peers",
-        "resolvers",
-        "userlist",
-        "cache",
-        "program",
-        "http-errors",
-        "ring",
-        "mailers",
-        "fcgi-app",
-        "crt-store",
-        "traces",
-    ]
-)
-
-
-def _check_directive(value: str) -> str:
-    stripped = value.strip()
-    if not stripped:
-        raise ValueError("must not be empty")
-    first = stripped.split()[0].lower()
-    if first in SECTION_KEYWORDS:
-        raise ValueError(f"must be a directive, not a section header ({first!r})")
-    if stripped.startswith("#"):
-        raise ValueError("must be a directive, not a comment")
-    return stripped
-
-
 Directive = Annotated[
     str,
     Field(
         pattern=r"^[\x20-\x7e]{1,1024}$",
-        description="one HAProxy directive: printable ASCII on one line, no section headers",
+        description=(
+            "one HAProxy directive: printable ASCII on one line; no section headers, "
+            "preprocessor lines, environment expansion, code, files or socket paths"
+        ),
     ),
-    AfterValidator(_check_directive),
+    AfterValidator(check_directive),
 ]
 
 Password = Annotated[

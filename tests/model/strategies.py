@@ -79,8 +79,8 @@ CERT_PATHS = st.lists(_SEGMENTS, min_size=1, max_size=3).map(
     lambda parts: "/".join([CERT_DIR, *parts])
 )
 
-# `extra` directives HAProxy accepts in each section: the model only checks their shape.
-GLOBAL_EXTRA = ["tune.bufsize 32768", "spread-checks 5", 'setenv LBCTL_TEST "a b #c"']
+# `extra` directives HAProxy accepts in each section (and the model's policy allows).
+GLOBAL_EXTRA = ["tune.bufsize 32768", "spread-checks 5", 'description "a b #c"']
 FRONTEND_EXTRA = {
     "http": [
         'http-response set-header Strict-Transport-Security "max-age=63072000"',

@@ -224,7 +224,7 @@ def test_a_value_a_field_legitimately_takes_stays_on_its_own_line():
     # `extra` takes quotes, spaces, '#' and backslashes (directives need them); HAProxy
     # 2.6 does not join a line ending in a backslash with the next one.
     document = copy.deepcopy(BASE)
-    document["settings"]["extra"] = ['setenv X "a b" #c \\']
+    document["settings"]["extra"] = ['description "a b" #c \\']
     assert _harm(document) is None
 
 

@@ -20,21 +20,23 @@ from .editing import environment, head
 def preview() -> Any:
     revision = head()
     hosts: list[tuple[str, list[tuple[str, str]]]] = []
+    diffs: list[Any] = []
     error = None
+    db = get_db()
     if revision is not None:
         try:
             # Proving with haproxy -c happens on every deploy; the preview only shows.
             rendered = control.render_revision(revision, binary_check=False).rendered
+            diffs = control.diff_to_deployed(db, environment())
         except ModelInvalid as invalid:
+            # A revision saved before a rule was tightened: show why, never a 500.
             error = "; ".join(str(e) for e in invalid.errors)
         else:
             hosts = [
                 (h.host, [(name, mask_secrets(text)) for name, text in h.files.items()])
                 for h in rendered.hosts
             ]
-    db = get_db()
     deployed = control.deployed_revision(db, environment())
-    diffs = control.diff_to_deployed(db, environment()) if revision else []
     return render_template(
         "preview.html",
         revision=revision,
