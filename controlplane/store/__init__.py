@@ -1,4 +1,5 @@
-"""The versioned model store: revisions, deployments, audit log, users and API tokens.
+"""The versioned model store: revisions, deployments, audit log, users and API tokens,
+and the admin app's logins and failed logins.
 
 SQLite in the instance folder by default; $LBCTL_DATABASE_URL selects PostgreSQL so
 several control-plane replicas can share one store. Every function takes a Session and
@@ -32,6 +33,12 @@ from .errors import (
     UserExists,
 )
 from .locks import deploy_lock
+from .login_failures import (
+    Lockout,
+    forget_login_failures,
+    login_lockout,
+    record_login_failure,
+)
 from .revisions import (
     current_revision,
     diff_revisions,
@@ -44,7 +51,16 @@ from .revisions import (
     rollback_to,
     save_revision,
 )
-from .tables import ApiToken, AuditEntry, Deployment, DeploymentEvent, Revision, User
+from .tables import (
+    ApiToken,
+    AuditEntry,
+    Deployment,
+    DeploymentEvent,
+    LoginFailures,
+    Revision,
+    User,
+    WebSession,
+)
 from .tokens import authenticate_token, create_token, list_tokens, revoke_token
 from .users import (
     Role,
@@ -58,6 +74,12 @@ from .users import (
     set_role,
     verify_login,
 )
+from .web_sessions import (
+    end_user_sessions,
+    end_web_session,
+    start_web_session,
+    web_session_user,
+)
 
 __all__ = [
     "ApiToken",
@@ -66,6 +88,8 @@ __all__ = [
     "DeploymentEvent",
     "InvalidName",
     "InvalidTransition",
+    "Lockout",
+    "LoginFailures",
     "NotFound",
     "PasswordTooShort",
     "Revision",
@@ -77,6 +101,7 @@ __all__ = [
     "User",
     "UserDisabled",
     "UserExists",
+    "WebSession",
     "append_event",
     "authenticate_token",
     "create_deployment",
@@ -88,8 +113,11 @@ __all__ = [
     "diff_revisions",
     "disable_user",
     "enable_user",
+    "end_user_sessions",
+    "end_web_session",
     "export_yaml",
     "finish_deployment",
+    "forget_login_failures",
     "get_deployment",
     "get_revision",
     "get_user",
@@ -102,9 +130,11 @@ __all__ = [
     "list_revisions",
     "list_tokens",
     "list_users",
+    "login_lockout",
     "make_engine",
     "mark_interrupted",
     "record_audit",
+    "record_login_failure",
     "revision_model",
     "revoke_token",
     "role_allows",
@@ -114,7 +144,9 @@ __all__ = [
     "set_password",
     "set_role",
     "start_deployment",
+    "start_web_session",
     "unfinished_environments",
     "upgrade",
     "verify_login",
+    "web_session_user",
 ]

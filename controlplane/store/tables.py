@@ -1,4 +1,5 @@
-"""The store's tables: revisions, deployments and their events, audit log, users, API tokens.
+"""The store's tables: revisions, deployments and their events, audit log, users, API tokens,
+the admin app's login sessions and failed logins.
 
 Changing anything here needs a new migration in migrations/versions/; the migration test
 fails when the two disagree.
@@ -30,6 +31,7 @@ NAME_LENGTH = 63
 ACTOR_LENGTH = 255  # user names, but also "cli:root" or a token's "user/token"
 ROLES = ("viewer", "operator", "admin")
 DEPLOY_STATES = ("queued", "running", "succeeded", "failed", "interrupted")
+LOGIN_SCOPES = ("account", "address")  # what a run of failed logins is counted against
 
 
 def utc_now() -> datetime:
@@ -179,3 +181,39 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class WebSession(Base):
+    """A login to the admin app; the cookie carries its id, only the id's sha256 is kept.
+
+    The cookie alone is not enough: a session whose row is gone (logged out, expired,
+    password changed) is refused even with a validly signed cookie.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailures(Base):
+    """Failed logins of one account name or one client address, and its lockout."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        UniqueConstraint("scope", "key"),
+        CheckConstraint(_one_of("scope", LOGIN_SCOPES), name="scope"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(ACTOR_LENGTH))  # the name as typed, or the address
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # since window_started_at
+    window_started_at: Mapped[datetime]
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)  # each one lasts twice as long
+    locked_until: Mapped[datetime | None]

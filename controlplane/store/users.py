@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..model.types import NAME_PATTERN
 from .errors import InvalidName, NotFound, PasswordTooShort, UserExists
 from .tables import User
+from .web_sessions import end_user_sessions
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -70,9 +71,10 @@ def verify_login(session: Session, name: str, password: str) -> User | None:
 
 
 def set_password(session: Session, name: str, password: str) -> User:
-    """Return the user with a new password; raises NotFound or PasswordTooShort."""
+    """Return the user with a new password (their logins end); raises NotFound, PasswordTooShort."""
     user = get_user(session, name)
     user.password_hash = _hash(password)
+    end_user_sessions(session, user)  # whoever knew the old password is logged out too
     session.flush()
     return user
 
@@ -86,8 +88,10 @@ def set_role(session: Session, name: str, role: Role | str) -> User:
 
 
 def disable_user(session: Session, name: str) -> User:
-    """Return the user, now unable to log in or use their tokens."""
-    return _set_disabled(session, name, True)
+    """Return the user, now unable to log in or use their tokens; their logins end."""
+    user = _set_disabled(session, name, True)
+    end_user_sessions(session, user)  # enabling them again must not revive old cookies
+    return user
 
 
 def enable_user(session: Session, name: str) -> User:
