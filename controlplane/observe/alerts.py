@@ -146,9 +146,12 @@ class AlertEngine:
             return False
         message = f"VRRP {instance} on {host}: {before} -> {state} (priority {priority})"
         severity: Severity = "critical" if state == "FAULT" else "warning"
-        subject = f"{instance} on {host}"
-        self.deliver(self._alert("vrrp_state_change", subject, severity, "firing", message))
+        self.event("vrrp_state_change", f"{instance} on {host}", message, severity)
         return True
+
+    def event(self, kind: str, subject: str, message: str, severity: Severity) -> None:
+        """Send a one-off alert: a transition, not a condition, so never resolved."""
+        self.deliver(self._alert(kind, subject, severity, "firing", message))
 
     def _alert(
         self, kind: str, subject: str, severity: str, state: AlertState, message: str
@@ -174,6 +177,17 @@ def raise_alert(
     """
     engine = _engine(app)
     return engine.fire(kind, subject, message, severity) if engine else False
+
+
+def send_event(
+    kind: str, subject: str, message: str, severity: Severity = "warning", app: Any = None
+) -> bool:
+    """Send a one-off alert (a login lockout, ...) through the app's engine; False when none."""
+    engine = _engine(app)
+    if engine is None:
+        return False
+    engine.event(kind, subject, message, severity)
+    return True
 
 
 def resolve_alert(kind: str, subject: str, message: str = "", app: Any = None) -> bool:

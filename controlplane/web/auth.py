@@ -1,4 +1,8 @@
-"""Who is asking: session login for pages, bearer tokens for the API, roles for both."""
+"""Who is asking: session login for pages, bearer tokens for the API, roles for both.
+
+Logins are throttled (store.login_failures, answered by lockout.py) and kept server-side
+(store.web_sessions), so logging out ends a login for every copy of its cookie.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import flask
 from flask import (
     Blueprint,
     Flask,
@@ -20,10 +26,12 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy.orm import Session
 
 from .. import store
 from ..control import Actor
 from ..store import Role, role_allows
+from . import lockout
 from .db import get_db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,6 +39,9 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.session_protection = "strong"
+# The session key holding the login's server-side id (store.web_sessions): logging out
+# deletes its row, so a copy of the cookie taken before stops working.
+LOGIN_ID_KEY = "lbctl_login"
 
 
 @dataclass
@@ -50,9 +61,9 @@ class SessionUser:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> SessionUser | None:
-    user = get_db().get(store.User, int(user_id)) if user_id.isdigit() else None
-    if user is None or user.disabled:
-        return None  # a disabled user's session ends at the next request
+    user = store.web_session_user(get_db(), str(flask.session.get(LOGIN_ID_KEY, "")))
+    if user is None or str(user.id) != user_id or user.disabled:
+        return None  # logged out, expired, or disabled: the session ends at this request
     return SessionUser(user.id, user.name, user.role)
 
 
@@ -114,41 +125,74 @@ def api_error(status: int, message: str, details: list[dict[str, str]] | None = 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    if request.method == "POST":
-        db = get_db()
-        user = store.verify_login(
-            db, request.form.get("name", ""), request.form.get("password", "")
-        )
-        if user is None:
-            store.record_audit(
-                db,
-                request.form.get("name", "")[:64] or "?",
-                "login.failed",
-                "web",
-                {},
-                request.remote_addr,
-            )
-            db.commit()
-            flash("Wrong name or password.", "error")
-            return render_template("login.html"), 401
-        login_user(SessionUser(user.id, user.name, user.role))
-        store.record_audit(db, user.name, "login", "web", {}, request.remote_addr)
-        db.commit()
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("login.html")
+    if request.method != "POST":
+        return render_template("login.html")
+    db = get_db()
+    name, address = request.form.get("name", ""), request.remote_addr or ""
+    # Before the password: a locked attempt must cost no scrypt hash, and even the right
+    # password does not end a lockout early.
+    locked = store.login_lockout(db, name, address)
+    if locked is not None:
+        return lockout.refusal(locked)
+    user = store.verify_login(db, name, request.form.get("password", ""))
+    if user is None:
+        return _failed(db, name, address)
+    _start_session(db, user)
+    store.record_audit(db, user.name, "login", "web", {}, address)
+    db.commit()
+    return redirect(_safe_next(request.args.get("next")))
+
+
+def _failed(db: Session, name: str, address: str) -> Any:
+    store.record_audit(db, name[:64] or "?", "login.failed", "web", {}, address)
+    started = store.record_login_failure(db, name, address)
+    lockout.record(db, started, address)
+    db.commit()
+    lockout.alert(started)
+    if started:
+        return lockout.refusal(max(started, key=lambda found: found.until))
+    flash("Wrong name or password.", "error")
+    return render_template("login.html"), 401
+
+
+def _start_session(db: Session, user: store.User) -> None:
+    """Log the user in on a new session: nothing from before the login carries over.
+
+    Dropping the old contents rotates the CSRF token (flask-wtf makes a new one when
+    `csrf_token` is missing) and defeats session fixation: values planted in the
+    anonymous session, or a token learned from it, are worthless once logged in.
+    """
+    flask.session.clear()
+    g.pop("csrf_token", None)  # flask-wtf keeps this request's token here too
+    login_user(SessionUser(user.id, user.name, user.role))
+    flask.session[LOGIN_ID_KEY] = store.start_web_session(db, user)
+    store.forget_login_failures(db, user.name)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    db = get_db()
+    store.end_web_session(db, str(flask.session.get(LOGIN_ID_KEY, "")))
+    db.commit()
     logout_user()
+    flask.session.clear()
     return redirect(url_for("auth.login"))
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never an open redirect to another host.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("ui.dashboard")
+    """Return `target` when it is a path on this site, else the dashboard's address.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so
+    "/<TAB>/evil.example" or "/\\evil.example" would leave the site: a target holding any
+    of those is refused, and the rest must parse as a path with no scheme and no host.
+    """
+    fallback = url_for("ui.dashboard")
+    if not target or any(ord(c) < 0x20 or c in "\x7f\\" for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
 
 
 def init_app(app: Flask) -> None:

@@ -36,6 +36,15 @@ def test_login_never_redirects_off_site(client: FlaskClient) -> None:
     assert response.headers["Location"] == "/"
 
 
+def test_login_keeps_a_next_path_on_this_site(client: FlaskClient) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        "/login?next=%2Fhistory%3Fpage%3D2",
+        data={"name": "viewer", "password": "a-long-test-password", "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/history?page=2"
+
+
 def test_logout_ends_the_session(client: FlaskClient) -> None:
     log_in(client, "viewer")
     assert client.get("/").status_code == 200
