@@ -78,7 +78,9 @@ def create_token() -> Any:
     _audit("token.create", f"{owner}/{name}", {"role": role, "id": token.id})
     db.commit()
     flash(f"Token {name} for {owner} created. Copy it now: it is not shown again.", "success")
-    return admin(new_token=plaintext)
+    page, status = admin(new_token=plaintext)
+    # The plaintext is on this page: nothing on the way, nor the browser, may keep it.
+    return page, status, {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @bp.route("/admin/tokens/<int:token_id>/revoke", methods=["POST"])
