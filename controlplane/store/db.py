@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True, **options)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(Path(parsed.database))
     engine = create_engine(
         parsed,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -41,6 +42,23 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
     )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file 0600 (its folder 0700 when made here) before SQLite opens it.
+
+    The store holds password and token hashes, the audit log and VRRP passwords: only the
+    control plane's user may read it. SQLite gives the -wal and -shm files it creates the
+    database file's mode. Existing files are tightened too; an existing folder is left
+    alone, as it may be shared (/var/lib, a mount).
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        with contextlib.suppress(OSError):  # absent, or not ours: SQLite reports what matters
+            found = path.with_name(name)
+            if found.stat().st_mode & 0o077:
+                found.chmod(0o600)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -72,7 +72,7 @@ def secret_key(home: Path) -> str:
     if os.environ.get("LBCTL_SECRET_KEY"):
         return os.environ["LBCTL_SECRET_KEY"]
     path = home / "secret_key"
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)  # the key, and the SQLite store
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
