@@ -285,7 +285,8 @@ ERRORS = {
     403: "the token's role is below the one this needs",
     404: "no such object",
     409: "base_revision is not the newest revision; the answer names the newest",
-    422: "the model is invalid (details name every field) or a binary refused a file",
+    422: "the model is invalid (details name every field), a binary refused a file, "
+    "or a field names something the model does not have",
     503: "haproxy or keepalived is not installed on the control plane",
 }
 
@@ -482,7 +483,7 @@ def _paths() -> dict[str, Any]:
                 "recorded in the audit log and alerted at once",
                 "operator",
                 (202, "recorded", "VrrpEventRecorded"),
-                (400,),
+                (400, 422),
                 body="VrrpEvent",
             )
         },
