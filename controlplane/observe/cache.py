@@ -33,17 +33,21 @@ class StatusCache:
         self._locks: dict[Path, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, inventory: Path, refresh: bool = False) -> CachedStatus:
-        """Return a status no older than max_age_s (a fresh one when `refresh`)."""
+    def get(
+        self, inventory: Path, refresh: bool = False, max_age_s: float | None = None
+    ) -> CachedStatus:
+        """Return a status no older than `max_age_s` (default: the cache's; fresh on `refresh`).
+
+        Callers arriving while a collection runs wait for it and share its result.
+        """
+        oldest = self.max_age_s if max_age_s is None else min(max_age_s, self.max_age_s)
         with self._guard:
             lock = self._locks.setdefault(inventory, threading.Lock())
         asked_at = time.time()
         with lock:
             entry = self._entries.get(inventory)
             # A run that finished while we waited for the lock is fresh enough even for refresh.
-            if entry and (
-                entry.collected_at >= asked_at or (not refresh and entry.age_s < self.max_age_s)
-            ):
+            if entry and (entry.collected_at >= asked_at or (not refresh and entry.age_s < oldest)):
                 return entry
             entry = CachedStatus(self.collector(inventory), time.time())
             self._entries[inventory] = entry

@@ -69,6 +69,11 @@ def init_app(
         poller.start()
 
 
+def status_cache() -> StatusCache:
+    """Return the app's status cache: pages, the API, metrics and the poller share it."""
+    return current_app.extensions[CACHE_KEY]
+
+
 def _deliver(sender: WebhookSender, alert: Alert) -> None:
     log.info("alert %s %s %s: %s", alert.state, alert.kind, alert.subject, alert.message)
     sender(alert)

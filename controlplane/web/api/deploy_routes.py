@@ -6,12 +6,16 @@ from typing import Any
 
 from flask import jsonify, url_for
 
-from ... import service, store
+from ... import store
 from ...deploy_jobs import start_deploy
 from ...store import Deployment, DeploymentEvent
 from ..auth import actor, token_required
 from ..db import get_db, sessions
+from ..monitoring import status_cache
 from . import bp, json_body, optional_int, query_int, settings
+
+# How old a status /status may answer with; a younger one is served without asking the hosts.
+STATUS_MAX_AGE_S = 5.0
 
 
 @bp.post("/deployments")
@@ -40,8 +44,11 @@ def get_deployment(deployment_id: int) -> Any:
 @bp.get("/status")
 @token_required("viewer")
 def status() -> Any:
+    # Collecting runs Ansible for seconds: callers share one run and a recent result
+    # (the poller's, the dashboard's), so parallel calls cannot hold every worker thread.
+    cached = status_cache().get(settings().inventory, max_age_s=STATUS_MAX_AGE_S)
     # Unreachable hosts are findings, not errors: the answer is still 200.
-    return jsonify(service.environment_status(settings().inventory).as_dict())
+    return jsonify(cached.status.as_dict())
 
 
 def deployment_view(deployment: Deployment, events: list[DeploymentEvent]) -> dict[str, Any]:

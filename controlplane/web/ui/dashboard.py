@@ -7,16 +7,11 @@ from typing import Any
 from flask import current_app, render_template, request
 
 from ... import store
-from ...observe.cache import StatusCache
 from ..auth import role_required
 from ..db import get_db
+from ..monitoring import status_cache
 from . import bp
 from .editing import environment, head
-
-
-def status_cache() -> StatusCache:
-    """Return the app's status cache (tests put one with a fake collector there first)."""
-    return current_app.extensions.setdefault("lbctl.status_cache", StatusCache())
 
 
 @bp.route("/")
