@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 from typing import Any
 
@@ -126,17 +127,32 @@ def _failure(sessions: sessionmaker[Session], deployment_id: int, state: str) ->
 
 @bp.get("/metrics")
 def metrics() -> Any:
-    """Prometheus exposition; a bearer token is needed when LBCTL_METRICS_TOKEN is set."""
+    """Prometheus text for the LBCTL_METRICS_TOKEN bearer, or for local clients without one."""
     token = current_app.config["LBCTL"].metrics_token
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         matches = hmac.compare_digest(given.strip().encode(), token.encode())
         if scheme.lower() != "bearer" or not matches:
-            return Response(
-                "a valid metrics token is required (Authorization: Bearer)\n",
-                401,
-                {"WWW-Authenticate": "Bearer"},
-                mimetype="text/plain",
-            )
+            return _unauthorized("a valid metrics token is required (Authorization: Bearer)")
+    elif not _loopback(request.remote_addr):
+        return _unauthorized(
+            "/metrics answers only local clients while LBCTL_METRICS_TOKEN is unset: set it "
+            "on the control plane and send it as Authorization: Bearer"
+        )
     registry = current_app.extensions[METRICS_KEY].registry
     return Response(generate_latest(registry), 200, {"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _unauthorized(message: str) -> Response:
+    return Response(f"{message}\n", 401, {"WWW-Authenticate": "Bearer"}, mimetype="text/plain")
+
+
+def _loopback(address: str | None) -> bool:
+    # The peer of this connection: X-Forwarded-For is not read, a client could forge it.
+    try:
+        peer = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped:
+        peer = peer.ipv4_mapped  # ::ffff:127.0.0.1 from a dual-stack listener
+    return peer.is_loopback

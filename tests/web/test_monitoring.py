@@ -96,6 +96,12 @@ def test_a_metrics_token_is_required_when_set(app: Flask, client: FlaskClient) -
     assert scrape(client, bearer("scrape-secret"))
 
 
+def test_metrics_without_a_token_set_answer_local_clients(client: FlaskClient) -> None:
+    for address in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"):
+        response = client.get("/metrics", environ_base={"REMOTE_ADDR": address})
+        assert response.status_code == 200, address
+
+
 def test_a_failed_deploy_fires_an_alert_and_shows_in_the_metrics(
     app: Flask, client: FlaskClient, tokens: dict[str, str], refusing_inventory: Path
 ) -> None:
