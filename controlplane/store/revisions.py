@@ -3,22 +3,31 @@
 Each environment's revisions are numbered 1, 2, 3...; a new one must name the newest as
 its base, so two people editing the same revision cannot overwrite each other's work.
 Functions here add and flush but never commit: the caller owns the transaction.
+
+A revision's hash, shown to viewers, covers its content with secrets masked plus an HMAC
+of the secrets under a key the store keeps (keys.py), salted per revision: without the
+key a guessed VRRP password cannot be checked against it, and a secret set again to the
+same value gives a new hash (see save_revision).
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import hmac
 import json
 import re
+import secrets
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..model import LbModel, dump_model_yaml, load_model, model_document, validate_data
+from ..model.secrets import mask_document, secret_values
 from ..model.types import NAME_PATTERN
 from .errors import InvalidName, NotFound, StaleRevision
+from .keys import REVISION_HASH_KEY, store_key
 from .tables import Revision
 
 
@@ -29,13 +38,31 @@ def save_revision(
     author: str,
     message: str,
     base_revision: int | None,
+    secrets_replaced: bool = True,
 ) -> Revision:
     """Return the new newest revision of the environment, holding `model`.
 
     `base_revision` is the number of the revision the change was made from (None for an
     environment's first). When it is not the newest, StaleRevision is raised and the
     session is rolled back: a refused write leaves nothing of its transaction behind.
+
+    `secrets_replaced` is False only when the caller kept every secret of the newest
+    revision as it was (sent them masked): the hash then stays comparable with the
+    newest's. Otherwise the secrets get a new salt, so a secret set again to its old
+    value does not give the old hash back, which would confirm a guess.
     """
+    head = _writable_head(session, environment, base_revision)
+    if head is not None and head.secrets_salt and not secrets_replaced:
+        salt = head.secrets_salt
+    else:
+        salt = new_salt()
+    return _add_revision(session, environment, head, base_revision, model, author, message, salt)
+
+
+def _writable_head(
+    session: Session, environment: str, base_revision: int | None
+) -> Revision | None:
+    """Return the newest revision, after checking that `base_revision` is it."""
     check_environment(environment)
     session.flush()  # the caller's pending rows must not be mistaken for our conflict
     head = current_revision(session, environment)
@@ -43,7 +70,23 @@ def save_revision(
     if base_revision != current:
         session.rollback()
         raise StaleRevision(environment, base_revision, current)
+    return head
+
+
+def _add_revision(
+    session: Session,
+    environment: str,
+    head: Revision | None,
+    base_revision: int | None,
+    model: LbModel,
+    author: str,
+    message: str,
+    salt: str,
+) -> Revision:
     content = canonical_content(model)
+    if not secret_values(json.loads(content)):
+        salt = ""  # nothing to hide: the hash then identifies the content alone
+    current = head.number if head else None
     revision = Revision(
         environment=environment,
         number=(current or 0) + 1,
@@ -51,7 +94,8 @@ def save_revision(
         author=author,
         message=message,
         content=content,
-        content_hash=content_hash(content),
+        secrets_salt=salt,
+        content_hash=revision_hash(content, salt, store_key(session, REVISION_HASH_KEY)),
     )
     session.add(revision)
     try:
@@ -157,11 +201,15 @@ def rollback_to(
     """Return a new newest revision whose model equals that of revision `number`.
 
     History is never rewritten: rolling back is one more revision, based on the newest.
+    It takes the target's secrets salt too, so its hash is the target's.
     """
     target = get_revision(session, environment, number)
     model = revision_model(target)
     message = f"Roll back to revision {number}"
-    return save_revision(session, environment, model, author, message, base_revision)
+    head = _writable_head(session, environment, base_revision)
+    return _add_revision(
+        session, environment, head, base_revision, model, author, message, target.secrets_salt
+    )
 
 
 def canonical_content(model: LbModel) -> str:
@@ -169,9 +217,24 @@ def canonical_content(model: LbModel) -> str:
     return json.dumps(model_document(model), sort_keys=True, separators=(",", ":"))
 
 
-def content_hash(content: str) -> str:
-    """Return the sha256 hex digest that identifies a revision's content."""
-    return hashlib.sha256(content.encode()).hexdigest()
+def revision_hash(content: str, salt: str, key: bytes) -> str:
+    """Return the hash that identifies a revision's content to viewers (sha256 hex).
+
+    It covers the canonical content with secrets masked, then an HMAC-SHA256 under the
+    store's key of the salt and the secrets. Hashing the masked export with a guessed
+    password substituted does not give it back, and without the key neither does
+    anything else. A revision without secrets has the empty salt.
+    """
+    document = json.loads(content)
+    masked = json.dumps(mask_document(document), sort_keys=True, separators=(",", ":"))
+    secrets_text = json.dumps(sorted(secret_values(document).items()), separators=(",", ":"))
+    keyed = hmac.new(key, f"{salt}\n{secrets_text}".encode(), hashlib.sha256).hexdigest()
+    return hashlib.sha256(f"{masked}\n{keyed}".encode()).hexdigest()
+
+
+def new_salt() -> str:
+    """Return a fresh secrets salt for a revision (16 random bytes, hex)."""
+    return secrets.token_hex(16)
 
 
 def check_environment(environment: str) -> None:

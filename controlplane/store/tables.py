@@ -96,7 +96,11 @@ class Revision(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     content: Mapped[str] = mapped_column(Text)  # canonical JSON of model_document()
-    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of `content`
+    # What viewers see: sha256 of the masked content and a keyed digest of the secrets
+    # (revisions.revision_hash); a plain hash of `content` would confirm a guessed password.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # Random hex, new whenever a caller sets a secret explicitly (revisions.save_revision).
+    secrets_salt: Mapped[str] = mapped_column(String(32), server_default="")
 
 
 class Deployment(Base):
@@ -217,3 +221,13 @@ class LoginFailures(Base):
     last_failure_at: Mapped[datetime] = mapped_column(index=True)
     lockouts: Mapped[int] = mapped_column(Integer, default=0)  # each one lasts twice as long
     locked_until: Mapped[datetime | None]
+
+
+class StoreKey(Base):
+    """A random key the store made for itself; every replica and the CLI read the same one."""
+
+    __tablename__ = "store_keys"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))  # hex of 32 random bytes
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -22,7 +22,8 @@ def test_an_imported_model_exports_unchanged(session, path):
     assert exported == dump_model_yaml(load_model(text).model)
     again = import_yaml(session, "prod", exported, "alice", "re-import", 1)
     assert export_yaml(again) == exported
-    assert again.content_hash == revision.content_hash
+    # Same content; the hash differs when secrets were sent again (tests/security).
+    assert again.content == revision.content
 
 
 def test_vrrp_passwords_are_stored_as_they_are_needed_to_render(session):

@@ -11,6 +11,7 @@ from controlplane.store.tables import Base
 
 TABLES = {"revisions", "deployments", "deployment_events", "audit_log", "users", "api_tokens"}
 TABLES |= {"web_sessions", "login_failures"}  # 0002: revocable logins, login lockouts
+TABLES |= {"store_keys"}  # 0003: the key of the revision hashes viewers see
 
 
 def test_upgrade_from_an_empty_database_creates_every_table(backend):

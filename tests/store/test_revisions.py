@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +21,8 @@ from controlplane.store import (
     rollback_to,
     save_revision,
 )
+from controlplane.store.keys import REVISION_HASH_KEY, store_key
+from controlplane.store.revisions import revision_hash
 
 
 def _with_maxconn(model: LbModel, maxconn: int) -> LbModel:
@@ -44,8 +44,9 @@ def test_revisions_chain_with_numbers_parents_and_content_hashes(session, exampl
     assert (second.number, second.parent_id) == (2, first.id)
     assert (second.author, second.message) == ("bob", "less")
     assert second.created_at.tzinfo is not None and second.created_at >= first.created_at
+    key = store_key(session, REVISION_HASH_KEY)
     for revision in (first, second):
-        assert revision.content_hash == hashlib.sha256(revision.content.encode()).hexdigest()
+        assert revision.content_hash == revision_hash(revision.content, revision.secrets_salt, key)
     assert first.content_hash != second.content_hash
     assert current_revision(session, "prod").id == second.id
 
