@@ -26,7 +26,13 @@ from .model import (
     parse_document,
     validate_data,
 )
-from .model.secrets import mask_document, restore_secrets
+from .model.secrets import (
+    explicit_secrets,
+    mask_document,
+    replace_secrets,
+    restore_secrets,
+    secret_values,
+)
 from .render import render_model
 from .service import RenderResult, render_loaded
 from .store import Revision
@@ -71,13 +77,25 @@ def save_document(
     """Return the new revision holding `document` (audited as `action`).
 
     Raises ModelInvalid (every error with its field path) or StaleRevision (the document
-    was edited from an older revision). Masked secrets keep their current values.
+    was edited from an older revision). Masked secrets keep their current values; a
+    secret sent as a value replaces the stored one, even when it is the same, and the
+    new revision's hash then differs from the old one's (README "Secrets").
     """
     model = candidate_model(session, environment, document).model
+    replaced = sorted(str(name) for name in explicit_secrets(document))
     revision = store.save_revision(
-        session, environment, model, actor.name, message or "(no message)", base_revision
+        session,
+        environment,
+        model,
+        actor.name,
+        message or "(no message)",
+        base_revision,
+        secrets_replaced=bool(replaced),
     )
-    _audit(session, actor, action, environment, revision, {"message": message})
+    detail: dict[str, Any] = {"message": message}
+    if replaced:
+        detail["secrets_replaced"] = replaced  # the VIP pairs' names, never the values
+    _audit(session, actor, action, environment, revision, detail)
     return revision
 
 
@@ -89,9 +107,12 @@ def edit_document(
     message: str,
     base_revision: int | None,
 ) -> Revision:
-    """Return the new revision made by applying `edit` to the current document."""
+    """Return the new revision made by applying `edit` to the current document.
+
+    The edit sees the secrets masked, so a secret it does not set stays kept.
+    """
     head = store.current_revision(session, environment)
-    document = copy.deepcopy(revision_document(head, masked=False))
+    document = copy.deepcopy(revision_document(head, masked=True))
     edit(document)
     return save_document(session, environment, document, actor, message, base_revision)
 
@@ -210,20 +231,55 @@ def render_document(
 def plan_document(session: Session, environment: str, document: dict[str, Any]) -> Plan:
     """Return the plan of a candidate document: validated, rendered, proven and diffed.
 
-    Raises ModelInvalid or CheckFailed before any diff is made.
+    Raises ModelInvalid or CheckFailed before any diff is made. The diffs never compare
+    a secret the document sends as a value with a stored one: it shows as replaced, as
+    if it differed, whatever it is (see _SecretStandIns). A masked secret is the stored
+    one and compares truly.
     """
     result = render_document(session, environment, document)
-    candidate = {h.host: dict(h.files) for h in result.rendered.hosts}
     head = store.current_revision(session, environment)
     deployed = deployed_revision(session, environment)
-    deployed_files = _files(store.revision_model(deployed)) if deployed else {}
+    stand_ins = _SecretStandIns()
+    candidate = _files(
+        stand_ins.for_candidate(model_document(result.loaded.model), explicit_secrets(document))
+    )
+    current_files = _files(stand_ins.for_stored(head)) if head else {}
+    deployed_files = _files(stand_ins.for_stored(deployed)) if deployed else {}
     return Plan(
         changes=[c for h in plan_hosts(deployed_files, candidate) for c in h.changes],  # type: ignore[arg-type]
         loaded=result.loaded,
         current=head,
         deployed=deployed,
-        against_current=diff_files(candidate, _files(store.revision_model(head)) if head else {}),
-        against_deployed=diff_files(
-            candidate, _files(store.revision_model(deployed)) if deployed else {}
-        ),
+        against_current=diff_files(candidate, current_files),
+        against_deployed=diff_files(candidate, deployed_files),
     )
+
+
+class _SecretStandIns:
+    """Gives each secret a stand-in (a valid password) for diffs against a posted document.
+
+    Equal stored secrets get equal stand-ins, so the current and the deployed revision
+    still compare truly. A secret the caller sent as a value gets REPLACED_SECRET, which no
+    stored secret's stand-in equals: the diff says "changed" whether or not it is the
+    stored value, so the answer is the same for a right and a wrong guess.
+    """
+
+    REPLACED_SECRET = "replaced"
+
+    def __init__(self) -> None:
+        self._stand_ins: dict[str, str] = {}
+
+    def for_stored(self, revision: Revision) -> LbModel:
+        document = revision_document(revision, masked=False)
+        kept = {name: self._kept(value) for name, value in secret_values(document).items()}
+        return validate_data(replace_secrets(document, kept), source="model").model
+
+    def for_candidate(self, document: dict[str, Any], sent: set[str | None]) -> LbModel:
+        values = {
+            name: self.REPLACED_SECRET if name in sent else self._kept(value)
+            for name, value in secret_values(document).items()
+        }
+        return validate_data(replace_secrets(document, values), source="model").model
+
+    def _kept(self, value: str) -> str:
+        return self._stand_ins.setdefault(value, f"kept{len(self._stand_ins)}")
