@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from ..errors import FieldError, ModelInvalid, one_error
 from .document import parse_document, type_name
+from .error_budget import MAX_ERRORS, first_errors
 from .rules import check_model
 from .schema import LbModel
 from .types import NAME_PATTERN
 
 _SHOWN_VALUE_CHARS = 60
-MAX_ERRORS = 200
 
 
 @dataclass(frozen=True)
@@ -44,27 +44,29 @@ def load_model_file(path: Path | str) -> LoadedModel:
 
 def validate_data(data: dict[str, Any], source: str = "<model>") -> LoadedModel:
     """Validate an already parsed document (from YAML, JSON or the API)."""
-    try:
-        model = LbModel.model_validate(data)
-    except ValidationError as exc:
-        raise ModelInvalid(_capped(exc, data), source) from None
+    model, errors, more = first_errors(LbModel, data)
+    if not isinstance(model, LbModel):
+        raise ModelInvalid(_capped(errors, more, data), source)
     found = check_model(model)
     if found.errors:
         raise ModelInvalid(found.errors, source)
     return LoadedModel(model, found.warnings)
 
 
-def _capped(exc: ValidationError, data: dict[str, Any]) -> list[FieldError]:
-    """Return the first MAX_ERRORS errors, then one line counting the rest.
+def _capped(errors: list[Any], more: int | None, data: dict[str, Any]) -> list[FieldError]:
+    """Return the first MAX_ERRORS errors, then one line for the rest.
 
     A hostile document can hold half a million wrong values; nobody reads past the first
-    screen, and explaining each one costs time and memory.
+    screen, and explaining each one costs time and memory (error_budget.py stops early).
     """
-    errors = _unique([_field_error(e, data) for e in exc.errors(include_url=False)[:MAX_ERRORS]])
-    more = exc.error_count() - MAX_ERRORS
-    if more > 0:
-        errors.append(FieldError("", f"... and {more:,} more errors"))
-    return errors
+    found = _unique([_field_error(e, data) for e in errors])
+    if more is None:
+        found.append(
+            FieldError("", f"... and more errors (only the first {MAX_ERRORS} are listed)")
+        )
+    elif more > 0:
+        found.append(FieldError("", f"... and {more:,} more errors"))
+    return found
 
 
 def _unique(errors: list[FieldError]) -> list[FieldError]:
@@ -165,6 +167,8 @@ def _message(kind: str, error: Any, value: Any, info: FieldInfo | None) -> str:
         return error["msg"].replace("List should", "must").replace("Value should", "must")
     if kind == "value_error":
         return str(ctx.get("error") or error["msg"].removeprefix("Value error, "))
+    if kind == "too_many_keys":
+        return str(error["msg"])
     if kind.endswith("_type") or kind in ("model_attributes_type", "dict_type"):
         return f"must be {_expected_type(kind)}{got} ({type_name(value)})"
     return f"{error['msg']}{got}"

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .error_budget import Counted, check_key_count
 from .types import (
     CaFile,
     Directive,
@@ -28,6 +29,16 @@ from .types import (
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
+# Lengths far past real configurations: pydantic refuses a longer list before reading an
+# item, so a small request cannot make it build a million errors (error_budget.py).
+MAX_HOSTS = 1_000
+MAX_VIPS = 255  # a VRRP advert counts its addresses in one byte
+MAX_POOLS = 100_000
+MAX_SERVERS_PER_POOL = 10_000
+MAX_FRONTENDS = 10_000
+MAX_ROUTES = 10_000
+MAX_EXTRA = 1_000
+
 
 class Strict(BaseModel):
     """Base for every model object: unknown keys are errors, types are not coerced."""
@@ -35,7 +46,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class Timeouts(Strict):
+class Single(Strict):
+    """An object that is not an item of a list, so `Counted` does not check its keys."""
+
+    _bounded_keys = model_validator(mode="before")(check_key_count)
+
+
+class Timeouts(Single):
     connect: Duration = "5s"
     client: Duration = "30s"
     server: Duration = "30s"
@@ -46,7 +63,7 @@ class Timeouts(Strict):
     tunnel: Duration = Field("1h", description="idle timeout of WebSocket/CONNECT tunnels")
 
 
-class Settings(Strict):
+class Settings(Single):
     maxconn: int = Field(20000, ge=1, le=10_000_000)
     timeouts: Timeouts = Timeouts()
     retries: int = Field(3, ge=0, le=100)
@@ -61,7 +78,9 @@ class Settings(Strict):
     monitor_port: Port = Field(8404, description="loopback health endpoint keepalived tracks")
     metrics_port: Port = Field(8405, description="Prometheus exporter and stats page")
     peers_port: Port = Field(10000, description="port HAProxy peers replicate stick tables on")
-    extra: list[Directive] = Field(default_factory=list, description="extra global directives")
+    extra: list[Directive] = Field(
+        default_factory=list, max_length=MAX_EXTRA, description="extra global directives"
+    )
 
 
 class LbHost(Strict):
@@ -70,19 +89,21 @@ class LbHost(Strict):
     interface: Interface = Field(description="Linux interface carrying the VIPs")
 
 
-class VrrpAuthentication(Strict):
+class VrrpAuthentication(Single):
     type: Literal["PASS", "AH"] = "PASS"
     password: Password
 
 
 class VipPair(Strict):
     name: Name
-    hosts: list[Name] = Field(description="exactly two lb_hosts; the first is the preferred master")
+    hosts: list[Name] = Field(
+        max_length=16, description="exactly two lb_hosts; the first is the preferred master"
+    )
     mode: Literal["active-passive", "active-active"] = "active-passive"
     virtual_router_id: int = Field(
         ge=1, le=255, description="VRRP id; active-active uses one id per VIP starting here"
     )
-    vips: list[VipCidr] = Field(min_length=1)
+    vips: list[VipCidr] = Field(min_length=1, max_length=MAX_VIPS)
     advert_interval: Duration = Field("1s", description="below 1s means VRRPv3")
     vrrp_version: Literal[2, 3] | None = Field(
         None, description="defaults to 3 for sub-second adverts, else 2"
@@ -140,8 +161,8 @@ class Pool(Strict):
     cookie_name: str = Field("SRVID", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     tls_verify: Literal["required", "none"] = "required"
     tls_ca_file: CaFile = "@system-ca"
-    servers: list[Server] = Field(min_length=1)
-    extra: list[Directive] = Field(default_factory=list)
+    servers: list[Counted[Server]] = Field(min_length=1, max_length=MAX_SERVERS_PER_POOL)
+    extra: list[Directive] = Field(default_factory=list, max_length=MAX_EXTRA)
 
 
 class Route(Strict):
@@ -156,9 +177,11 @@ class Route(Strict):
         return self
 
 
-class FrontendTls(Strict):
+class FrontendTls(Single):
     certificate: FilePath = Field(description="PEM file or directory of PEM files on the LB host")
-    alpn: list[Literal["h2", "http/1.1"]] = Field(default_factory=lambda: ["h2", "http/1.1"])
+    alpn: list[Literal["h2", "http/1.1"]] = Field(
+        default_factory=lambda: ["h2", "http/1.1"], max_length=8
+    )
 
 
 class Frontend(Strict):
@@ -168,14 +191,14 @@ class Frontend(Strict):
     port: Port
     mode: Literal["http", "tcp"] = "http"
     default_pool: Name | None = None
-    routes: list[Route] = Field(default_factory=list)
+    routes: list[Counted[Route]] = Field(default_factory=list, max_length=MAX_ROUTES)
     tls: FrontendTls | None = None
     maxconn: int | None = Field(None, ge=1, le=10_000_000)
     forwarded_for: bool = Field(True, description="add X-Forwarded-For (http)")
-    extra: list[Directive] = Field(default_factory=list)
+    extra: list[Directive] = Field(default_factory=list, max_length=MAX_EXTRA)
 
 
-class LbModel(Strict):
+class LbModel(Single):
     """A whole environment: hosts, VIP pairs, health checks, pools and frontends."""
 
     model_config = ConfigDict(
@@ -183,8 +206,8 @@ class LbModel(Strict):
     )
 
     settings: Settings = Settings()
-    lb_hosts: list[LbHost] = Field(min_length=1)
-    vip_pairs: list[VipPair] = Field(default_factory=list)
-    health_checks: list[HealthCheck] = Field(default_factory=list)
-    pools: list[Pool] = Field(default_factory=list)
-    frontends: list[Frontend] = Field(default_factory=list)
+    lb_hosts: list[Counted[LbHost]] = Field(min_length=1, max_length=MAX_HOSTS)
+    vip_pairs: list[Counted[VipPair]] = Field(default_factory=list, max_length=MAX_HOSTS)
+    health_checks: list[Counted[HealthCheck]] = Field(default_factory=list, max_length=MAX_POOLS)
+    pools: list[Counted[Pool]] = Field(default_factory=list, max_length=MAX_POOLS)
+    frontends: list[Counted[Frontend]] = Field(default_factory=list, max_length=MAX_FRONTENDS)

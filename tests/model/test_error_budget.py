@@ -1,0 +1,65 @@
+"""Validation stops after the errors anyone reads; the first ones are still located exactly."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from controlplane.errors import ModelInvalid
+from controlplane.model import validate_data
+from controlplane.model.error_budget import MAX_ERRORS
+
+
+def _errors(document: dict) -> list[str]:
+    with pytest.raises(ModelInvalid) as refused:
+        validate_data(document)
+    return [str(e) for e in refused.value.errors]
+
+
+def test_a_document_with_few_errors_lists_each_as_before(example):
+    example["pools"][0]["servers"][0]["port"] = 0
+    example["lb_hosts"][1]["address"] = "x"
+    assert _errors(example) == [
+        "lb_hosts[lb2].address: must be an IPv4 address like 198.18.0.10, got 'x'",
+        "pools[app].servers[app1].port: must be 1-65535, got 0",
+    ]
+
+
+def test_past_the_budget_the_first_errors_are_located_and_the_rest_not_counted(example):
+    server = example["pools"][0]["servers"][0]
+    example["pools"][0]["servers"] = [
+        {**copy.deepcopy(server), "name": f"s{i}", "port": 0} for i in range(5_000)
+    ]
+    errors = _errors(example)
+    assert len(errors) == MAX_ERRORS + 1
+    assert errors[0] == "pools[app].servers[s0].port: must be 1-65535, got 0"
+    assert errors[MAX_ERRORS - 1] == "pools[app].servers[s199].port: must be 1-65535, got 0"
+    assert errors[-1] == f"... and more errors (only the first {MAX_ERRORS} are listed)"
+
+
+def test_errors_across_several_lists_keep_document_order(example):
+    example["lb_hosts"] = [
+        {"name": f"h{i}", "address": "x", "interface": "eth0"} for i in range(150)
+    ]
+    example["pools"][0]["servers"] = [{"name": f"s{i}", "port": 0} for i in range(150)]
+    errors = _errors(example)
+    assert errors[0] == "lb_hosts[h0].address: must be an IPv4 address like 198.18.0.10, got 'x'"
+    assert (
+        errors[149] == "lb_hosts[h149].address: must be an IPv4 address like 198.18.0.10, got 'x'"
+    )
+    assert errors[150].startswith("pools[app].servers[s0]")
+
+
+def test_a_list_longer_than_the_format_allows_is_one_error(example):
+    example["vip_pairs"][0]["vips"] = ["0"] * 1_000
+    assert _errors(example) == [
+        "vip_pairs[edge].vips: must have at most 255 items after validation, not 1000"
+    ]
+
+
+def test_an_object_with_too_many_keys_is_one_error(example):
+    example["lb_hosts"][0].update({f"k{i}": 1 for i in range(100)})
+    assert _errors(example) == [
+        "lb_hosts[lb1]: has 103 keys; no object of the format has more than 64"
+    ]
