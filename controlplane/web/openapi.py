@@ -287,6 +287,8 @@ ERRORS = {
     409: "base_revision is not the newest revision; the answer names the newest",
     422: "the model is invalid (details name every field), a binary refused a file, "
     "or a field names something the model does not have",
+    429: "this client made too many validate/render/plan/status calls; retry after "
+    "the Retry-After header's seconds",
     503: "haproxy or keepalived is not installed on the control plane",
 }
 
@@ -391,7 +393,7 @@ def _paths() -> dict[str, Any]:
                 "Validate a model without saving it",
                 "viewer",
                 (200, "valid or not, with every error and warning", "ValidationResult"),
-                (400,),
+                (400, 429),
                 body="ModelRequest",
             )
         },
@@ -401,7 +403,7 @@ def _paths() -> dict[str, Any]:
                 "proven by haproxy -c and keepalived -t",
                 "viewer",
                 (200, "per-host files, VRRP passwords masked", "RenderResult"),
-                (400, 404, 422, 503),
+                (400, 404, 422, 429, 503),
                 body="ModelRequest",
                 body_required=False,
             )
@@ -419,7 +421,7 @@ def _paths() -> dict[str, Any]:
                 "deployed revision",
                 "viewer",
                 (200, "the plan", "Plan"),
-                (400, 422, 503),
+                (400, 422, 429, 503),
                 body="ModelRequest",
             )
         },
@@ -492,6 +494,7 @@ def _paths() -> dict[str, Any]:
                 "Live state of the hosts; unreachable hosts are findings, still 200",
                 "viewer",
                 (200, "hosts, findings and the count of critical ones", "Status"),
+                (429,),
             )
         },
     }

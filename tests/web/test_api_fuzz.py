@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from controlplane import store
 from controlplane.deploy import lock
 from controlplane.web.openapi import openapi_document
+from controlplane.web.request_limits import ExpensiveCallLimits
 
 from .conftest import bearer
 
@@ -98,6 +99,9 @@ def fuzzed_app(
     deploy threads have ended and SSH channels are closed before the store is.
     """
     monkeypatch.setattr(lock, "LOCK_DIR", tmp_path / "locks")  # not another session's lock
+    # Thousands of calls from one token: lift the per-client budget so each operation runs
+    # (tests/security/test_request_limits.py proves the budget).
+    app.extensions["lbctl.request_limits"] = ExpensiveCallLimits(per_minute=1e9, burst=10**9)
     with app.extensions["lbctl.sessions"].begin() as session:
         deployment = store.create_deployment(
             session, store.get_revision(session, "example", 1), "admin"

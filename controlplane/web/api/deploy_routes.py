@@ -12,6 +12,7 @@ from ...store import Deployment, DeploymentEvent
 from ..auth import actor, token_required
 from ..db import get_db, sessions
 from ..monitoring import status_cache
+from ..request_limits import expensive
 from . import bp, json_body, optional_int, query_int, settings
 
 # How old a status /status may answer with; a younger one is served without asking the hosts.
@@ -43,6 +44,7 @@ def get_deployment(deployment_id: int) -> Any:
 
 @bp.get("/status")
 @token_required("viewer")
+@expensive
 def status() -> Any:
     # Collecting runs Ansible for seconds: callers share one run and a recent result
     # (the poller's, the dashboard's), so parallel calls cannot hold every worker thread.

@@ -13,6 +13,7 @@ from ...errors import ModelInvalid
 from ...store import Revision
 from ..auth import actor, api_error, token_required
 from ..db import get_db
+from ..request_limits import expensive
 from . import (
     BadRequest,
     bp,
@@ -79,6 +80,7 @@ def put_model() -> Any:
 
 @bp.post("/validate")
 @token_required("viewer")
+@expensive
 def validate() -> Any:
     document = model_field(json_body())
     try:
@@ -90,6 +92,7 @@ def validate() -> Any:
 
 @bp.post("/render")
 @token_required("viewer")
+@expensive
 def render() -> Any:
     body = json_body(required=False)
     db, environment = get_db(), settings().environment
@@ -132,6 +135,7 @@ def diff() -> Any:
 
 @bp.post("/plan")
 @token_required("viewer")
+@expensive
 def plan() -> Any:
     document = model_field(json_body())
     found = control.plan_document(get_db(), settings().environment, document)
