@@ -6,6 +6,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..check import messages_of_haproxy, messages_of_keepalived
+from ..render import HAPROXY_FILE, KEEPALIVED_FILE
+
 EventKind = Literal["task", "ok", "changed", "failed", "unreachable", "skipped", "info"]
 _KINDS = {
     "runner_on_ok": "ok",
@@ -40,21 +43,39 @@ def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
         host=data.get("host", ""),
         kind=kind,  # type: ignore[arg-type]
         task=data.get("task", ""),
-        message=_message(res) if kind in ("failed", "unreachable") else _debug_message(res),
+        message=(
+            _message(res, data.get("task", ""), data.get("host", ""))
+            if kind in ("failed", "unreachable")
+            else _debug_message(res)
+        ),
         ignored=bool(data.get("ignore_errors")),
         step=str(res.get("lbctl_step") or ""),
     )
 
 
-def _message(res: dict[str, Any]) -> str:
+def _message(res: dict[str, Any], task: str, host: str) -> str:
     if res.get("censored"):
         return "(output hidden: it may hold secrets)"
+    if task.startswith(HOST_CHECKS):
+        # The host's own haproxy -c / keepalived -t: only place and reason go back, as
+        # from the local check, so a viewer following the deploy sees nothing else.
+        output = f"{res.get('stdout') or ''}\n{res.get('stderr') or ''}"
+        if task.startswith(HOST_CHECKS[0]):
+            lines = [
+                line
+                for _, line in messages_of_haproxy(output, HAPROXY_FILE, f"{host}/{HAPROXY_FILE}")
+            ]
+        else:
+            lines = messages_of_keepalived(output, KEEPALIVED_FILE, f"{host}/{KEEPALIVED_FILE}")
+        return "; ".join(lines) or f"{task}: failed without a message"
     parts = [str(res.get("msg") or "").strip(), str(res.get("stderr") or "").strip()]
     if not any(parts):
         parts.append(str(res.get("stdout") or "").strip())
     return " ".join(p for p in parts if p)[:2000]
 
 
+# deploy.yml's task names for the host-side checks
+HOST_CHECKS = ("validate: haproxy -c", "validate: keepalived -t")
 VERDICT_CHANGES = "will change: "
 VERDICT_NONE = "already up to date: nothing to do"
 
