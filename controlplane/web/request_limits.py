@@ -7,7 +7,8 @@ API token's user, or its address without one) gets:
 - a budget of EXPENSIVE_PER_MINUTE calls, refilled continuously, with bursts up to
   EXPENSIVE_BURST: past it the answer is 429 with Retry-After;
 - at most EXPENSIVE_CONCURRENT calls running at once: one client cannot hold every
-  worker thread while others wait.
+  worker thread while others wait. Status is exempt: parallel calls share one
+  collection (`shared=True`), so they cost one.
 
 The counts live in this process: each replica limits on its own.
 """
@@ -52,7 +53,7 @@ class ExpensiveCallLimits:
     _clients: dict[str, _Client] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def acquire(self, client: str) -> float | None:
+    def acquire(self, client: str, shared: bool = False) -> float | None:
         """Return None when the call may run (release it after), or seconds to wait."""
         now = time.monotonic()
         with self._lock:
@@ -63,7 +64,7 @@ class ExpensiveCallLimits:
             rate = self.per_minute / 60.0
             found.tokens = min(float(self.burst), found.tokens + (now - found.refilled) * rate)
             found.refilled = now
-            if found.running >= self.concurrent:
+            if found.running >= self.concurrent and not shared:
                 return 1.0
             if found.tokens < 1.0:
                 return (1.0 - found.tokens) / rate if rate > 0 else 60.0
@@ -91,27 +92,37 @@ def limits() -> ExpensiveCallLimits:
     return found  # type: ignore[no-any-return]
 
 
-def expensive(view: F) -> F:
-    """Limit an API view per client; put it under `token_required` (it names the client)."""
+def expensive(shared: bool = False) -> Callable[[F], F]:
+    """Limit an API view per client; put it under `token_required` (it names the client).
 
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        client = f"user:{g.api_user.name}" if "api_user" in g else f"addr:{request.remote_addr}"
-        budget = limits()
-        wait = budget.acquire(client)
-        if wait is not None:
-            seconds = max(1, math.ceil(wait))
-            response = api_error(
-                429,
-                f"too many validate/render/plan/status calls from this client; "
-                f"retry in {seconds} s (at most {budget.per_minute:g} a minute, "
-                f"{budget.concurrent} at once)",
-            )
-            response[0].headers["Retry-After"] = str(seconds)
-            return response
-        try:
-            return view(*args, **kwargs)
-        finally:
-            budget.release(client)
+    shared=True: parallel calls share one run of the work, so only the rate is limited.
+    """
 
-    return wrapped  # type: ignore[return-value]
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            api_user = g.get("api_user")
+            client = f"user:{api_user.name}" if api_user else f"addr:{request.remote_addr}"
+            budget = limits()
+            wait = budget.acquire(client, shared)
+            if wait is not None:
+                return _too_many(budget, wait)
+            try:
+                return view(*args, **kwargs)
+            finally:
+                budget.release(client)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def _too_many(budget: ExpensiveCallLimits, wait: float) -> Any:
+    seconds = max(1, math.ceil(wait))
+    body, status = api_error(
+        429,
+        f"too many validate/render/plan/status calls from this client; retry in {seconds} s "
+        f"(at most {budget.per_minute:g} a minute, {budget.concurrent} at once)",
+    )
+    body.headers["Retry-After"] = str(seconds)
+    return body, status

@@ -7,7 +7,7 @@ import time
 
 from flask.testing import FlaskClient
 
-from controlplane.web.request_limits import EXPENSIVE_BURST
+from controlplane.web.request_limits import EXPENSIVE_BURST, ExpensiveCallLimits
 from tests.web.conftest import bearer
 
 ONE_MEGABYTE_OF_ZEROS = ",".join(["0"] * 500_000)
@@ -53,3 +53,13 @@ def test_a_megabyte_of_wrong_values_is_answered_at_once_with_capped_errors(
     assert answer["valid"] is False
     assert [e["path"] for e in answer["errors"]] == ["vip_pairs[edge].vips"]
     assert elapsed < 2.0  # measured 0.2 s here; 4.8 s and +480 MB before the budget
+
+
+def test_a_client_runs_at_most_two_calls_at_once_except_shared_ones() -> None:
+    budget = ExpensiveCallLimits()
+    assert budget.acquire("a") is None and budget.acquire("a") is None
+    assert budget.acquire("a") is not None  # a third, while two run
+    assert budget.acquire("b") is None  # another client
+    assert budget.acquire("a", shared=True) is None  # status: callers share one run
+    budget.release("a")
+    assert budget.acquire("a") is None

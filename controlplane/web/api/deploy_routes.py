@@ -44,7 +44,7 @@ def get_deployment(deployment_id: int) -> Any:
 
 @bp.get("/status")
 @token_required("viewer")
-@expensive
+@expensive(shared=True)
 def status() -> Any:
     # Collecting runs Ansible for seconds: callers share one run and a recent result
     # (the poller's, the dashboard's), so parallel calls cannot hold every worker thread.

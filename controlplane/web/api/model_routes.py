@@ -80,7 +80,7 @@ def put_model() -> Any:
 
 @bp.post("/validate")
 @token_required("viewer")
-@expensive
+@expensive()
 def validate() -> Any:
     document = model_field(json_body())
     try:
@@ -92,7 +92,7 @@ def validate() -> Any:
 
 @bp.post("/render")
 @token_required("viewer")
-@expensive
+@expensive()
 def render() -> Any:
     body = json_body(required=False)
     db, environment = get_db(), settings().environment
@@ -135,7 +135,7 @@ def diff() -> Any:
 
 @bp.post("/plan")
 @token_required("viewer")
-@expensive
+@expensive()
 def plan() -> Any:
     document = model_field(json_body())
     found = control.plan_document(get_db(), settings().environment, document)
