@@ -61,5 +61,7 @@ def test_a_client_runs_at_most_two_calls_at_once_except_shared_ones() -> None:
     assert budget.acquire("a") is not None  # a third, while two run
     assert budget.acquire("b") is None  # another client
     assert budget.acquire("a", shared=True) is None  # status: callers share one run
-    budget.release("a")
+    budget.release("a")  # the shared one ends
+    assert budget.acquire("a") is not None
+    budget.release("a")  # one of the two ends
     assert budget.acquire("a") is None
