@@ -79,7 +79,7 @@ def save_document(
     Raises ModelInvalid (every error with its field path) or StaleRevision (the document
     was edited from an older revision). Masked secrets keep their current values; a
     secret sent as a value replaces the stored one, even when it is the same, and the
-    new revision's hash then differs from the old one's (README "Secrets").
+    new revision's hash then differs from the old one's (docs/security.md, "Secrets").
     """
     model = candidate_model(session, environment, document).model
     replaced = sorted(str(name) for name in explicit_secrets(document))

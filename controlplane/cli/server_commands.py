@@ -30,7 +30,7 @@ ROLE = click.Choice([r.value for r in store.Role])
 @click.option("--port", default=8080, show_default=True, help="TCP port (0: any free one).")
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
 def serve(host: str, port: int, threads: int) -> None:
-    """Serve the admin app and /api/v1 with waitress (LBCTL_* settings, see README)."""
+    """Serve the admin app and /api/v1 with waitress (LBCTL_* settings, see docs/admin-app.md)."""
     from waitress import create_server
 
     from ..web import create_app

@@ -112,7 +112,7 @@ def _backend_changes(
         before = old_servers.get(name)
         label = f"server {backend}/{name}"
         if before is None:
-            found.append((f"add {label}", None))  # `add server` is not used: see README
+            found.append((f"add {label}", None))  # `add server` is not used: see docs/deploy.md
         elif before.skeleton != server.skeleton:
             found.append((f"{label}: address, port or options changed", None))
         elif before != server:

@@ -125,7 +125,7 @@ def sessions(tmp_path: Path) -> sessionmaker[Session]:
 
 
 def report(capsys: pytest.CaptureFixture[str], fault: str, started: float, *lines: str) -> None:
-    """Print what the user saw, for README's Reliability section."""
+    """Print what the user saw, for docs/reliability.md."""
     with capsys.disabled():
         print(f"\n  {fault} ({time.monotonic() - started:.0f} s):")
         for line in lines:

@@ -39,7 +39,7 @@ def field_path(loc: Loc, document: Any) -> str:
     """Return the user-visible path, 'pools[app].servers[app2].port', of a location.
 
     List items are labelled by their name when it is a valid name, else by index: the
-    documented format (README "Validation rules"), written out here independently.
+    documented format (docs/model.md, "Validation rules"), written out here independently.
     Keys that are not printable or hold a space are shown quoted.
     """
     out = ""

@@ -27,7 +27,7 @@ from tests.model.mutations import Mutation, invalid_documents
 from tests.model.strategies import CERT_DIR, valid_documents
 from tests.support import EXAMPLE, ROOT, load_yaml, model_errors, needs_binaries
 
-INVALID_EXIT = 1  # `lbctl render` and `lbctl validate` (README, CLI reference)
+INVALID_EXIT = 1  # `lbctl render` and `lbctl validate` (docs/cli.md)
 
 
 def _rendered_and_checked(document: dict[str, Any]) -> list[str]:
