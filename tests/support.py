@@ -12,7 +12,7 @@ from controlplane.errors import ModelInvalid
 from controlplane.model import LoadedModel, parse_document, validate_data
 
 ROOT = Path(__file__).parent.parent
-MODELS = Path(__file__).parent / "models"
+MODELS = Path(__file__).parent / "golden_inputs"  # the models whose output tests/golden/ holds
 EXAMPLE = ROOT / "inventory" / "example" / "lb.yaml"
 
 needs_binaries = pytest.mark.skipif(

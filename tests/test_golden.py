@@ -1,4 +1,4 @@
-"""Golden files: the rendered output of each model in tests/models, byte for byte.
+"""Golden files: the rendered output of each model in tests/golden_inputs, byte for byte.
 
 After an intended template change run `make golden` and review the diff of tests/golden/.
 """

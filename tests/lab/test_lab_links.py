@@ -1,4 +1,4 @@
-"""Failure simulation: unplugging a host's link, and seeing where VIPs are."""
+"""The lab's own link control: unplugging a host's link, and seeing where VIPs are."""
 
 from __future__ import annotations
 
