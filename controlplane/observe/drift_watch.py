@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from ..model import LbModel
+from ..render import render_model
+from .drift import DriftReport, collect_drift
 
-from .drift import DriftReport
+# The last deployed revision's number and model, or None when nothing was deployed yet.
+DeployedModel = Callable[[], tuple[int, LbModel] | None]
 
 # Long enough to span the poller's drift cadence (every 4th 15 s round).
 MAX_AGE_S = 75.0
@@ -25,13 +29,13 @@ class DriftWatch:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        deployed_model: DeployedModel,
         environment: str,
         inventory: Path,
         engine: Any,
         max_age_s: float = MAX_AGE_S,
     ) -> None:
-        self.sessions = sessions
+        self.deployed_model = deployed_model  # given by the layer that reads the store
         self.environment = environment
         self.inventory = inventory
         self.engine = engine  # the AlertEngine
@@ -52,15 +56,10 @@ class DriftWatch:
 
     def check(self) -> tuple[int, DriftReport] | None:
         """Compare the hosts with the last deployed revision now; fire or resolve the alert."""
-        from .. import control, store
-        from ..render import render_model
-        from .drift import collect_drift
-
-        with self.sessions() as session:
-            deployed = control.deployed_revision(session, self.environment)
-            if deployed is None:
-                return None
-            number, model = deployed.number, store.revision_model(deployed)
+        deployed = self.deployed_model()
+        if deployed is None:
+            return None
+        number, model = deployed
         report = collect_drift(model, render_model(model), self.inventory)
         if report.drifted:
             summary = "; ".join(d.summary() for d in report.differences[:5])

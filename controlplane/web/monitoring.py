@@ -11,9 +11,10 @@ from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import store
+from .. import control, store
 from ..control import revision_rendered
 from ..deploy_jobs import deployment_finished
+from ..model import LbModel
 from ..observe.alerts import ENGINE_KEY, Alert, AlertEngine
 from ..observe.cache import StatusCache
 from ..observe.drift_watch import DriftWatch
@@ -41,7 +42,13 @@ def init_app(
     engine = AlertEngine(settings.environment, lambda alert: _deliver(sender, alert))
     app.extensions[SENDER_KEY] = sender
     app.extensions[ENGINE_KEY] = engine
-    drift = DriftWatch(sessions, settings.environment, settings.inventory, engine)
+
+    def deployed_model() -> tuple[int, LbModel] | None:
+        with sessions() as session:
+            deployed = control.deployed_revision(session, settings.environment)
+            return None if deployed is None else (deployed.number, store.revision_model(deployed))
+
+    drift = DriftWatch(deployed_model, settings.environment, settings.inventory, engine)
     app.extensions[DRIFT_KEY] = drift
 
     def latest_status() -> Any:

@@ -200,7 +200,7 @@ def test_drift_found_fires_and_resolves_the_alert_and_pages_reuse_the_report(
     app: Flask, monkeypatch
 ) -> None:
     from controlplane import control
-    from controlplane.observe import drift as drift_module
+    from controlplane.observe import drift_watch as drift_module
 
     class Report:
         def __init__(self, drifted: bool) -> None:
