@@ -15,7 +15,8 @@ from .haproxy import (
     model_change,
     runtime_state,
 )
-from .ssh import ChannelPool, SshChannel, SshFailed
+from .pool import ChannelPool
+from .ssh import SshChannel, SshFailed
 from .targets import HostTarget, InventoryUnreadable, read_targets
 
 __all__ = [

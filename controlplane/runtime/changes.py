@@ -14,7 +14,8 @@ from .haproxy import (
     send,
     worker_pid,
 )
-from .ssh import ChannelPool, SshFailed
+from .pool import ChannelPool
+from .ssh import SshFailed
 from .targets import HostTarget
 
 TIMEOUT_S = 10.0
