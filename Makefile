@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests and the lab need (installed only when missing).
 APT_PACKAGES := haproxy keepalived bubblewrap openssh-server openssh-client iproute2 util-linux \
-	curl socat python3 openssl postgresql chromium
+	curl socat python3 python3-venv openssl postgresql chromium
 OUT ?= out
 
-.PHONY: run test test-extended deps system-deps lint golden clean
+.PHONY: run test test-extended deps system-deps lint lock golden clean
 
 # The admin app on http://127.0.0.1:8080/ over a SQLite store in ./instance. The first run
 # prints the admin password once. Plain HTTP on loopback only, so cookies are not Secure.
@@ -34,14 +34,22 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions with hashes from requirements.lock; lbctl itself on top, without resolving again.
+$(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 lint: deps
 	$(BIN)/ruff check .
+
+# Resolve requirements.lock again from pyproject's ranges, for Python 3.11 on Linux. Pins already
+# in the lock are kept: LOCK_ARGS=--upgrade moves all, LOCK_ARGS="--upgrade-package NAME" one.
+lock: $(VENV)/.installed
+	$(BIN)/uv pip compile -q pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--python-platform linux --custom-compile-command "make lock" $(LOCK_ARGS) -o requirements.lock
 
 # Rewrite tests/golden/ from the current templates; review the diff before committing.
 golden: deps
