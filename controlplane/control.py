@@ -246,7 +246,7 @@ def plan_document(session: Session, environment: str, document: dict[str, Any]) 
     current_files = _files(stand_ins.for_stored(head)) if head else {}
     deployed_files = _files(stand_ins.for_stored(deployed)) if deployed else {}
     return Plan(
-        changes=[c for h in plan_hosts(deployed_files, candidate) for c in h.changes],  # type: ignore[arg-type]
+        changes=[c for h in plan_hosts(deployed_files, candidate) for c in h.changes],
         loaded=result.loaded,
         current=head,
         deployed=deployed,

@@ -7,6 +7,7 @@ other haproxy.cfg change needs a reload; a keepalived.conf change a keepalived r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -14,6 +15,8 @@ from ..render import HAPROXY_FILE, KEEPALIVED_FILE
 from ..runtime import ServerChange
 
 ChangePath = Literal["runtime", "reload", "keepalived reload"]
+# A host's files: name -> text; a name mapped to None, or missing, is a file the host lacks.
+HostFiles = Mapping[str, str | None]
 PREAMBLE = "(top of file)"
 
 
@@ -53,8 +56,8 @@ class _Server:
         return "maint" if self.disabled else ("drain" if self.weight == 0 else "ready")
 
 
-def plan_host(host: str, old: dict[str, str | None], new: dict[str, str]) -> HostPlan:
-    """Return the plan of replacing a host's files `old` (None: absent) with `new`."""
+def plan_host(host: str, old: HostFiles, new: HostFiles) -> HostPlan:
+    """Return the plan of replacing a host's files `old` with `new`; a file `new` lacks stays."""
     changes: list[PlannedChange] = []
     runtime: list[ServerChange] = []
     old_cfg, new_cfg = old.get(HAPROXY_FILE), new.get(HAPROXY_FILE)
@@ -76,9 +79,7 @@ def plan_host(host: str, old: dict[str, str | None], new: dict[str, str]) -> Hos
     return HostPlan(host, changes, runtime)
 
 
-def plan_hosts(
-    old: dict[str, dict[str, str | None]], new: dict[str, dict[str, str]]
-) -> list[HostPlan]:
+def plan_hosts(old: Mapping[str, HostFiles], new: Mapping[str, HostFiles]) -> list[HostPlan]:
     """Return the plan of every host of `new` (host -> file -> text)."""
     return [plan_host(host, old.get(host, {}), files) for host, files in new.items()]
 
