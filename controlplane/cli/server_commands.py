@@ -9,9 +9,10 @@ from __future__ import annotations
 import getpass
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import make_url
@@ -22,6 +23,9 @@ from ..web.config import WebSettings
 from .group import EXISTING_FILE, main
 from .output import err, fail, user_errors
 
+if TYPE_CHECKING:
+    from waitress.server import BaseWSGIServer, MultiSocketServer
+
 ROLE = click.Choice([r.value for r in store.Role])
 
 
@@ -31,7 +35,7 @@ ROLE = click.Choice([r.value for r in store.Role])
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the admin app and /api/v1 with waitress (LBCTL_* settings, see docs/admin-app.md)."""
-    from waitress import create_server
+    from waitress.server import create_server
 
     from ..web import create_app
 
@@ -41,14 +45,27 @@ def serve(host: str, port: int, threads: int) -> None:
         except ValueError as exc:  # a malformed LBCTL_* setting
             fail(str(exc))
         server = create_server(app, host=host, port=port, threads=threads)
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"lbctl admin app on http://{shown}:{server.effective_port}/ (Ctrl-C stops it)")
+    click.echo(f"lbctl admin app on {', '.join(_urls(server))} (Ctrl-C stops it)")
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+
+
+def _urls(server: MultiSocketServer | BaseWSGIServer) -> list[str]:
+    """Return the URL of each socket the server listens on (port 0: the one the OS chose)."""
+    from waitress.server import MultiSocketServer
+
+    # A name that resolves to several addresses (localhost: ::1 and 127.0.0.1) gets one
+    # socket each, and waitress then answers with a server for all of them.
+    addresses: Sequence[tuple[str, int | str]]  # getsockname() gives the port as text
+    if isinstance(server, MultiSocketServer):
+        addresses = server.effective_listen
+    else:
+        addresses = [server.getsockname()]
+    return [f"http://[{h}]:{p}/" if ":" in h else f"http://{h}:{p}/" for h, p in addresses]
 
 
 @main.group("store")
