@@ -39,7 +39,9 @@ def set_server(pool: str, server: str) -> Any:
     except DeployLocked as exc:
         current = control.current_revision(db, settings().environment)
         details = [{"path": "", "message": str(exc)}]
-        body = {"error": str(exc), "details": details, "current_revision": current.number}
+        # A deploy of another caller can hold the lock before this environment has a revision.
+        number = current.number if current else None
+        body = {"error": str(exc), "details": details, "current_revision": number}
         return jsonify(body), 409
     db.commit()
     return jsonify(server_change_view(result))
