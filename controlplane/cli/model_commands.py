@@ -101,6 +101,7 @@ def diff(
             plan = service.diff_hosts(file, inventory, list(limit) or None, progress=progress)
             print_plan(plan, use_color)
             sys.exit(1 if has_changes(plan.diffs) else 0)
+        assert against is not None  # exactly one of the two, checked above
         result = service.render_file(file, not skip_binary_check)
         diffs = service.diff_against_dir(result.rendered, against)
     print_warnings(result.warnings)

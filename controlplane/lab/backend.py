@@ -9,6 +9,7 @@ timeouts on its own, which would be blamed on HAProxy (FIELD-NOTES).
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,7 +27,9 @@ class BackendServer(ThreadingHTTPServer):
         super().__init__(address, BackendHandler)
         self.backend_name = name
 
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: tuple[str, int]
+    ) -> None:
         # Clients (health checks, load runs ending) hang up mid-connection all the time;
         # only report real errors.
         if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):

@@ -63,8 +63,7 @@ def _too_deep_at(text: str) -> str | None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_FLOW_DEPTH:
-                    mark = event.start_mark
-                    return f"line {mark.line + 1}, column {mark.column + 1}"
+                    return _position(event)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.MarkedYAMLError as error:
@@ -91,7 +90,8 @@ def check_alias_expansion(text: str, source: str) -> None:
         elif isinstance(event, yaml.ScalarEvent):
             anchor, size = event.anchor, len(event.value) + 1
         elif isinstance(event, yaml.AliasEvent):
-            anchor, size = None, anchored.get(event.anchor, 0)
+            # The parser always names an alias's anchor; the stubs allow None for any node.
+            anchor, size = None, anchored.get(event.anchor or "", 0)
         else:
             continue
         if anchor is not None:
@@ -119,10 +119,7 @@ def locate_duplicate_key(text: str) -> tuple[str, str] | None:
             frame[1][0] = not frame[1][0]
         if isinstance(event, yaml.ScalarEvent) and is_key and frame is not None:
             if event.value in frame[0] and event.value != MERGE_KEY:
-                mark = event.start_mark
-                return f"line {mark.line + 1}, column {mark.column + 1}", (
-                    f"duplicate key {event.value!r}"
-                )
+                return _position(event), f"duplicate key {event.value!r}"
             frame[0].add(event.value)
         elif isinstance(event, yaml.MappingStartEvent):
             frames.append((set(), [True]))
@@ -131,6 +128,13 @@ def locate_duplicate_key(text: str) -> tuple[str, str] | None:
         elif isinstance(event, yaml.CollectionEndEvent):
             frames.pop()
     return None
+
+
+def _position(event: yaml.Event) -> str:
+    """Return where an event starts: "line L, column C", counted from 1."""
+    mark = event.start_mark
+    # The parser marks every event it makes; the stubs allow None for events made by hand.
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
 
 
 def _events(text: str) -> Iterator[yaml.Event]:

@@ -177,11 +177,16 @@ class Route(Strict):
         return self
 
 
+Alpn = Literal["h2", "http/1.1"]
+
+
+def _both_alpn() -> list[Alpn]:
+    return ["h2", "http/1.1"]
+
+
 class FrontendTls(Single):
     certificate: FilePath = Field(description="PEM file or directory of PEM files on the LB host")
-    alpn: list[Literal["h2", "http/1.1"]] = Field(
-        default_factory=lambda: ["h2", "http/1.1"], max_length=8
-    )
+    alpn: list[Alpn] = Field(default_factory=_both_alpn, max_length=8)
 
 
 class Frontend(Strict):

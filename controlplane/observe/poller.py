@@ -30,7 +30,7 @@ class StatusPoller:
         inventory: Path,
         engine: AlertEngine,
         interval_s: float,
-        drift_check: Callable[[], None] | None = None,
+        drift_check: Callable[[], object] | None = None,  # what it returns is not used
     ) -> None:
         self.cache = cache  # looked up each round: tests may swap the app's cache
         self.inventory = inventory

@@ -89,7 +89,7 @@ def limits() -> ExpensiveCallLimits:
     found = current_app.extensions.get(_EXTENSION)
     if found is None:
         found = current_app.extensions[_EXTENSION] = ExpensiveCallLimits()
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def expensive(shared: bool = False) -> Callable[[F], F]:

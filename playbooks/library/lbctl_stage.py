@@ -138,7 +138,7 @@ def stage(module: AnsibleModule) -> dict:
         atomic_write(os.path.join(p["staging"], name), content.encode())
     keepalived_new = p["keepalived_contents"][-1].encode()
 
-    result = {}
+    result: dict[str, bool | str] = {}
     for name, new, backup_name in (
         ("haproxy", haproxy_new, "haproxy.cfg"),
         ("keepalived", keepalived_new, "keepalived.conf"),

@@ -14,7 +14,7 @@ point Alembic at a database migrated to head and let it compare with the tables:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -26,7 +26,7 @@ from controlplane.store.tables import Base, UtcDateTime
 config = context.config
 
 
-def _render_item(kind: str, item: Any, autogen: AutogenContext) -> str | bool:
+def _render_item(kind: str, item: Any, autogen: AutogenContext) -> str | Literal[False]:
     # Migrations must not import the app's types: they have to keep working when those change.
     if kind == "type" and isinstance(item, UtcDateTime):
         return "sa.DateTime(timezone=True)"
