@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -209,11 +209,11 @@ def haproxy_context(
         monitor_uri=MONITOR_URI,
         metrics_port=s.metrics_port,
         frontends=[
-            _built(frontends_built, fe.name, lambda fe=fe: _frontend(fe, pairs[fe.vip_pair]))
+            _built(frontends_built, fe.name, partial(_frontend, fe, pairs[fe.vip_pair]))
             for fe in frontends
         ],
         backends=[
-            _built(backends_built, p.name, lambda p=p: _backend(p, users.get(p.name, []), checks))
+            _built(backends_built, p.name, partial(_backend, p, users.get(p.name, []), checks))
             for p in pools
         ],
     )

@@ -55,8 +55,8 @@ def user_errors(failure_code: int = 1) -> Iterator[None]:
         sys.exit(failure_code)
     except HostsUnreachable as exc:
         click.secho("error: cannot reach every host; nothing was changed:", err=True, fg="red")
-        for host, error in sorted(exc.errors.items()):
-            err(f"  {host}: {error}")
+        for host, reason in sorted(exc.errors.items()):
+            err(f"  {host}: {reason}")
         sys.exit(failure_code)
     except (ToolMissing, FileExistsError, FileNotFoundError, NotADirectoryError) as exc:
         fail(str(exc), failure_code)
