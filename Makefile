@@ -16,7 +16,8 @@ run: deps
 	LBCTL_HOME=instance $(BIN)/lbctl store init --import inventory/example/lb.yaml
 	LBCTL_HOME=instance LBCTL_SECURE_COOKIES=0 $(BIN)/lbctl serve --host 127.0.0.1 --port 8080
 
-test: deps
+# Lint and types first, so CI fails on any of them as it does on a failing test.
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The model's property tests with thousands of examples each (hypothesis "extended" profile).
@@ -42,8 +43,13 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
+# ruff's rules and format; mypy over what pyproject's [tool.mypy] names (the package and the
+# Ansible modules, with the pydantic plugin); yamllint over the playbooks (.yamllint).
 lint: deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/yamllint --strict playbooks/
 
 # Resolve requirements.lock again from pyproject's ranges, for Python 3.11 on Linux. Pins already
 # in the lock are kept: LOCK_ARGS=--upgrade moves all, LOCK_ARGS="--upgrade-package NAME" one.
@@ -56,4 +62,4 @@ golden: deps
 	LBCTL_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .mypy_cache
