@@ -8,11 +8,9 @@ loop and print.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, partial
-from pathlib import Path
 from typing import Any, TypeVar
 
 import jinja2
@@ -30,6 +28,7 @@ from .model import (
     vrrp_router_ids,
     vrrp_version,
 )
+from .paths import template_missing, templates_dir
 
 HAPROXY_FILE = "haproxy.cfg"
 KEEPALIVED_FILE = "keepalived.conf"
@@ -44,8 +43,6 @@ KEEPALIVED_RELOAD_FILE = "/run/lbctl/keepalived.reload"
 SWITCHOVER_FILE_PREFIX = "/run/lbctl/switchover."
 MONITOR_URI = "/healthz"
 CHECK_SCRIPT_NAME = "chk_haproxy"
-
-TEMPLATES_DIR = Path(os.environ.get("LBCTL_TEMPLATES", Path(__file__).parent.parent / "templates"))
 
 
 @dataclass(frozen=True)
@@ -521,7 +518,7 @@ def _single_line(value: Any) -> Any:
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        loader=jinja2.FileSystemLoader(templates_dir()),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -532,4 +529,9 @@ def _environment() -> jinja2.Environment:
 
 
 def _render(template: str, ctx: Any) -> str:
-    return _environment().get_template(template).render(ctx=ctx)
+    try:
+        loaded = _environment().get_template(template)
+    except jinja2.TemplateNotFound as exc:
+        # Jinja's own text is the bare template name: say where it was looked for.
+        raise template_missing(str(exc.name or template)) from exc
+    return loaded.render(ctx=ctx)

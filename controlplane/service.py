@@ -15,6 +15,7 @@ from .check import CheckReport, check_rendered
 from .diff import FileDiff, diff_files
 from .errors import FieldError, HostsUnreachable
 from .model import LbModel, LoadedModel, load_model_file
+from .paths import example_environment_dir
 from .render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, render_model
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 EventSink = Callable[["DeployEvent"], None]
 
-EXAMPLE_DIR = Path(__file__).parent.parent / "inventory" / "example"
 RENDERED_FILES = (HAPROXY_FILE, KEEPALIVED_FILE)
 
 
@@ -290,7 +290,7 @@ def model_schema() -> dict[str, Any]:
 def init_environment(directory: Path | str) -> list[Path]:
     """Write an example environment (model + Ansible inventory) into a new or empty folder."""
     target = Path(directory)
-    sources = sorted(p for p in EXAMPLE_DIR.iterdir() if p.is_file())
+    sources = sorted(p for p in example_environment_dir().iterdir() if p.is_file())
     clashes = [target / p.name for p in sources if (target / p.name).exists()]
     if clashes:
         raise FileExistsError(f"{clashes[0]} already exists; not overwriting anything")

@@ -6,10 +6,9 @@ import json
 
 import click
 
+from ..paths import lab_model_file
 from .group import main
 from .output import fail, progress
-
-LAB_MODEL = "inventory/lab/lb.yaml"
 
 
 @main.group()
@@ -33,7 +32,8 @@ def up(lb_hosts: int, backends: int) -> None:
     for backend in built.backends:
         click.echo(f"backend  {backend.name:8} {backend.url}")
     click.echo(f"inventory: {built.inventory_path}")
-    click.echo(f"next: lbctl deploy {LAB_MODEL} -i {built.inventory_path}")
+    # The shipped copy: it exists wherever lbctl is installed, not only in a checkout.
+    click.echo(f"next: lbctl deploy {lab_model_file()} -i {built.inventory_path}")
 
 
 @lab.command()

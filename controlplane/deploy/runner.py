@@ -17,9 +17,8 @@ from typing import Any
 
 import ansible_runner
 
+from ..paths import playbooks_dir
 from .events import DeployEvent, from_runner_event
-
-PLAYBOOKS_DIR = Path(__file__).parent.parent.parent / "playbooks"
 
 _ENV = {
     # One SSH connection per host for the whole run; its control socket lives in the run's
@@ -77,7 +76,7 @@ def run_playbook(
         with _own_or(cancel) as interrupted:
             result = ansible_runner.run(
                 private_data_dir=str(data_dir),
-                project_dir=str(PLAYBOOKS_DIR),
+                project_dir=str(playbooks_dir()),
                 playbook=playbook,
                 inventory=str(Path(inventory).resolve()),
                 limit=limit,

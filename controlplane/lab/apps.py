@@ -9,18 +9,17 @@ import sys
 import time
 from pathlib import Path
 
+from ..paths import import_root
 from .errors import LabError
 from .process import ProcessRef, spawn_daemon
 from .topology import BACKEND_PORT, NodePlan
 
-# The directory holding the controlplane package: lab tools run as `python -m` from it.
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
-
 
 def python_env() -> dict[str, str]:
-    """Return an environment in which ``python -m controlplane.lab...`` imports this checkout."""
+    """Return an environment in which ``python -m controlplane.lab...`` imports this same lbctl."""
     existing = os.environ.get("PYTHONPATH")
-    path = f"{SOURCE_ROOT}{os.pathsep}{existing}" if existing else str(SOURCE_ROOT)
+    root = import_root()
+    path = f"{root}{os.pathsep}{existing}" if existing else str(root)
     return {**os.environ, "PYTHONPATH": path}
 
 

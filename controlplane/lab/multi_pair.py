@@ -7,14 +7,13 @@ every pair fronts the same backends. Used to measure and test deploys of several
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..paths import lab_model_file
 from .topology import MAX_LB_HOSTS, lb_address, lb_name
 
-LAB_MODEL = Path(__file__).resolve().parents[2] / "inventory" / "lab" / "lb.yaml"
 VIP_BASE = 99
 
 
@@ -27,7 +26,7 @@ def multi_pair_document(pairs: int) -> dict[str, Any]:
     """Return the lab model document with `pairs` VIP pairs on 2 x `pairs` LB hosts."""
     if not 1 <= pairs <= MAX_LB_HOSTS // 2:
         raise ValueError(f"pairs={pairs}: the lab has room for 1..{MAX_LB_HOSTS // 2} pairs")
-    base = yaml.safe_load(LAB_MODEL.read_text())
+    base = yaml.safe_load(lab_model_file().read_text())
     [template_pair] = base["vip_pairs"]
     document = copy.deepcopy(base)
     document["lb_hosts"] = [

@@ -8,14 +8,7 @@ from typing import Any
 
 import yaml
 
-_DEFAULTS_FILE = (
-    Path(__file__).parent.parent.parent
-    / "playbooks"
-    / "roles"
-    / "lbctl_defaults"
-    / "defaults"
-    / "main.yml"
-)
+from ..paths import role_defaults_file
 
 
 @dataclass(frozen=True)
@@ -67,7 +60,7 @@ def read_targets(inventory: Path | str, hosts: list[str] | None = None) -> dict[
 
 def role_defaults() -> dict[str, Any]:
     """Return the lbctl_defaults role's plain (untemplated) default variables."""
-    data = yaml.safe_load(_DEFAULTS_FILE.read_text()) or {}
+    data = yaml.safe_load(role_defaults_file().read_text()) or {}
     return {k: v for k, v in data.items() if not (isinstance(v, str) and "{{" in v)}
 
 

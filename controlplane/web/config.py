@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+from ..paths import example_inventory_file
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,7 @@ class WebSettings:
             "home": home.resolve(),
             "database_url": os.environ.get("LBCTL_DATABASE_URL") or database_url(home),
             "environment": os.environ.get("LBCTL_ENVIRONMENT", "example"),
-            "inventory": Path(
-                os.environ.get("LBCTL_INVENTORY", REPO_ROOT / "inventory/example/hosts.yml")
-            ),
+            "inventory": _inventory(),
             "secure_cookies": os.environ.get("LBCTL_SECURE_COOKIES", "1") != "0",
             "admin_password": os.environ.get("LBCTL_ADMIN_PASSWORD") or None,
             "status_interval_s": _seconds("LBCTL_STATUS_INTERVAL", 15.0),
@@ -48,6 +46,12 @@ class WebSettings:
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _inventory() -> Path:
+    """Return $LBCTL_INVENTORY, or the example environment's inventory lbctl ships."""
+    configured = os.environ.get("LBCTL_INVENTORY")
+    return Path(configured) if configured else example_inventory_file()
 
 
 def _seconds(name: str, default: float) -> float:
