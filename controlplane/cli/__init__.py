@@ -6,7 +6,7 @@ import os
 import sys
 
 from .group import main
-from .output import err
+from .output import DEBUG_ENV, err, unexpected_error_text
 
 __all__ = ["main", "run"]
 
@@ -19,8 +19,8 @@ def run() -> None:
         # The running Ansible step was stopped; `lbctl diff -i` shows where the hosts stand.
         err(f"interrupted{': ' + str(exc) if str(exc) else ''}")
         sys.exit(130)
-    except Exception as exc:
-        if os.environ.get("LBCTL_DEBUG"):
+    except Exception as exc:  # outside any command (the group turns a command's into exit 3)
+        if os.environ.get(DEBUG_ENV):
             raise
-        err(f"internal error: {type(exc).__name__}: {exc} (set LBCTL_DEBUG=1 for details)")
+        err(f"error: {unexpected_error_text(exc)}")
         sys.exit(3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,21 @@ class LazyGroup(click.Group):
         if cmd_name not in self.commands and module is not None:
             importlib.import_module(f"{__package__}.{module}")
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an error no command expected becomes one line and exit code 3."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: usage errors, exits, aborts
+        except Exception as exc:
+            from .output import DEBUG_ENV, unexpected_error_text
+
+            if os.environ.get(DEBUG_ENV):
+                raise
+            text = unexpected_error_text(exc, ctx.invoked_subcommand)
+            click.secho(f"error: {text}", err=True, fg="red", bold=True)
+            ctx.exit(3)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,10 +18,53 @@ def err(message: str) -> None:
     click.echo(message, err=True)
 
 
+# Set to see the traceback of an error lbctl did not expect, instead of one line.
+DEBUG_ENV = "LBCTL_DEBUG"
+
+# What to do about the OS errors an operator can fix; the OS's own text says what went wrong.
+_OS_ERROR_HINTS = {
+    errno.ENOENT: "check the path",
+    errno.EACCES: "check its permissions, or run as a user allowed to use it",
+    errno.EPERM: "check its permissions, or run as a user allowed to use it",
+    errno.EROFS: "choose a folder on a writable file system",
+    errno.ENOSPC: "free some space there",
+    errno.EISDIR: "give a file, not a folder",
+    errno.ENOTDIR: "give a folder, not a file",
+    errno.EEXIST: "remove it or choose another name",
+}
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print `error: message` in red on stderr and exit with `code`."""
+    if not message.strip():
+        # A caller passed an exception without text: still say something an operator can act on.
+        message = f"failed without a message; set {DEBUG_ENV}=1 and run again to see where"
     click.secho(f"error: {message}", err=True, fg="red", bold=True)
     sys.exit(code)
+
+
+def os_error_text(exc: OSError) -> str:
+    """Return what failed, where and what to do for an OSError, never an empty string.
+
+    The OS's errors carry `strerror` and `filename`; errors lbctl raises (a missing shipped
+    file, a folder `init` will not overwrite) carry a whole sentence as their message.
+    """
+    if not exc.strerror:
+        return str(exc).strip() or unexpected_error_text(exc)
+    where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    text = f"{where}: {exc.strerror}" if where else exc.strerror
+    hint = _OS_ERROR_HINTS.get(exc.errno or 0)
+    return f"{text}; {hint}" if hint else text
+
+
+def unexpected_error_text(exc: BaseException, command: str | None = None) -> str:
+    """Return one line naming an error lbctl did not expect, and how to see more."""
+    lines = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    if len(lines) > 1:
+        detail += " ..."
+    what = f"lbctl {command} failed" if command else "lbctl failed"
+    return f"{what} unexpectedly: {detail} (set {DEBUG_ENV}=1 and run again for the traceback)"
 
 
 def progress(message: str) -> None:
@@ -58,10 +102,10 @@ def user_errors(failure_code: int = 1) -> Iterator[None]:
         for host, reason in sorted(exc.errors.items()):
             err(f"  {host}: {reason}")
         sys.exit(failure_code)
-    except (ToolMissing, FileExistsError, FileNotFoundError, NotADirectoryError) as exc:
+    except ToolMissing as exc:
         fail(str(exc), failure_code)
     except OSError as exc:
-        fail(f"{exc.filename or ''}: {exc.strerror}", failure_code)
+        fail(os_error_text(exc), failure_code)
 
 
 def print_diffs(diffs: list[FileDiff], color: bool | None) -> None:
