@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from flask import Flask
 from flask.testing import FlaskClient
 
 from ..web.conftest import bearer
@@ -29,3 +32,16 @@ def test_a_vrrp_report_of_an_instance_the_host_does_not_run_is_422(
     assert status == 422
     assert answer["error"].startswith("instance: 'VI_9' is not a VRRP instance of lb1")
     assert [d["path"] for d in answer["details"]] == ["instance"]
+
+
+def test_with_no_revision_stored_a_vrrp_report_is_still_recorded(
+    app: Flask, tokens: dict[str, str]
+) -> None:
+    # Hosts deployed from the CLI may report to a control plane whose store is empty.
+    app.config["LBCTL"] = dataclasses.replace(app.config["LBCTL"], environment="cli-only")
+    response = app.test_client().post(
+        "/api/v1/events/vrrp",
+        json={"host": "lb9", "instance": "edge", "state": "MASTER", "priority": 250},
+        headers=bearer(tokens["operator"]),
+    )
+    assert response.status_code == 202

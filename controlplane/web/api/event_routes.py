@@ -61,10 +61,11 @@ def _unknown(host: str, instance: str) -> tuple[str, str] | None:
     Hosts run the last deployed revision until the newest one is deployed, so an instance
     of either one is real; anything else would put a made-up host in the alerts.
     """
-    revisions = _revisions()
-    readable = [found for found in map(_instances_by_host, revisions) if found is not None]
-    if revisions and not readable:
-        return None  # no model today's rules accept: nothing to check against, keep alerting
+    readable = [found for found in map(_instances_by_host, _revisions()) if found is not None]
+    if not readable:
+        # No revision yet (hosts deployed from the CLI report here too), or none today's
+        # rules accept: nothing to check against, so keep alerting.
+        return None
     known: dict[str, set[str]] = {}
     for instances_by_host in readable:
         for name, instances in instances_by_host.items():
