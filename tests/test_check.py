@@ -8,7 +8,7 @@ from controlplane.check import check_file, check_rendered
 from controlplane.errors import CheckFailed
 from controlplane.model import load_model_file, validate_data
 from controlplane.render import render_model
-from controlplane.service import render_loaded
+from controlplane.usecases.files import render_loaded
 from tests.support import MODELS, needs_binaries
 
 pytestmark = needs_binaries

@@ -1,4 +1,4 @@
-"""The `lbctl` command line: parse arguments, call `service`, print. No business rules here."""
+"""The `lbctl` command line: parse arguments, call a use case (usecases/), print; no rules."""
 
 from __future__ import annotations
 

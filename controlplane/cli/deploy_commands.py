@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .. import service
+from ..usecases import files
 from .group import EXISTING_FILE, inventory_option, main
 from .output import fail, print_plan, progress, user_errors
 
@@ -53,10 +53,10 @@ def deploy(file: Path, inventory: Path, limit: tuple[str, ...], check: bool, wai
     hosts = list(limit) or None
     with user_errors():
         if check:
-            print_plan(service.diff_hosts(file, inventory, hosts, show_event, progress))
+            print_plan(files.diff_hosts(file, inventory, hosts, show_event, progress))
             return
         try:
-            outcome = service.deploy_file(file, inventory, hosts, show_event, progress, wait_s)
+            outcome = files.deploy_file(file, inventory, hosts, show_event, progress, wait_s)
         except DeployLocked as exc:
             fail(str(exc))
     _print_deploy(outcome)
@@ -105,7 +105,7 @@ def status(inventory: Path, limit: tuple[str, ...], as_json: bool) -> None:
     a server DOWN), 2 error.
     """
     with user_errors(failure_code=2):
-        result = service.environment_status(inventory, list(limit) or None)
+        result = files.environment_status(inventory, list(limit) or None)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from .. import service
 from ..diff import has_changes
+from ..model import load_model_file
+from ..usecases import files
 from .group import EXISTING_FILE, inventory_option, main
 from .output import fail, print_diffs, print_plan, print_warnings, progress, user_errors
 
@@ -19,7 +20,7 @@ from .output import fail, print_diffs, print_plan, print_warnings, progress, use
 def validate(file: Path) -> None:
     """Check a model file. Exit 0 valid, 1 invalid (every error on stderr)."""
     with user_errors():
-        loaded = service.validate_file(file)
+        loaded = load_model_file(file)
     print_warnings(loaded.warnings)
     m = loaded.model
     click.echo(
@@ -49,8 +50,8 @@ _skip_check = click.option(
 def render(file: Path, out_dir: Path, skip_binary_check: bool) -> None:
     """Render and prove every host's files into OUT: all of them, or none on any error."""
     with user_errors():
-        result = service.render_file(file, not skip_binary_check, progress)
-        written = service.write_rendered(result.rendered, out_dir)
+        result = files.render_file(file, not skip_binary_check, progress)
+        written = files.write_rendered(result.rendered, out_dir)
     print_warnings(result.warnings)
     for check in result.report.checks if result.report else []:
         for warning in check.warnings:
@@ -98,12 +99,12 @@ def diff(
     use_color = {"always": True, "never": False}.get(color)
     with user_errors(failure_code=2):
         if inventory is not None:
-            plan = service.diff_hosts(file, inventory, list(limit) or None, progress=progress)
+            plan = files.diff_hosts(file, inventory, list(limit) or None, progress=progress)
             print_plan(plan, use_color)
             sys.exit(1 if has_changes(plan.diffs) else 0)
         assert against is not None  # exactly one of the two, checked above
-        result = service.render_file(file, not skip_binary_check)
-        diffs = service.diff_against_dir(result.rendered, against)
+        result = files.render_file(file, not skip_binary_check)
+        diffs = files.diff_against_dir(result.rendered, against)
     print_warnings(result.warnings)
     print_diffs(diffs, use_color)
     sys.exit(1 if has_changes(diffs) else 0)
@@ -112,7 +113,7 @@ def diff(
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the model file format."""
-    click.echo(json.dumps(service.model_schema(), indent=2))
+    click.echo(json.dumps(files.model_schema(), indent=2))
 
 
 @main.command()
@@ -120,7 +121,7 @@ def schema() -> None:
 def init(directory: Path) -> None:
     """Write an example environment (lb.yaml + hosts.yml) into DIRECTORY."""
     with user_errors():
-        written = service.init_environment(directory)
+        written = files.init_environment(directory)
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: lbctl validate {directory}/lb.yaml")

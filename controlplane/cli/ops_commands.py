@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .. import service
+from ..usecases import files
 from .group import EXISTING_FILE, inventory_option, main
 from .output import fail, progress, user_errors
 
@@ -33,7 +33,7 @@ def drift(file: Path | None, inventory: Path, limit: tuple[str, ...], as_json: b
     """
     file = file or _model_beside(inventory)
     with user_errors(failure_code=2):
-        report = service.drift_file(file, inventory, list(limit) or None)
+        report = files.drift_file(file, inventory, list(limit) or None)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -87,10 +87,10 @@ def switchover(
 
     try:
         if back:
-            result = service.switch_pair_back(inventory, pair, timeout_s, progress)
+            result = files.switch_pair_back(inventory, pair, timeout_s, progress)
             click.echo(f"{pair}: VIPs back on {result.target} in {result.seconds:.1f} s")
         else:
-            result = service.switch_pair(inventory, pair, source, timeout_s, progress)
+            result = files.switch_pair(inventory, pair, source, timeout_s, progress)
             click.echo(
                 f"{pair}: VIPs moved {result.source} -> {result.target} in {result.seconds:.1f} s;"
                 f" {result.source} stays drained (`lbctl switchover {pair} -i ... --back`)"
@@ -129,10 +129,10 @@ def failover(
     if not use_lab and not probe_url:
         fail("give --probe-url URL (probed from this machine) or --lab", 2)
     try:
-        probe = service.drill_probe(inventory, pair, probe_url, use_lab)
+        probe = files.drill_probe(inventory, pair, probe_url, use_lab)
     except (ValueError, RuntimeError) as exc:
         fail(str(exc), 2)
-    report = service.drill_pair(inventory, pair, probe, hold_s, timeout_s, progress)
+    report = files.drill_pair(inventory, pair, probe, hold_s, timeout_s, progress)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:

@@ -11,7 +11,7 @@ import click
 
 from ..diff import FileDiff
 from ..errors import CheckFailed, FieldError, HostsUnreachable, ModelInvalid, ToolMissing
-from ..service import HostsPlan
+from ..usecases.files import HostsPlan
 
 
 def err(message: str) -> None:

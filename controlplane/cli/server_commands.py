@@ -18,7 +18,8 @@ import click
 from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
-from .. import control, store
+from .. import store
+from ..usecases import revisions
 from ..web.config import WebSettings
 from .group import EXISTING_FILE, main
 from .output import err, fail, user_errors
@@ -91,7 +92,7 @@ def store_init(import_file: Path | None) -> None:
         environment = settings.environment
         head = store.current_revision(session, environment)
         if head is None and import_file is not None:
-            head = control.import_yaml(
+            head = revisions.import_yaml(
                 session,
                 environment,
                 import_file.read_text(),
@@ -221,8 +222,8 @@ def _read_password() -> str:
     return password
 
 
-def _cli_actor() -> control.Actor:
-    return control.Actor(f"cli:{_login()}", "admin", None, "cli")
+def _cli_actor() -> revisions.Actor:
+    return revisions.Actor(f"cli:{_login()}", "admin", None, "cli")
 
 
 def _audit(session: Session, action: str, target: str, detail: dict[str, object]) -> None:

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .outage import OutageTracker
+from ..observe.outage import OutageTracker
 
 # Traffic may only go to the lab range and loopback (kept here, not imported, so this file
 # also runs on its own by path).

@@ -2,8 +2,8 @@
 
 One HTTP request per interval on a new connection (a kept socket would hide a failover),
 bounded by a request count and a time limit, stopped early on request. Runs in this
-process (`LocalProbe`) or, in the lab, in the client's network namespace
-(`NamespaceProbe`, this module's `main`). Standard library only.
+process (`LocalProbe`) or, as this module's `main`, in another network namespace (the
+lab's client: controlplane/lab/probe.py). Standard library only.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ import argparse
 import http.client
 import json
 import signal
-import subprocess
 import sys
 import threading
 import time
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ..lab.outage import OutageTracker
+from .outage import OutageTracker
 
 MAX_WINDOWS_REPORTED = 20
 
@@ -110,49 +109,6 @@ class LocalProbe:
 
     def start(self, max_seconds: float) -> ProbeRun:
         return _ThreadRun(self.url, self.interval, max_seconds)
-
-
-class _ProcessRun:
-    def __init__(self, argv: list[str], env: dict[str, str] | None, max_seconds: float) -> None:
-        self._limit = max_seconds + 10
-        self._process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-        )
-
-    def stop(self) -> dict[str, Any]:
-        if self._process.poll() is None:
-            self._process.terminate()  # our own child, by pid: it prints its report and exits
-        try:
-            out, err = self._process.communicate(timeout=self._limit)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.communicate()
-            raise RuntimeError("the probe did not stop; killed it") from None
-        if self._process.returncode != 0:
-            raise RuntimeError(f"the probe failed ({self._process.returncode}): {err.strip()}")
-        return json.loads(out)
-
-
-class NamespaceProbe:
-    """Probe `url` from a network namespace (the lab's client), as a child process."""
-
-    def __init__(self, namespace: str, url: str, interval: float = 0.01) -> None:
-        self.namespace, self.url, self.interval = namespace, url, interval
-
-    def start(self, max_seconds: float) -> ProbeRun:
-        from ..lab import apps
-
-        argv = apps.in_namespace(
-            self.namespace,
-            __name__,
-            "--url",
-            self.url,
-            "--interval",
-            str(self.interval),
-            "--max-seconds",
-            str(max_seconds),
-        )
-        return _ProcessRun(argv, apps.python_env(), max_seconds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,7 +70,7 @@ def create_app(
 
 
 def _on_start(factory: Any, settings: WebSettings) -> None:
-    from ..deploy_jobs import recover_interrupted
+    from ..usecases.deployments import recover_interrupted
 
     recover_interrupted(factory)
     with factory.begin() as session:

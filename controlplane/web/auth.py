@@ -29,8 +29,8 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
 from .. import store
-from ..control import Actor
 from ..store import Role, role_allows
+from ..usecases.revisions import Actor
 from . import lockout
 from .db import get_db
 

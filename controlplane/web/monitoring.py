@@ -11,9 +11,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import control, store
-from ..control import revision_rendered
-from ..deploy_jobs import deployment_finished
+from .. import store
 from ..model import LbModel
 from ..observe.alerts import ENGINE_KEY, Alert, AlertEngine
 from ..observe.cache import StatusCache
@@ -21,6 +19,9 @@ from ..observe.drift_watch import DriftWatch
 from ..observe.metrics import ControlPlaneMetrics, MetricSources
 from ..observe.poller import StatusPoller
 from ..observe.webhooks import WebhookSender
+from ..usecases import revisions
+from ..usecases.deployments import deployment_finished
+from ..usecases.revisions import revision_rendered
 from .config import WebSettings
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def init_app(
 
     def deployed_model() -> tuple[int, LbModel] | None:
         with sessions() as session:
-            deployed = control.deployed_revision(session, settings.environment)
+            deployed = revisions.deployed_revision(session, settings.environment)
             return None if deployed is None else (deployed.number, store.revision_model(deployed))
 
     drift = DriftWatch(deployed_model, settings.environment, settings.inventory, engine)

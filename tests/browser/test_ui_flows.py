@@ -6,7 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from controlplane import deploy_jobs, store
+from controlplane import store
+from controlplane.usecases import deployments
 from tests.web.ui_support import record_deployed, use_fake_status
 
 from .conftest import log_in, screenshot
@@ -104,7 +105,7 @@ def test_critical_findings_come_first_on_the_dashboard(app, page) -> None:
 
 
 def test_deploy_page_follows_a_deploy_to_its_result(page, monkeypatch) -> None:
-    monkeypatch.setattr(deploy_jobs, "run_deployment", slow_fake_run)
+    monkeypatch.setattr(deployments, "run_deployment", slow_fake_run)
     log_in(page)
     page.click("nav >> text=Deploy")
     page.click("#deploy-button")

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
-from controlplane import render, service
+from controlplane import render
 from controlplane.cli import main
+from controlplane.usecases import files
 from tests.support import EXAMPLE
 
 
@@ -24,7 +25,7 @@ def failing_use_case(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> Non
     def render_file(*_args: object, **_kwargs: object) -> None:
         raise exc
 
-    monkeypatch.setattr(service, "render_file", render_file)
+    monkeypatch.setattr(files, "render_file", render_file)
 
 
 @pytest.fixture

@@ -94,7 +94,7 @@ def test_a_connection_lost_mid_step_is_not_called_nothing_changed(monkeypatch) -
             HostResult("lb1", "not run"),
         ]
     )
-    monkeypatch.setattr("controlplane.service.deploy_file", lambda *args, **kwargs: lost)
+    monkeypatch.setattr("controlplane.usecases.files.deploy_file", lambda *args, **kwargs: lost)
     code, out, err = lbctl("deploy", str(EXAMPLE), "-i", str(EXAMPLE))
     assert code == 1
     assert "step: install + reload: haproxy: Data not sent" in out

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from controlplane import store
 from controlplane.deploy import lock
 from controlplane.deploy.lock import environment_lock
-from controlplane.deploy_jobs import recover_interrupted
+from controlplane.usecases.deployments import recover_interrupted
 
 from ..support import EXAMPLE
 

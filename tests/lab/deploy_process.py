@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from controlplane import store
-from controlplane.deploy_jobs import run_deployment
+from controlplane.usecases.deployments import run_deployment
 
 
 def main(argv: list[str]) -> int:

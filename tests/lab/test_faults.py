@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from controlplane import store
 from controlplane.deploy import DeployEvent, DeployResult, deploy_environment
-from controlplane.deploy_jobs import recover_interrupted, run_deployment
 from controlplane.lab import Lab
 from controlplane.model import validate_data
 from controlplane.render import render_model
+from controlplane.usecases.deployments import recover_interrupted, run_deployment
 
 from .deploying import VIP_URL, statuses, wait_for
 from .faulting import (

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from controlplane import control, server_changes, store
+from controlplane import store
 from controlplane.lab import Lab
 from controlplane.runtime import ChannelPool, runtime_state
 from controlplane.runtime.haproxy import worker_pid as worker_pid_of
+from controlplane.usecases import revisions, server_state
 
 from .deploying import (
     LAB_MODEL,
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 
 ENVIRONMENT = "lab-test"
 HOSTS = ("lb1", "lb2")
-ACTOR = control.Actor("tester", "operator", via="cli")
+ACTOR = revisions.Actor("tester", "operator", via="cli")
 
 
 def app2_state(lab: Lab, host: str) -> tuple[str, int]:
@@ -52,7 +53,7 @@ def test_drain_applies_on_both_hosts_without_reload_and_the_next_deploy_agrees(
         time.sleep(1.5)
         started = time.monotonic()
         with sessions.begin() as session:
-            result = server_changes.set_server(
+            result = server_state.set_server(
                 session, ENVIRONMENT, lab.inventory_path, "app", "app2", ACTOR,
                 state="drain", channels=channels,
             )  # fmt: skip

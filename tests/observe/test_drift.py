@@ -7,13 +7,13 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 
-from controlplane import service
 from controlplane.cli import main
 from controlplane.deploy.plan import HostProbe
 from controlplane.model import LbModel, load_model_file
 from controlplane.observe import EnvironmentStatus, HostStatus, ServerState
 from controlplane.observe.drift import DriftReport, find_drift
 from controlplane.render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, render_model
+from controlplane.usecases import files
 from tests.support import ROOT
 
 LAB_MODEL = ROOT / "inventory" / "lab" / "lb.yaml"
@@ -153,12 +153,12 @@ def test_drift_cli_exit_codes(monkeypatch, tmp_path, model, rendered):
     assert missing.exit_code == 2 and "lb.yaml" in missing.output
 
     clean = find_drift(model, rendered, probes_as_rendered(rendered), status_as_modelled(model))
-    monkeypatch.setattr(service, "drift_file", lambda *a: clean)
+    monkeypatch.setattr(files, "drift_file", lambda *a: clean)
     assert runner.invoke(main, ["drift", str(LAB_MODEL), "-i", str(inventory)]).exit_code == 0
 
     status = with_server(status_as_modelled(model), "lb1", "app", "app1", status="MAINT")
     drifted = find_drift(model, rendered, probes_as_rendered(rendered), status)
-    monkeypatch.setattr(service, "drift_file", lambda *a: drifted)
+    monkeypatch.setattr(files, "drift_file", lambda *a: drifted)
     result = runner.invoke(main, ["drift", str(LAB_MODEL), "-i", str(inventory), "--json"])
     assert result.exit_code == 1
     assert '"kind": "server state"' in result.output

@@ -19,13 +19,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from controlplane import control, store
+from controlplane import store
 from controlplane.model import load_model_file
 from controlplane.model.secrets import SECRET_MASK
 from controlplane.store import make_engine, upgrade
 from controlplane.store.keys import REVISION_HASH_KEY, store_key
 from controlplane.store.revisions import canonical_content, revision_hash
 from controlplane.store.tables import Revision, utc_now
+from controlplane.usecases import revisions
 from controlplane.web.ui.forms import item_values
 from controlplane.web.ui.specs import TOP_LEVEL
 
@@ -47,8 +48,8 @@ def with_password(app: Flask) -> store.Revision:
     with app.extensions["lbctl.sessions"].begin() as session:
         head = store.current_revision(session, "example")
         assert head is not None
-        actor = control.Actor("admin", "admin")
-        revision = control.edit_document(
+        actor = revisions.Actor("admin", "admin")
+        revision = revisions.edit_document(
             session, "example", authenticate, actor, "auth", head.number
         )
         session.expunge(revision)
@@ -68,7 +69,7 @@ def with_secret(model: dict[str, Any], password: str) -> dict[str, Any]:
 
 def stored_password(app: Flask) -> str:
     with app.extensions["lbctl.sessions"]() as session:
-        document = control.revision_document(store.current_revision(session, "example"), False)
+        document = revisions.revision_document(store.current_revision(session, "example"), False)
     return document["vip_pairs"][0]["authentication"]["password"]
 
 
@@ -119,13 +120,13 @@ def test_a_migrated_store_serves_no_unsalted_hash(backend: Backend) -> None:
         upgrade(engine)
         with Session(engine) as session:
             key = store_key(session, REVISION_HASH_KEY)
-            revisions = session.scalars(select(Revision).order_by(Revision.number)).all()
-            for revision in revisions:
+            stored = session.scalars(select(Revision).order_by(Revision.number)).all()
+            for revision in stored:
                 expected = revision_hash(revision.content, revision.secrets_salt, key)
                 assert revision.content_hash == expected  # as the app computes it today
                 unsalted = hashlib.sha256(revision.content.encode()).hexdigest()
                 assert revision.content_hash != unsalted
-            assert len(revisions[0].secrets_salt) == 32 and revisions[1].secrets_salt == ""
+            assert len(stored[0].secrets_salt) == 32 and stored[1].secrets_salt == ""
     finally:
         engine.dispose()
 
@@ -240,7 +241,7 @@ def test_the_form_with_the_same_password_typed_again_gives_a_new_hash(
 def edge_form(app: Flask, password: str) -> dict[str, str]:
     """Return the VIP pair form of `edge` as the page fills it in, with `password` typed."""
     with app.extensions["lbctl.sessions"]() as session:
-        document = control.revision_document(store.current_revision(session, "example"))
+        document = revisions.revision_document(store.current_revision(session, "example"))
     values = item_values(TOP_LEVEL["vip_pairs"].fields, document["vip_pairs"][0])
     return values | {"authentication.password": password}
 

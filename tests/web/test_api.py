@@ -102,7 +102,7 @@ def test_every_endpoint_answers_each_role(
     if expected >= 400:
         assert set(response.get_json()) >= {"error", "details"}
     if expected == 202:
-        from controlplane.deploy_jobs import wait_for_deployment
+        from controlplane.usecases.deployments import wait_for_deployment
 
         wait_for_deployment(app.extensions["lbctl.sessions"], response.get_json()["id"], 60)
 
@@ -318,13 +318,14 @@ def test_render_of_an_invalid_model_is_422(client: FlaskClient, tokens: dict[str
 def test_render_names_the_host_file_and_tool_a_binary_refused(
     client: FlaskClient, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from controlplane import service
     from controlplane.errors import CheckFailed
 
     def refuse(rendered: Any, progress: Any = None) -> Any:
         raise CheckFailed("lb1", "haproxy.cfg", "haproxy -c", "[ALERT] parsing line 3")
 
-    monkeypatch.setattr(service, "check_rendered", refuse)
+    from controlplane.usecases import files
+
+    monkeypatch.setattr(files, "check_rendered", refuse)
     response = client.post("/api/v1/render", headers=bearer(tokens["viewer"]))
     assert response.status_code == 422
     answer = response.get_json()

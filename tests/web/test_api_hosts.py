@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from controlplane import store
-from controlplane.deploy_jobs import wait_for_deployment
+from controlplane.usecases.deployments import wait_for_deployment
 
 from .conftest import bearer
 

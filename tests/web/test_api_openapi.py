@@ -104,7 +104,7 @@ def test_deployment_and_status_answers_match_their_schemas(
     document: dict[str, Any],
     refusing_inventory: Any,
 ) -> None:
-    from controlplane.deploy_jobs import wait_for_deployment
+    from controlplane.usecases.deployments import wait_for_deployment
 
     started = client.post("/api/v1/deployments", headers=bearer(tokens["operator"]))
     check(document, "/api/v1/deployments", "POST", started)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import yaml
 from flask import Flask
 
-from controlplane import control, store
+from controlplane import store
 from controlplane.model import validate_data
+from controlplane.usecases import revisions
 
 from .conftest import bearer
 from .ui_support import newest, post_form
@@ -16,7 +17,7 @@ PASSWORD = "Pw-42"
 
 def with_vrrp_password(app: Flask) -> int:
     """Save a revision whose VIP pair has a VRRP password; return its number."""
-    actor = control.Actor("admin", "admin")
+    actor = revisions.Actor("admin", "admin")
 
     def authenticate(document: dict) -> None:
         document["vip_pairs"][0]["advert_interval"] = "1s"
@@ -24,7 +25,7 @@ def with_vrrp_password(app: Flask) -> int:
 
     with app.extensions["lbctl.sessions"].begin() as session:
         head = store.current_revision(session, "example")
-        return control.edit_document(
+        return revisions.edit_document(
             session, "example", authenticate, actor, "auth", head.number
         ).number
 

@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from controlplane import store
-from controlplane.deploy_jobs import wait_for_deployment
 from controlplane.observe.alerts import raise_alert, resolve_alert
 from controlplane.observe.poller import StatusPoller
+from controlplane.usecases.deployments import wait_for_deployment
 from controlplane.web.config import WebSettings
 
 from .conftest import bearer
@@ -199,8 +199,8 @@ def test_the_poller_checks_drift_every_few_rounds(app: Flask) -> None:
 def test_drift_found_fires_and_resolves_the_alert_and_pages_reuse_the_report(
     app: Flask, monkeypatch
 ) -> None:
-    from controlplane import control
     from controlplane.observe import drift_watch as drift_module
+    from controlplane.usecases import revisions
 
     class Report:
         def __init__(self, drifted: bool) -> None:
@@ -219,8 +219,8 @@ def test_drift_found_fires_and_resolves_the_alert_and_pages_reuse_the_report(
     watch = app.extensions["lbctl.drift"]
     engine = app.extensions["lbctl.alerts"]
     with app.extensions["lbctl.sessions"]() as session:
-        revision = control.current_revision(session, app.config["LBCTL"].environment)
-    monkeypatch.setattr(control, "deployed_revision", lambda session, env: revision)
+        revision = store.current_revision(session, app.config["LBCTL"].environment)
+    monkeypatch.setattr(revisions, "deployed_revision", lambda session, env: revision)
     monkeypatch.setattr(drift_module, "collect_drift", collect(True))
     assert watch.check()[1].drifted
     assert [a.kind for a in engine.firing()] == ["drift_found"]

@@ -7,7 +7,8 @@ import re
 import pytest
 from flask import Flask
 
-from controlplane import deploy_jobs, store
+from controlplane import store
+from controlplane.usecases import deployments
 
 from .ui_support import newest, post_form, use_fake_status
 
@@ -25,7 +26,7 @@ def fake_run(sessions, deployment_id, inventory, lock_wait_s) -> None:
 
 @pytest.fixture
 def no_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deploy_jobs, "run_deployment", fake_run)
+    monkeypatch.setattr(deployments, "run_deployment", fake_run)
 
 
 def test_dashboard_shows_pairs_hosts_and_recent_deploys(as_role) -> None:
@@ -100,7 +101,7 @@ def test_deploy_starts_and_the_page_follows_it(app: Flask, as_role, no_hosts) ->
     assert response.status_code == 302
     location = response.headers["Location"]
     deployment_id = int(location.rsplit("/", 1)[1])
-    deploy_jobs.wait_for_deployment(app.extensions["lbctl.sessions"], deployment_id, 10)
+    deployments.wait_for_deployment(app.extensions["lbctl.sessions"], deployment_id, 10)
     events = client.get(f"{location}/events.json?after=1").get_json()
     assert events["finished"] and events["state"] == "succeeded"
     assert [e["seq"] for e in events["events"]] == [2]

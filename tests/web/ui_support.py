@@ -53,10 +53,10 @@ def newest(app: Flask) -> store.Revision:
 
 
 def document(app: Flask) -> dict[str, Any]:
-    from controlplane import control
+    from controlplane.usecases import revisions
 
     with app.extensions["lbctl.sessions"]() as session:
-        return control.revision_document(store.current_revision(session, "example"), False)
+        return revisions.revision_document(store.current_revision(session, "example"), False)
 
 
 def post_form(client: FlaskClient, path: str, data: dict[str, str], page: str | None = None):

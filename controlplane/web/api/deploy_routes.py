@@ -7,8 +7,8 @@ from typing import Any
 from flask import jsonify, url_for
 
 from ... import store
-from ...deploy_jobs import start_deploy
 from ...store import Deployment, DeploymentEvent
+from ...usecases.deployments import start_deploy
 from ..auth import actor, token_required
 from ..db import get_db, sessions
 from ..monitoring import status_cache

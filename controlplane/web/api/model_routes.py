@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from ... import control, store
+from ... import store
 from ...diff import FileDiff, has_changes, mask_secrets
 from ...errors import ModelInvalid
 from ...store import Revision
+from ...usecases import revisions
 from ..auth import actor, api_error, token_required
 from ..db import get_db
 from ..request_limits import expensive
@@ -33,12 +34,12 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 @bp.get("/model")
 @token_required("viewer")
 def get_model() -> Any:
-    revision = control.current_revision(get_db(), settings().environment)
+    revision = store.current_revision(get_db(), settings().environment)
     return jsonify(
         {
             "environment": settings().environment,
             "revision": revision.number if revision else None,
-            "model": control.revision_document(revision),
+            "model": revisions.revision_document(revision),
         }
     )
 
@@ -46,10 +47,10 @@ def get_model() -> Any:
 @bp.get("/model.yaml")
 @token_required("viewer")
 def get_model_yaml() -> Any:
-    revision = control.current_revision(get_db(), settings().environment)
+    revision = store.current_revision(get_db(), settings().environment)
     if revision is None:
         return api_error(404, f"{settings().environment} has no revision yet")
-    return Response(control.export_yaml(revision), mimetype="application/yaml")
+    return Response(revisions.export_yaml(revision), mimetype="application/yaml")
 
 
 @bp.put("/model")
@@ -60,7 +61,7 @@ def put_model() -> Any:
     if not isinstance(message, str) or LONE_SURROGATE.search(message):
         raise BadRequest("`message` must be a string of Unicode text", "message")
     db = get_db()
-    revision = control.save_document(
+    revision = revisions.save_document(
         db,
         settings().environment,
         model_field(body),
@@ -84,7 +85,7 @@ def put_model() -> Any:
 def validate() -> Any:
     document = model_field(json_body())
     try:
-        loaded = control.candidate_model(get_db(), settings().environment, document)
+        loaded = revisions.candidate_model(get_db(), settings().environment, document)
     except ModelInvalid as exc:
         return jsonify({"valid": False, "errors": field_errors(exc.errors), "warnings": []})
     return jsonify({"valid": True, "errors": [], "warnings": field_errors(loaded.warnings)})
@@ -97,13 +98,13 @@ def render() -> Any:
     body = json_body(required=False)
     db, environment = get_db(), settings().environment
     if "model" in body:
-        result = control.render_document(db, environment, model_field(body))
+        result = revisions.render_document(db, environment, model_field(body))
         revision = None
     else:
-        revision = control.current_revision(db, environment)
+        revision = store.current_revision(db, environment)
         if revision is None:
             raise store.NotFound("revision in environment", environment)
-        result = control.render_revision(revision)
+        result = revisions.render_revision(revision)
     hosts = {
         h.host: {name: mask_secrets(text) for name, text in h.files.items()}
         for h in result.rendered.hosts
@@ -121,9 +122,9 @@ def render() -> Any:
 @token_required("viewer")
 def diff() -> Any:
     db, environment = get_db(), settings().environment
-    current = control.current_revision(db, environment)
-    deployed = control.deployed_revision(db, environment)
-    diffs = control.diff_to_deployed(db, environment)
+    current = store.current_revision(db, environment)
+    deployed = revisions.deployed_revision(db, environment)
+    diffs = revisions.diff_to_deployed(db, environment)
     return jsonify(
         {
             "revision": current.number if current else None,
@@ -138,7 +139,7 @@ def diff() -> Any:
 @expensive()
 def plan() -> Any:
     document = model_field(json_body())
-    found = control.plan_document(get_db(), settings().environment, document)
+    found = revisions.plan_document(get_db(), settings().environment, document)
     return jsonify(
         {
             "valid": True,
@@ -157,13 +158,13 @@ def plan() -> Any:
 def list_revisions() -> Any:
     limit = query_int("limit", 50, 1, MAX_PAGE)
     offset = query_int("offset", 0, 0)
-    revisions = store.list_revisions(get_db(), settings().environment, limit, offset)
+    page = store.list_revisions(get_db(), settings().environment, limit, offset)
     return jsonify(
         {
             "environment": settings().environment,
             "limit": limit,
             "offset": offset,
-            "revisions": [revision_summary(r) for r in revisions],
+            "revisions": [revision_summary(r) for r in page],
         }
     )
 
@@ -172,7 +173,7 @@ def list_revisions() -> Any:
 @token_required("viewer")
 def get_revision(number: int) -> Any:
     revision = store.get_revision(get_db(), settings().environment, number)
-    return jsonify(revision_summary(revision) | {"model": control.revision_document(revision)})
+    return jsonify(revision_summary(revision) | {"model": revisions.revision_document(revision)})
 
 
 def revision_summary(revision: Revision) -> dict[str, Any]:

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import jsonify
 
-from ... import control, server_changes
+from ... import store
 from ...deploy import DeployLocked
+from ...usecases import server_state
 from ..auth import actor, token_required
 from ..db import get_db
 from ..runtime_channels import runtime_channels
@@ -24,7 +25,7 @@ def set_server(pool: str, server: str) -> Any:
         raise BadRequest("give `state`, `weight` or both", "state")
     db = get_db()
     try:
-        result = server_changes.set_server(
+        result = server_state.set_server(
             db,
             settings().environment,
             settings().inventory,
@@ -37,7 +38,7 @@ def set_server(pool: str, server: str) -> Any:
             channels=runtime_channels(),
         )
     except DeployLocked as exc:
-        current = control.current_revision(db, settings().environment)
+        current = store.current_revision(db, settings().environment)
         details = [{"path": "", "message": str(exc)}]
         # A deploy of another caller can hold the lock before this environment has a revision.
         number = current.number if current else None
@@ -47,7 +48,7 @@ def set_server(pool: str, server: str) -> Any:
     return jsonify(server_change_view(result))
 
 
-def server_change_view(result: server_changes.ServerChangeResult) -> dict[str, Any]:
+def server_change_view(result: server_state.ServerChangeResult) -> dict[str, Any]:
     """Return what the API says about a server change: the revision and each host's result."""
     return {
         "revision": result.revision.number,

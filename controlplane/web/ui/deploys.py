@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from ... import deploy_jobs, store
+from ... import store
+from ...usecases import deployments as deployment_jobs  # `deployments` is a view here
 from ..auth import actor, role_required
 from ..db import get_db, sessions
 from . import bp
@@ -30,7 +31,7 @@ def deploy() -> Any:
     raw = request.form.get("revision", "")
     number = int(raw) if raw.isdigit() else None
     try:
-        deployment_id = deploy_jobs.start_deploy(
+        deployment_id = deployment_jobs.start_deploy(
             sessions(), environment(), current_app.config["LBCTL"].inventory, actor(), number
         )
     except store.NotFound as missing:
@@ -57,7 +58,7 @@ def deployment_events(deployment_id: int) -> Any:
     return jsonify(
         {
             "state": found.state,
-            "finished": found.state in deploy_jobs.FINAL_STATES,
+            "finished": found.state in deployment_jobs.FINAL_STATES,
             "events": [
                 {
                     "seq": e.seq,

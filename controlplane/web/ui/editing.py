@@ -7,10 +7,11 @@ from typing import Any
 from flask import current_app, flash, request
 from flask_login import current_user
 
-from ... import control, store
-from ...control import DocumentEdit
+from ... import store
 from ...errors import ModelInvalid
 from ...store import Revision, role_allows
+from ...usecases import revisions
+from ...usecases.revisions import DocumentEdit
 from ..auth import actor
 from ..db import get_db
 
@@ -26,12 +27,12 @@ def environment() -> str:
 
 def head() -> Revision | None:
     """Return the environment's newest revision."""
-    return control.current_revision(get_db(), environment())
+    return store.current_revision(get_db(), environment())
 
 
 def document() -> dict[str, Any]:
     """Return the newest model document, secrets masked."""
-    return control.revision_document(head())
+    return revisions.revision_document(head())
 
 
 def can_edit() -> bool:
@@ -48,7 +49,9 @@ def save_edit(edit: DocumentEdit, message: str) -> Revision | ModelInvalid | Non
     """Return the new revision, the model's errors (nothing saved), or None when stale."""
     db = get_db()
     try:
-        revision = control.edit_document(db, environment(), edit, actor(), message, base_revision())
+        revision = revisions.edit_document(
+            db, environment(), edit, actor(), message, base_revision()
+        )
     except store.StaleRevision:
         db.rollback()
         flash(STALE, "error")

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
-from ... import control, store
+from ... import store
 from ...errors import ModelInvalid
+from ...usecases import revisions
 from ..auth import actor, role_required
 from ..db import get_db
 from . import bp
@@ -18,11 +19,11 @@ from .editing import STALE, base_revision, environment, head
 @bp.route("/history")
 @role_required("viewer")
 def history() -> Any:
-    revisions = store.list_revisions(get_db(), environment(), limit=200)
+    listed = store.list_revisions(get_db(), environment(), limit=200)
     rolled = request.args.get("rolled_back", "")
     return render_template(
         "history.html",
-        revisions=revisions,
+        revisions=listed,
         head=head(),
         rolled_back=int(rolled) if rolled.isdigit() else None,
     )
@@ -42,7 +43,7 @@ def history_diff() -> Any:
 def rollback(number: int) -> Any:
     db = get_db()
     try:
-        revision = control.rollback(db, environment(), number, actor(), base_revision())
+        revision = revisions.rollback(db, environment(), number, actor(), base_revision())
     except store.StaleRevision:
         db.rollback()
         flash(STALE, "error")
@@ -60,7 +61,7 @@ def export_revision(number: int) -> Any:
     revision = _revision(str(number))
     filename = f"{environment()}-r{revision.number}.yaml"
     return Response(
-        control.export_yaml(revision),
+        revisions.export_yaml(revision),
         mimetype="application/yaml",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -73,7 +74,7 @@ def import_model() -> Any:
     text = upload.read() if upload and upload.filename else request.form.get("yaml", "")
     db = get_db()
     try:
-        revision = control.import_yaml(
+        revision = revisions.import_yaml(
             db, environment(), text, actor(), request.form.get("message", ""), base_revision()
         )
     except ModelInvalid as invalid:
@@ -100,7 +101,7 @@ def _yaml_diff(old: store.Revision, new: store.Revision) -> list[str]:
     """Return the unified diff of two revisions' documents, secrets masked."""
 
     def text(revision: store.Revision) -> list[str]:
-        return control.export_yaml(revision).splitlines()
+        return revisions.export_yaml(revision).splitlines()
 
     return list(
         difflib.unified_diff(

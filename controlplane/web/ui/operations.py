@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from ... import service, store
+from ... import store
 from ...deploy.switchover import SwitchoverError
+from ...usecases import files
 from ..auth import actor, role_required
 from ..db import get_db
 from ..monitoring import DRIFT_KEY
@@ -55,7 +56,7 @@ def drift_fragment() -> Any:
 def switchover(pair: str) -> Any:
     """Move the pair's VIPs off its MASTER (it stays drained); takes a few seconds."""
     try:
-        result = service.switch_pair(_inventory(), pair)
+        result = files.switch_pair(_inventory(), pair)
         _audit("pair.switchover", pair, {"from": result.source, "to": result.target})
         flash(
             f"{pair}: VIPs moved {result.source} → {result.target} in {result.seconds:.1f} s; "
@@ -73,7 +74,7 @@ def switchover(pair: str) -> Any:
 def switchback(pair: str) -> Any:
     """Undrain the pair's drained host and give it its VIPs back."""
     try:
-        result = service.switch_pair_back(_inventory(), pair)
+        result = files.switch_pair_back(_inventory(), pair)
         _audit("pair.switchback", pair, {"to": result.target})
         flash(f"{pair}: VIPs back on {result.target} in {result.seconds:.1f} s.", "success")
     except SwitchoverError as exc:
@@ -92,10 +93,10 @@ def drill(pair: str) -> Any:
         return redirect(url_for("ui.dashboard"))
     lab = setting == "lab"
     try:
-        probe = service.drill_probe(_inventory(), pair, None if lab else setting, lab)
+        probe = files.drill_probe(_inventory(), pair, None if lab else setting, lab)
     except (ValueError, RuntimeError, SwitchoverError) as exc:
         flash(f"Drill not started: {exc}", "error")
         return redirect(url_for("ui.dashboard"))
-    report = service.drill_pair(_inventory(), pair, probe)
+    report = files.drill_pair(_inventory(), pair, probe)
     _audit("pair.drill", pair, {"probe": setting})
     return render_template("drill.html", report=report)

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import render_template
 
-from ... import control
 from ...diff import mask_secrets
 from ...errors import ModelInvalid
+from ...usecases import revisions
 from ..auth import role_required
 from ..db import get_db
 from . import bp
@@ -26,8 +26,8 @@ def preview() -> Any:
     if revision is not None:
         try:
             # Proving with haproxy -c happens on every deploy; the preview only shows.
-            rendered = control.render_revision(revision, binary_check=False).rendered
-            diffs = control.diff_to_deployed(db, environment())
+            rendered = revisions.render_revision(revision, binary_check=False).rendered
+            diffs = revisions.diff_to_deployed(db, environment())
         except ModelInvalid as invalid:
             # A revision saved before a rule was tightened: show why, never a 500.
             error = "; ".join(str(e) for e in invalid.errors)
@@ -36,7 +36,7 @@ def preview() -> Any:
                 (h.host, [(name, mask_secrets(text)) for name, text in h.files.items()])
                 for h in rendered.hosts
             ]
-    deployed = control.deployed_revision(db, environment())
+    deployed = revisions.deployed_revision(db, environment())
     return render_template(
         "preview.html",
         revision=revision,

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import current_app, flash, redirect, request, url_for
 
-from ... import server_changes, store
+from ... import store
 from ...deploy import DeployLocked
 from ...errors import ModelInvalid
+from ...usecases import server_state
 from ..auth import actor, role_required
 from ..db import get_db
 from ..runtime_channels import runtime_channels
@@ -28,7 +29,7 @@ def server_runtime(name: str, key: str) -> Any:
         flash("Give a state or a whole-number weight; nothing was changed.", "error")
         return back
     try:
-        result = server_changes.set_server(
+        result = server_state.set_server(
             db, settings.environment, settings.inventory, name, key, actor(),
             state=state, weight=weight, channels=runtime_channels(),
         )  # fmt: skip

@@ -11,21 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .check import CheckReport, check_rendered
-from .diff import FileDiff, diff_files
-from .errors import FieldError, HostsUnreachable
-from .model import LbModel, LoadedModel, load_model_file
-from .paths import example_environment_dir
-from .render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, render_model
+from ..check import CheckReport, check_rendered
+from ..diff import FileDiff, diff_files
+from ..errors import FieldError, HostsUnreachable
+from ..model import LbModel, LoadedModel, load_model_file
+from ..paths import example_environment_dir
+from ..render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, render_model
 
 if TYPE_CHECKING:
-    from .deploy import DeployEvent, DeployResult
-    from .deploy.change_plan import PlannedChange
-    from .deploy.switchover import SwitchoverResult
-    from .observe import EnvironmentStatus
-    from .observe.drift import DriftReport
-    from .observe.drill import DrillReport
-    from .observe.vip_probe import ProbeStarter
+    from ..deploy import DeployEvent, DeployResult
+    from ..deploy.change_plan import PlannedChange
+    from ..deploy.switchover import SwitchoverResult
+    from ..observe import EnvironmentStatus
+    from ..observe.drift import DriftReport
+    from ..observe.drill import DrillReport
+    from ..observe.vip_probe import ProbeStarter
 
 Progress = Callable[[str], None]
 EventSink = Callable[["DeployEvent"], None]
@@ -43,11 +43,6 @@ class RenderResult:
     @property
     def warnings(self) -> list[FieldError]:
         return self.loaded.warnings
-
-
-def validate_file(path: Path | str) -> LoadedModel:
-    """Return the validated model of a file; raises ModelInvalid with every error."""
-    return load_model_file(path)
 
 
 def render_file(
@@ -147,9 +142,9 @@ def diff_hosts(
     Raises HostsUnreachable when any host cannot be asked: a partial answer would hide
     changes.
     """
-    from .deploy import diff_deployed, probe_hosts
-    from .deploy.change_plan import plan_hosts
-    from .deploy.plan import vip_moves
+    from ..deploy import diff_deployed, probe_hosts
+    from ..deploy.change_plan import plan_hosts
+    from ..deploy.plan import vip_moves
 
     result = render_file(path, True, progress)
     probes = probe_hosts(Path(inventory), _hosts(result.rendered, limit), on_event)
@@ -178,7 +173,7 @@ def deploy_file(
     lock_wait_s: float = 0.0,
 ) -> DeployResult:
     """Return the per-host result of deploying the file's rendering (BACKUP first)."""
-    from .deploy import deploy_environment
+    from ..deploy import deploy_environment
 
     result = render_file(path, True, progress)
     inventory = Path(inventory)
@@ -197,7 +192,7 @@ def drift_file(
     path: Path | str, inventory: Path | str, limit: list[str] | None = None
 ) -> DriftReport:
     """Return every difference between the hosts (files, runtime) and the file's rendering."""
-    from .observe.drift import collect_drift
+    from ..observe.drift import collect_drift
 
     result = render_file(path, binary_check=False)
     return collect_drift(result.loaded.model, result.rendered, Path(inventory), limit)
@@ -211,7 +206,7 @@ def switch_pair(
     progress: Progress | None = None,
 ) -> SwitchoverResult:
     """Return once the pair's VIPs moved off `source` (default its MASTER), which stays drained."""
-    from .deploy.switchover import switch_over
+    from ..deploy.switchover import switch_over
 
     return switch_over(Path(inventory), pair, source, timeout_s, progress)
 
@@ -220,7 +215,7 @@ def switch_pair_back(
     inventory: Path | str, pair: str, timeout_s: float = 30.0, progress: Progress | None = None
 ) -> SwitchoverResult:
     """Return once the pair's drained host is undrained and has its VIPs back."""
-    from .deploy.switchover import switch_back
+    from ..deploy.switchover import switch_back
 
     return switch_back(Path(inventory), pair, timeout_s, progress)
 
@@ -230,14 +225,15 @@ def drill_probe(inventory: Path | str, pair: str, url: str | None, lab: bool) ->
 
     In the lab without a URL, the pair's first VIP on port 80 is probed.
     """
-    from .observe.vip_probe import LocalProbe, NamespaceProbe
+    from ..lab.probe import NamespaceProbe
+    from ..observe.vip_probe import LocalProbe
 
     if not lab:
         if not url:
             raise ValueError("a probe URL is needed outside the lab")
         return LocalProbe(url)
-    from . import lab as lab_api
-    from .deploy.switchover import read_pair
+    from .. import lab as lab_api
+    from ..deploy.switchover import read_pair
 
     running = lab_api.current()
     if running is None:
@@ -255,7 +251,7 @@ def drill_pair(
     progress: Progress | None = None,
 ) -> DrillReport:
     """Return the figures of a failover drill of `pair` (outage, time to MASTER, restore)."""
-    from .observe.drill import failover_drill
+    from ..observe.drill import failover_drill
 
     return failover_drill(
         Path(inventory), pair, probe, hold_s=hold_s, timeout_s=timeout_s, on_step=progress
@@ -266,7 +262,7 @@ def environment_status(
     inventory: Path | str, limit: list[str] | None = None, on_event: EventSink | None = None
 ) -> EnvironmentStatus:
     """Return the live state of the inventory's LB hosts, with critical findings."""
-    from .observe import collect_status
+    from ..observe import collect_status
 
     return collect_status(Path(inventory), limit, on_event)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from controlplane.lab.outage import OutageTracker
+from controlplane.observe.outage import OutageTracker
 
 
 def test_no_failure_means_the_longest_gap_is_the_probe_interval() -> None:

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import runtime, store
-from .control import Actor, edit_document, revision_document
-from .render import HAPROXY_FILE, haproxy_context, render_model
-from .store import Revision
+from .. import runtime, store
+from ..render import HAPROXY_FILE, haproxy_context, render_model
+from ..store import Revision
+from .revisions import Actor, edit_document, revision_document
 
 SERVER_LOCK_WAIT_S = 5.0
 
@@ -53,7 +53,7 @@ def set_server(
     environment's deploy lock, so it never interleaves with a deploy. Raises NotFound,
     ModelInvalid, StaleRevision or DeployLocked (nothing saved).
     """
-    from .deploy import environment_lock
+    from ..deploy import environment_lock
 
     with environment_lock(environment, SERVER_LOCK_WAIT_S):
         head = store.current_revision(session, environment)

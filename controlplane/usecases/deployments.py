@@ -14,11 +14,11 @@ from pathlib import Path
 from blinker import Namespace
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import store
-from .control import Actor, render_revision
-from .deploy import DeployEvent, DeployLocked, deploy_environment, environment_lock
-from .errors import CheckFailed, ModelInvalid
-from .store import Deployment
+from .. import store
+from ..deploy import DeployEvent, DeployLocked, deploy_environment, environment_lock
+from ..errors import CheckFailed, ModelInvalid
+from ..store import Deployment
+from .revisions import Actor, render_revision
 
 FINAL_STATES = ("succeeded", "failed", "interrupted")
 # Sent by run_deployment once a deployment reached its final state, with the app's session

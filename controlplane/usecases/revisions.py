@@ -15,10 +15,10 @@ from typing import Any
 from blinker import Namespace
 from sqlalchemy.orm import Session
 
-from . import store
-from .deploy.change_plan import PlannedChange, plan_hosts
-from .diff import FileDiff, diff_files
-from .model import (
+from .. import store
+from ..deploy.change_plan import PlannedChange, plan_hosts
+from ..diff import FileDiff, diff_files
+from ..model import (
     LbModel,
     LoadedModel,
     dump_document_yaml,
@@ -26,16 +26,16 @@ from .model import (
     parse_document,
     validate_data,
 )
-from .model.secrets import (
+from ..model.secrets import (
     explicit_secrets,
     mask_document,
     replace_secrets,
     restore_secrets,
     secret_values,
 )
-from .render import render_model
-from .service import RenderResult, render_loaded
-from .store import Revision
+from ..render import render_model
+from ..store import Revision
+from .files import RenderResult, render_loaded
 
 DocumentEdit = Callable[[dict[str, Any]], None]
 
@@ -51,10 +51,6 @@ class Actor:
     role: str
     remote_addr: str | None = None
     via: str = "web"  # web, api or cli
-
-
-def current_revision(session: Session, environment: str) -> Revision | None:
-    return store.current_revision(session, environment)
 
 
 def revision_document(revision: Revision | None, masked: bool = True) -> dict[str, Any]:
