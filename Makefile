@@ -44,11 +44,13 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 # ruff's rules and format; mypy over what pyproject's [tool.mypy] names (the package and the
-# Ansible modules, with the pydantic plugin); yamllint over the playbooks (.yamllint).
+# Ansible modules, with the pydantic plugin); the layer contract ([tool.importlinter]);
+# yamllint over the playbooks (.yamllint).
 lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/yamllint --strict playbooks/
 
 # Resolve requirements.lock again from pyproject's ranges, for Python 3.11 on Linux. Pins already
