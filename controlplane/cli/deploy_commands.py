@@ -12,7 +12,7 @@ import click
 
 from ..usecases import files
 from .group import EXISTING_FILE, inventory_option, main
-from .output import fail, print_plan, progress, user_errors
+from .output import fail, print_preview, progress, user_errors
 
 if TYPE_CHECKING:
     from ..deploy import DeployEvent, DeployResult
@@ -53,7 +53,7 @@ def deploy(file: Path, inventory: Path, limit: tuple[str, ...], check: bool, wai
     hosts = list(limit) or None
     with user_errors():
         if check:
-            print_plan(files.diff_hosts(file, inventory, hosts, show_event, progress))
+            print_preview(files.diff_hosts(file, inventory, hosts, show_event, progress))
             return
         try:
             outcome = files.deploy_file(file, inventory, hosts, show_event, progress, wait_s)

@@ -12,7 +12,7 @@ from ..diff import has_changes
 from ..model import load_model_file
 from ..usecases import files
 from .group import EXISTING_FILE, inventory_option, main
-from .output import fail, print_diffs, print_plan, print_warnings, progress, user_errors
+from .output import fail, print_diffs, print_preview, print_warnings, progress, user_errors
 
 
 @main.command()
@@ -99,9 +99,9 @@ def diff(
     use_color = {"always": True, "never": False}.get(color)
     with user_errors(failure_code=2):
         if inventory is not None:
-            plan = files.diff_hosts(file, inventory, list(limit) or None, progress=progress)
-            print_plan(plan, use_color)
-            sys.exit(1 if has_changes(plan.diffs) else 0)
+            preview = files.diff_hosts(file, inventory, list(limit) or None, progress=progress)
+            print_preview(preview, use_color)
+            sys.exit(1 if has_changes(preview.diffs) else 0)
         assert against is not None  # exactly one of the two, checked above
         result = files.render_file(file, not skip_binary_check)
         diffs = files.diff_against_dir(result.rendered, against)

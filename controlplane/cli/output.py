@@ -11,7 +11,7 @@ import click
 
 from ..diff import FileDiff
 from ..errors import CheckFailed, FieldError, HostsUnreachable, ModelInvalid, ToolMissing
-from ..usecases.files import HostsPlan
+from ..usecases.files import DeployPreview
 
 
 def err(message: str) -> None:
@@ -120,16 +120,16 @@ def print_diffs(diffs: list[FileDiff], color: bool | None) -> None:
     err(summary)
 
 
-def print_plan(plan: HostsPlan, color: bool | None = None) -> None:
+def print_preview(preview: DeployPreview, color: bool | None = None) -> None:
     """Print the diffs, then each change with the path it takes and the VIPs it may move."""
-    print_diffs(plan.diffs, color)
-    if plan.changes:
+    print_diffs(preview.diffs, color)
+    if preview.changes:
         err("plan:")
-    for change in plan.changes:
+    for change in preview.changes:
         colour = {"runtime": "green", "reload": "cyan"}.get(change.path, "yellow")
         path = click.style(change.path, fg=colour)
         err(f"  {change.host:10} {change.file:16} {path:>20}  {change.what}")
-    for line in plan.vip_moves:
+    for line in preview.vip_moves:
         click.secho(f"may move a VIP: {line}", err=True, fg="yellow")
 
 

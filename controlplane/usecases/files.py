@@ -122,7 +122,7 @@ def diff_against_dir(rendered: Rendered, directory: Path | str) -> list[FileDiff
 
 
 @dataclass(frozen=True)
-class HostsPlan:
+class DeployPreview:
     """What deploying a file would do: the diffs, each change's path, the VIPs it may move."""
 
     diffs: list[FileDiff]
@@ -136,7 +136,7 @@ def diff_hosts(
     limit: list[str] | None = None,
     on_event: EventSink | None = None,
     progress: Progress | None = None,
-) -> HostsPlan:
+) -> DeployPreview:
     """Return the plan of the file's rendering against the files the hosts run.
 
     Raises HostsUnreachable when any host cannot be asked: a partial answer would hide
@@ -153,7 +153,7 @@ def diff_hosts(
         raise HostsUnreachable(unreachable)
     expected = {h.host: dict(h.files) for h in result.rendered.hosts if h.host in probes}
     live = {host: probe.files for host, probe in probes.items()}
-    return HostsPlan(
+    return DeployPreview(
         diffs=diff_deployed(result.rendered, probes),
         changes=[c for plan in plan_hosts(live, expected) for c in plan.changes],
         vip_moves=[

@@ -196,7 +196,7 @@ def _audit(
 
 
 @dataclass(frozen=True)
-class Plan:
+class CandidateReview:
     """What saving a candidate document would change, and what deploying it would change."""
 
     loaded: LoadedModel
@@ -224,7 +224,9 @@ def render_document(
     return render_loaded(candidate_model(session, environment, document), binary_check)
 
 
-def plan_document(session: Session, environment: str, document: dict[str, Any]) -> Plan:
+def review_document(
+    session: Session, environment: str, document: dict[str, Any]
+) -> CandidateReview:
     """Return the plan of a candidate document: validated, rendered, proven and diffed.
 
     Raises ModelInvalid or CheckFailed before any diff is made. The diffs never compare
@@ -241,7 +243,7 @@ def plan_document(session: Session, environment: str, document: dict[str, Any]) 
     )
     current_files = _files(stand_ins.for_stored(head)) if head else {}
     deployed_files = _files(stand_ins.for_stored(deployed)) if deployed else {}
-    return Plan(
+    return CandidateReview(
         changes=[c for h in plan_hosts(deployed_files, candidate) for c in h.changes],
         loaded=result.loaded,
         current=head,

@@ -139,7 +139,7 @@ def diff() -> Any:
 @expensive()
 def plan() -> Any:
     document = model_field(json_body())
-    found = revisions.plan_document(get_db(), settings().environment, document)
+    found = revisions.review_document(get_db(), settings().environment, document)
     return jsonify(
         {
             "valid": True,
