@@ -59,14 +59,13 @@ from controlplane import store
 from controlplane.lab import Lab
 from controlplane.lab.lbhost import nsenter_argv
 from controlplane.runtime import ChannelPool, apply_commands, model_change
-from controlplane.usecases import revisions
 from controlplane.usecases import server_state as server_changes
 
 POOL, SERVER, WEIGHT = "app", "app2", 50  # as inventory/lab/lb.yaml has it
 TARGET_MS = 300.0
 EFFECT_TIMEOUT_S = 60.0
 ADMIN_SOCKET = "/run/haproxy/admin.sock"  # the lab inventory's haproxy_socket (the default)
-ACTOR = revisions.Actor("benchmark", "operator", via="cli")
+ACTOR = store.Actor("benchmark", "operator", via="cli")
 PATHS = ("server-change", "runtime-api", "deploy", "deploy-reload")
 
 

@@ -222,12 +222,12 @@ def _read_password() -> str:
     return password
 
 
-def _cli_actor() -> revisions.Actor:
-    return revisions.Actor(f"cli:{_login()}", "admin", None, "cli")
+def _cli_actor() -> store.Actor:
+    return store.Actor(f"cli:{_login()}", "admin", None, "cli")
 
 
 def _audit(session: Session, action: str, target: str, detail: dict[str, object]) -> None:
-    store.record_audit(session, f"cli:{_login()}", action, target, detail | {"via": "cli"})
+    store.record_audit(session, _cli_actor(), action, target, detail)
 
 
 def _login() -> str:

@@ -6,7 +6,7 @@ several control-plane replicas can share one store. Every function takes a Sessi
 flushes but never commits: the caller (a web request, a CLI command) owns the transaction.
 """
 
-from .audit import list_audit_entries, record_audit
+from .audit import SYSTEM, Actor, list_audit_entries, record_audit
 from .db import database_url, make_engine, session_factory, upgrade
 from .deployments import (
     append_event,
@@ -82,6 +82,8 @@ from .web_sessions import (
 )
 
 __all__ = [
+    "SYSTEM",
+    "Actor",
     "ApiToken",
     "AuditEntry",
     "Deployment",

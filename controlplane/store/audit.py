@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -17,25 +18,38 @@ _SECRET_KEY = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change, and from where: what the audit log records of them."""
+
+    name: str
+    role: str
+    remote_addr: str | None = None
+    via: str = "web"  # web, api, cli or system
+
+
+SYSTEM = Actor("system", "admin", None, "system")
+
+
 def record_audit(
     session: Session,
-    actor: str,
+    actor: Actor,
     action: str,
     target: str,
     detail: dict[str, Any] | None = None,
-    remote_addr: str | None = None,
 ) -> AuditEntry:
     """Return the new audit entry; values of secret-looking keys in `detail` are redacted.
 
-    Record it in the same transaction as the change, so the log cannot miss a change
-    that happened or show one that did not.
+    The entry says how the actor came (`via`) and from which address. Record it in the
+    same transaction as the change, so the log cannot miss a change that happened or show
+    one that did not.
     """
     entry = AuditEntry(
-        actor=actor,
+        actor=actor.name,
         action=action,
         target=target,
-        detail=_redacted(detail or {}),
-        remote_addr=remote_addr,
+        detail=_redacted((detail or {}) | {"via": actor.via}),
+        remote_addr=actor.remote_addr,
     )
     session.add(entry)
     session.flush()

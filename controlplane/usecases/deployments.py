@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from .. import store
 from ..deploy import DeployEvent, DeployLocked, deploy_environment, environment_lock
 from ..errors import CheckFailed, ModelInvalid
-from ..store import Deployment
-from .revisions import Actor, render_revision
+from ..store import Actor, Deployment
+from .revisions import render_revision
 
 FINAL_STATES = ("succeeded", "failed", "interrupted")
 # Sent by run_deployment once a deployment reached its final state, with the app's session
@@ -49,11 +49,10 @@ def start_deploy(
         deployment = store.create_deployment(session, revision, actor.name)
         store.record_audit(
             session,
-            actor.name,
+            actor,
             "deploy.start",
             f"{environment} revision {revision.number}",
-            {"deployment": deployment.id, "via": actor.via},
-            actor.remote_addr,
+            {"deployment": deployment.id},
         )
         deployment_id = deployment.id
     worker = threading.Thread(

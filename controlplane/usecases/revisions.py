@@ -34,23 +34,13 @@ from ..model.secrets import (
     secret_values,
 )
 from ..render import render_model
-from ..store import Revision
+from ..store import Actor, Revision
 from .files import RenderResult, render_loaded
 
 DocumentEdit = Callable[[dict[str, Any]], None]
 
 # Sent after each revision render with `seconds=` (the metrics' render histogram listens).
 revision_rendered = Namespace().signal("lbctl.revision-rendered")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks for a change, and from where (for the audit log)."""
-
-    name: str
-    role: str
-    remote_addr: str | None = None
-    via: str = "web"  # web, api or cli
 
 
 def revision_document(revision: Revision | None, masked: bool = True) -> dict[str, Any]:
@@ -182,14 +172,7 @@ def _audit(
     revision: Revision,
     detail: dict[str, Any],
 ) -> None:
-    store.record_audit(
-        session,
-        actor.name,
-        action,
-        f"{environment} revision {revision.number}",
-        detail | {"via": actor.via},
-        actor.remote_addr,
-    )
+    store.record_audit(session, actor, action, f"{environment} revision {revision.number}", detail)
 
 
 # --- Candidate documents (API validate / render / plan): nothing here writes. ---

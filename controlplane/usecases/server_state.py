@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from .. import runtime, store
 from ..render import HAPROXY_FILE, haproxy_context, render_model
-from ..store import Revision
-from .revisions import Actor, edit_document, revision_document
+from ..store import Actor, Revision
+from .revisions import edit_document, revision_document
 
 SERVER_LOCK_WAIT_S = 5.0
 
@@ -93,7 +93,7 @@ def set_server(
         results = _apply_runtime(inventory, hosts, change, configs, channels)
     store.record_audit(
         session,
-        actor.name,
+        actor,
         "server.runtime",
         f"{environment} revision {revision.number}",
         {
@@ -101,9 +101,7 @@ def set_server(
             "state": saved.state,
             "weight": saved.weight,
             "hosts": [h.as_dict() for h in results],
-            "via": actor.via,
         },
-        actor.remote_addr,
     )
     session.flush()
     return ServerChangeResult(revision, results)

@@ -76,7 +76,7 @@ def _on_start(factory: Any, settings: WebSettings) -> None:
     with factory.begin() as session:
         if settings.admin_password and not store.list_users(session):
             store.create_user(session, "admin", settings.admin_password, store.Role.admin)
-            store.record_audit(session, "system", "user.create", "admin", {"role": "admin"})
+            store.record_audit(session, store.SYSTEM, "user.create", "admin", {"role": "admin"})
 
 
 def _error_pages(app: Flask) -> None:

@@ -29,8 +29,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
 from .. import store
-from ..store import Role, role_allows
-from ..usecases.revisions import Actor
+from ..store import Actor, Role, role_allows
 from . import lockout
 from .db import get_db
 
@@ -138,13 +137,13 @@ def login() -> Any:
     if user is None:
         return _failed(db, name, address)
     _start_session(db, user)
-    store.record_audit(db, user.name, "login", "web", {}, address)
+    store.record_audit(db, Actor(user.name, user.role, address), "login", "web")
     db.commit()
     return redirect(_safe_next(request.args.get("next")))
 
 
 def _failed(db: Session, name: str, address: str) -> Any:
-    store.record_audit(db, name[:64] or "?", "login.failed", "web", {}, address)
+    store.record_audit(db, Actor(name[:64] or "?", "", address), "login.failed", "web")
     started = store.record_login_failure(db, name, address)
     lockout.record(db, started, address)
     db.commit()

@@ -39,8 +39,9 @@ def record(db: Session, started: list[store.Lockout], address: str) -> None:
             "lockout": lockout.number,
             "until": lockout.until.isoformat(timespec="seconds"),
         }
-        actor = lockout.key[:64] if lockout.scope == "account" else "?"
-        store.record_audit(db, actor or "?", "login.locked", _subject(lockout), detail, address)
+        name = (lockout.key[:64] if lockout.scope == "account" else "") or "?"
+        actor = store.Actor(name, "", address)
+        store.record_audit(db, actor, "login.locked", _subject(lockout), detail)
 
 
 def alert(started: list[store.Lockout]) -> None:

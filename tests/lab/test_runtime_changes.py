@@ -11,7 +11,7 @@ from controlplane import store
 from controlplane.lab import Lab
 from controlplane.runtime import ChannelPool, runtime_state
 from controlplane.runtime.haproxy import worker_pid as worker_pid_of
-from controlplane.usecases import revisions, server_state
+from controlplane.usecases import server_state
 
 from .deploying import (
     LAB_MODEL,
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 
 ENVIRONMENT = "lab-test"
 HOSTS = ("lb1", "lb2")
-ACTOR = revisions.Actor("tester", "operator", via="cli")
+ACTOR = store.Actor("tester", "operator", via="cli")
 
 
 def app2_state(lab: Lab, host: str) -> tuple[str, int]:

@@ -48,7 +48,7 @@ def with_password(app: Flask) -> store.Revision:
     with app.extensions["lbctl.sessions"].begin() as session:
         head = store.current_revision(session, "example")
         assert head is not None
-        actor = revisions.Actor("admin", "admin")
+        actor = store.Actor("admin", "admin")
         revision = revisions.edit_document(
             session, "example", authenticate, actor, "auth", head.number
         )

@@ -17,7 +17,7 @@ PASSWORD = "Pw-42"
 
 def with_vrrp_password(app: Flask) -> int:
     """Save a revision whose VIP pair has a VRRP password; return its number."""
-    actor = revisions.Actor("admin", "admin")
+    actor = store.Actor("admin", "admin")
 
     def authenticate(document: dict) -> None:
         document["vip_pairs"][0]["advert_interval"] = "1s"

@@ -39,9 +39,7 @@ def vrrp_event() -> Any:
         return api_error(422, message, [{"path": path, "message": message}])
     who = actor()
     detail = {"host": host, "instance": instance, "state": state, "priority": priority}
-    store.record_audit(
-        get_db(), who.name, "vrrp.transition", f"{instance} on {host}", detail, who.remote_addr
-    )
+    store.record_audit(get_db(), who, "vrrp.transition", f"{instance} on {host}", detail)
     get_db().commit()
     changed = current_app.extensions[ENGINE_KEY].vrrp_state(host, instance, state, priority)
     return jsonify({"recorded": True, "alerted": changed}), 202

@@ -110,4 +110,4 @@ def _refuse(message: str) -> Any:
 
 def _audit(action: str, target: str, detail: dict[str, Any]) -> None:
     who = actor()
-    store.record_audit(get_db(), who.name, action, target, detail | {"via": "web"}, who.remote_addr)
+    store.record_audit(get_db(), who, action, target, detail)

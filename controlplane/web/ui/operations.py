@@ -28,10 +28,7 @@ def _audit(action: str, pair: str, detail: dict[str, Any]) -> None:
     """Record an operation on a pair (who, what, when, from where), whatever its outcome."""
     who = actor()
     db = get_db()
-    store.record_audit(
-        db, who.name, action, f"{environment()} pair {pair}", detail | {"via": who.via},
-        who.remote_addr,
-    )  # fmt: skip
+    store.record_audit(db, who, action, f"{environment()} pair {pair}", detail)
     db.commit()
 
 
