@@ -6,70 +6,46 @@ effect on both hosts within 300 ms. The agent is started once per host and reads
 request per line on stdin, so a change costs one write and one network round trip.
 
 It opens HAProxy's admin socket anew for every request, so after a reload it talks to the
-new worker, never to an old one that is finishing its connections; and it is nothing but
-Python's standard library, which every host that Ansible manages already has.
+new worker, never to an old one that is finishing its connections. Its program is
+host_agent.py run together with the Ansible modules' lbctl_host.py (see `program()`):
+nothing but Python's standard library, which every host that Ansible manages already has.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import selectors
 import subprocess
 import threading
 import time
+from importlib import resources
 from typing import Any
 
+from ..paths import playbooks_dir
 from .ssh import SshChannel, SshFailed
 
-# Runs on the host as `python3 -c AGENT`; ends when its stdin closes (the session ends).
-AGENT = r"""
-import json, os, socket, sys, tempfile
-
-def ask(path, script, timeout):
-    with socket.socket(socket.AF_UNIX) as s:
-        s.settimeout(timeout)
-        s.connect(path)
-        s.sendall(script.encode())
-        chunks = []
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return b"".join(chunks).decode(errors="replace")
-            chunks.append(chunk)
-
-def install(path, content, mode):
-    fd, temp = tempfile.mkstemp(prefix=".lbctl-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content.encode())
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)  # never a half-written file
-    except BaseException:
-        os.unlink(temp)
-        raise
-
-for line in sys.stdin:
-    request = json.loads(line)
-    try:
-        if request["op"] == "ask":
-            text = ask(request["socket"], request["script"], request["timeout"])
-            answer = {"ok": True, "text": text}
-        elif request["op"] == "install":
-            install(request["path"], request["content"], request["mode"])
-            answer = {"ok": True}
-        else:
-            answer = {"ok": True}
-    except Exception as exc:
-        answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    sys.stdout.write(json.dumps(answer) + "\n")
-    sys.stdout.flush()
+# Between lbctl_host.py and host_agent.py in the program: the running program (__main__ under
+# `python3 -c`) becomes the module `lbctl_host`, so host_agent.py's import finds the helpers.
+_REGISTER_HELPERS = """
+import sys
+sys.modules["lbctl_host"] = sys.modules[__name__]
 """
 
 _CLOSE_WAIT_S = 2.0
+
+
+@functools.cache
+def program() -> str:
+    """Return the agent's program for `python3 -c`: lbctl_host.py, then host_agent.py.
+
+    host_agent.py's docstring says why the two files are joined and what that asks of them.
+    """
+    helpers = (playbooks_dir() / "module_utils" / "lbctl_host.py").read_text()
+    agent = resources.files(__package__).joinpath("host_agent.py").read_text()
+    return helpers + _REGISTER_HELPERS + agent
 
 
 class HostAgent:
@@ -142,7 +118,7 @@ class HostAgent:
     def _running(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
             self._process = subprocess.Popen(
-                self.channel.command([self.channel.target.python, "-c", AGENT]),
+                self.channel.command([self.channel.target.python, "-c", program()]),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
