@@ -1,4 +1,10 @@
-"""Host-side helpers shared by lbctl's Ansible modules: atomic files, pids, the runtime API."""
+"""Host-side helpers shared by lbctl's Ansible modules: atomic files, pids, the runtime API.
+
+The runtime agent runs this file too: its program is this text followed by
+controlplane/runtime/host_agent.py, sent as one `python3 -c` (see that module). So this
+file uses only the standard library and keeps `from __future__` first, and the two files
+define no name twice (tests/runtime/test_host_agent.py checks all three).
+"""
 
 from __future__ import annotations
 
