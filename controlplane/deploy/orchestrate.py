@@ -29,7 +29,7 @@ from ..runtime import server_commands
 from .change_plan import plan_host
 from .events import VERDICT_CHANGES, DeployEvent
 from .lock import environment_lock
-from .plan import HostProbe, deploy_lanes, keepalived_phases, stale_servers
+from .sequence import HostProbe, deploy_lanes, keepalived_phases, stale_servers
 from .runner import interruptible, run_playbook
 
 HostStatus = Literal["unchanged", "changed", "failed", "rolled back", "unreachable", "not run"]

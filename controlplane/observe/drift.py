@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..deploy.plan import HostProbe
+from ..deploy.sequence import HostProbe
 from ..diff import diff_files
 from ..model import LbModel
 from ..render import Rendered, haproxy_context

@@ -144,7 +144,7 @@ def diff_hosts(
     """
     from ..deploy import diff_deployed, probe_hosts
     from ..deploy.change_plan import plan_hosts
-    from ..deploy.plan import vip_moves
+    from ..deploy.sequence import vip_moves
 
     result = render_file(path, True, progress)
     probes = probe_hosts(Path(inventory), _hosts(result.rendered, limit), on_event)

@@ -7,7 +7,7 @@ import threading
 import time
 
 from controlplane.deploy.orchestrate import HostResult, _run_lanes
-from controlplane.deploy.plan import HostProbe, deploy_lanes
+from controlplane.deploy.sequence import HostProbe, deploy_lanes
 from controlplane.model import validate_data
 from tests.support import MODELS, load_yaml
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from controlplane.check import check_rendered
-from controlplane.deploy.plan import vip_moves
+from controlplane.deploy.sequence import vip_moves
 from controlplane.deploy.switchover import InstanceState, PairHost, PairState
 from controlplane.model import validate_data
 from controlplane.render import keepalived_context, render_model, switchover_weight

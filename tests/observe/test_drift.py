@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from controlplane.cli import main
-from controlplane.deploy.plan import HostProbe
+from controlplane.deploy.sequence import HostProbe
 from controlplane.model import LbModel, load_model_file
 from controlplane.observe import EnvironmentStatus, HostStatus, ServerState
 from controlplane.observe.drift import DriftReport, find_drift
