@@ -14,7 +14,7 @@ from __future__ import annotations
 from .errors import LabCommandError, LabError
 from .lab import Lab, LabBackend, LabHost, LoadRun
 from .lifecycle import current, down, require_root_lab, up
-from .reservation import LabBusyError, reserved
+from .reservation import LabBusyError, lend, reserved
 from .topology import (
     CLIENT_ADDRESS,
     CONTROL_ADDRESS,
@@ -42,6 +42,7 @@ __all__ = [
     "down",
     "lab_dir",
     "lb_address",
+    "lend",
     "require_root_lab",
     "reserved",
     "up",

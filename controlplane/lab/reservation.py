@@ -3,6 +3,8 @@
 Namespace names are global, so two test sessions on one machine would tear down each other's
 lab. A holder keeps an exclusive flock on LABDIR/.in-use with its pid written inside:
 other holders wait, and other processes' ``up()``/``down()`` refuse until it is released.
+A holder may ``lend`` the lab to a process it started (a test running ``lbctl demo``): the
+pid inside names the borrower, whose ``reserved()`` and ``up()``/``down()`` then go ahead.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from .errors import LabError
 from .topology import lab_dir
@@ -52,22 +55,38 @@ def ensure_not_held_elsewhere(directory: Path) -> None:
         fcntl.flock(probe, fcntl.LOCK_UN)
 
 
+def _take(handle: IO[str], path: Path, deadline: float) -> bool:
+    """Return True once this process took the lab's lock, False when it holds it already.
+
+    "Already" means through another open file (a nested ``reserved``) or lent by its holder;
+    a pid left in the file by a crashed holder does not count: its lock died with it.
+    """
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+        if _holder(path) == os.getpid():
+            return False
+        if time.monotonic() >= deadline:
+            raise LabBusyError(path.parent, _holder(path))
+        time.sleep(0.2)
+
+
 @contextmanager
 def reserved(directory: Path | None = None, timeout: float = 300.0) -> Iterator[None]:
-    """Hold the lab while the block runs, waiting up to ``timeout`` s for another holder."""
+    """Hold the lab while the block runs, waiting up to ``timeout`` s for another holder.
+
+    A process that holds the lab already, or was lent it, goes ahead at once.
+    """
     directory = lab_dir(directory).absolute()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / IN_USE_FILE
-    deadline = time.monotonic() + timeout
     with open(path, "a+") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LabBusyError(directory, _holder(path)) from None
-                time.sleep(0.2)
+        if not _take(handle, path, time.monotonic() + timeout):
+            yield  # whoever holds the lock for us releases it
+            return
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n")
         handle.flush()
@@ -77,3 +96,23 @@ def reserved(directory: Path | None = None, timeout: float = 300.0) -> Iterator[
             handle.truncate(0)
             handle.flush()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def lend(pid: int, directory: Path | None = None) -> Iterator[None]:
+    """Let process ``pid`` use the lab this process holds while the block runs.
+
+    For a holder that starts a lab user as a child (a test running ``lbctl demo``): the child
+    can neither wait for the holder, which waits for it, nor take the lab over. Raises
+    LabError when this process does not hold the lab.
+    """
+    path = lab_dir(directory).absolute() / IN_USE_FILE
+    if _holder(path) != os.getpid():
+        raise LabError(
+            f"pid {os.getpid()} cannot lend the lab in {path.parent}: it does not hold it"
+        )
+    path.write_text(f"{pid}\n")
+    try:
+        yield
+    finally:
+        path.write_text(f"{os.getpid()}\n")
