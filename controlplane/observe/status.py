@@ -22,7 +22,10 @@ class ServerState:
     weight: int
     backup: bool
     check: str
-    sessions: int
+    sessions: int  # now (HAProxy's scur)
+    # Since HAProxy started (stot): the traffic each server took. None from a status
+    # module that does not report it.
+    sessions_total: int | None = None
 
     @property
     def down(self) -> bool:
