@@ -1,17 +1,17 @@
-"""What a deploy must do per host: order, stale server states, keepalived reload phases."""
+"""The sequence of a deploy: hosts in order and lanes; per host, what its files' change asks.
+
+Hosts go BACKUP first, pairs side by side; on each host, servers whose address changed
+must not get their saved state back, a VIP changing VRRP instance takes two keepalived
+reloads, and the change plan names the VIPs that may move.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 
 from ..model import LbModel, vip_address
-
-_SECTION = re.compile(r"^(backend|frontend|listen|peers|defaults|global)\s+(\S+)", re.MULTILINE)
-_SERVER = re.compile(r"^\s+server (\S+) (\S+)(.*)$")
-_INSTANCE = re.compile(r"^vrrp_instance (\S+) \{$")
-_VIP_LINE = re.compile(r"^\s+(\d+\.\d+\.\d+\.\d+/\d+) dev \S+$")
+from ..rendered_config import KeepalivedConfig, Server, read_haproxy_cfg, read_keepalived_conf
 
 
 @dataclass(frozen=True)
@@ -75,43 +75,16 @@ def masters(model: LbModel, probes: dict[str, HostProbe]) -> dict[str, str]:
     return found
 
 
-def server_endpoints(haproxy_cfg: str) -> dict[str, str]:
-    """Return 'backend/server' -> 'address:port ssl?' for every server line."""
-    endpoints: dict[str, str] = {}
-    backend = None
-    for line in haproxy_cfg.splitlines():
-        section = _SECTION.match(line)
-        if section:
-            backend = section.group(2) if section.group(1) == "backend" else None
-            continue
-        server = _SERVER.match(line)
-        if backend and server:
-            tls = " ssl" if " ssl " in f"{server.group(3)} " else ""
-            endpoints[f"{backend}/{server.group(1)}"] = server.group(2) + tls
-    return endpoints
-
-
 def stale_servers(old_cfg: str | None, new_cfg: str) -> list[str]:
     """Return servers whose address, port or TLS changed: their saved state must not return."""
     if not old_cfg:
         return []
-    old, new = server_endpoints(old_cfg), server_endpoints(new_cfg)
-    return sorted(name for name, endpoint in new.items() if name in old and old[name] != endpoint)
+    old, new = read_haproxy_cfg(old_cfg).servers, read_haproxy_cfg(new_cfg).servers
+    return sorted(name for name, server in new.items() if name in old and _moved(old[name], server))
 
 
-def instance_vips(keepalived_conf: str) -> dict[str, str]:
-    """Return VIP (with prefix) -> name of the VRRP instance that carries it."""
-    found: dict[str, str] = {}
-    instance = None
-    for line in keepalived_conf.splitlines():
-        start = _INSTANCE.match(line)
-        if start:
-            instance = start.group(1)
-            continue
-        vip = _VIP_LINE.match(line)
-        if instance and vip:
-            found[vip.group(1)] = instance
-    return found
+def _moved(old: Server, new: Server) -> bool:
+    return (old.address, old.tls) != (new.address, new.tls)
 
 
 def keepalived_phases(old_conf: str | None, new_conf: str) -> list[str]:
@@ -122,30 +95,15 @@ def keepalived_phases(old_conf: str | None, new_conf: str) -> list[str]:
     """
     if not old_conf:
         return [new_conf]
-    old, new = instance_vips(old_conf), instance_vips(new_conf)
+    new_read = read_keepalived_conf(new_conf)
+    old, new = read_keepalived_conf(old_conf).vip_instances, new_read.vip_instances
     moving = {vip for vip, name in new.items() if vip in old and old[vip] != name}
     if not moving:
         return [new_conf]
-    without = "\n".join(
-        line
-        for line in new_conf.split("\n")
-        if not (_VIP_LINE.match(line) and _VIP_LINE.match(line).group(1) in moving)  # type: ignore[union-attr]
-    )
+    dropped = {v.line for i in new_read.instances for v in i.vips if v.address in moving}
+    lines = new_conf.split("\n")
+    without = "\n".join(line for n, line in enumerate(lines, start=1) if n not in dropped)
     return [without, new_conf]
-
-
-_PRIORITY = re.compile(r"^\s+priority (\d+)$", re.MULTILINE)
-
-
-def instance_priorities(keepalived_conf: str) -> dict[str, int]:
-    """Return VRRP instance name -> configured priority."""
-    found: dict[str, int] = {}
-    for block in re.split(r"^(?=vrrp_instance )", keepalived_conf, flags=re.MULTILINE):
-        start = _INSTANCE.match(block.split("\n", 1)[0])
-        priority = _PRIORITY.search(block)
-        if start and priority:
-            found[start.group(1)] = int(priority.group(1))
-    return found
 
 
 def vip_moves(host: str, old_conf: str | None, new_conf: str) -> list[str]:
@@ -156,7 +114,8 @@ def vip_moves(host: str, old_conf: str | None, new_conf: str) -> list[str]:
     """
     if not old_conf:
         return []
-    old, new = instance_vips(old_conf), instance_vips(new_conf)
+    old_read, new_read = read_keepalived_conf(old_conf), read_keepalived_conf(new_conf)
+    old, new = old_read.vip_instances, new_read.vip_instances
     lines = [
         f"{host}: VIP {vip} moves from VRRP instance {old[vip]} to {name}: "
         "it may change host between the two keepalived reloads"
@@ -173,7 +132,7 @@ def vip_moves(host: str, old_conf: str | None, new_conf: str) -> list[str]:
         for vip, name in old.items()
         if vip not in new
     ]
-    before, after = instance_priorities(old_conf), instance_priorities(new_conf)
+    before, after = _priorities(old_read), _priorities(new_read)
     for name, priority in after.items():
         if name in before and before[name] != priority:
             vips = ", ".join(v for v, i in new.items() if i == name)
@@ -182,3 +141,7 @@ def vip_moves(host: str, old_conf: str | None, new_conf: str) -> list[str]:
                 f"its VIPs ({vips}) may move when the pair preempts"
             )
     return lines
+
+
+def _priorities(conf: KeepalivedConfig) -> dict[str, int]:
+    return {i.name: i.priority for i in conf.instances if i.priority is not None}
