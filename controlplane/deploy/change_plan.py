@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..render import HAPROXY_FILE, KEEPALIVED_FILE
+from ..rendered_config import Section, Server, read_haproxy_cfg
 from ..runtime import ServerChange
+from ..runtime.haproxy import RuntimeState
 
 ChangePath = Literal["runtime", "reload", "keepalived reload"]
 # A host's files: name -> text; a name mapped to None, or missing, is a file the host lacks.
@@ -43,17 +45,6 @@ class HostPlan:
         if not paths:
             return "none"
         return "runtime" if paths == {"runtime"} else "reload"
-
-
-@dataclass(frozen=True)
-class _Server:
-    skeleton: str  # the line without its weight and `disabled`
-    weight: int
-    disabled: bool
-
-    @property
-    def runtime_state(self) -> str:
-        return "maint" if self.disabled else ("drain" if self.weight == 0 else "ready")
 
 
 def plan_host(host: str, old: HostFiles, new: HostFiles) -> HostPlan:
@@ -89,35 +80,34 @@ def _haproxy_changes(old_cfg: str, new_cfg: str) -> list[tuple[str, ServerChange
     found: list[tuple[str, ServerChange | None]] = []
     for header in [h for h in old if h not in new]:
         found.append((f"remove {header}", None))
-    for header, body in new.items():
+    for header, section in new.items():
         if header not in old:
             found.append((f"add {header}", None))
-        elif old[header] != body:
-            kind, _, name = header.partition(" ")
-            if kind == "backend":
-                found += _backend_changes(name, old[header], body)
+        elif old[header].lines != section.lines:
+            if section.kind == "backend":
+                found += _backend_changes(section.name, old[header], section)
             else:
                 found.append((f"{header}: changed", None))
     return found
 
 
 def _backend_changes(
-    backend: str, old: list[str], new: list[str]
+    backend: str, old: Section, new: Section
 ) -> list[tuple[str, ServerChange | None]]:
-    old_servers, old_rest = _split_servers(old)
-    new_servers, new_rest = _split_servers(new)
+    old_servers = {s.name: s for s in old.servers}
+    new_servers = {s.name: s for s in new.servers}
     found: list[tuple[str, ServerChange | None]] = []
-    if old_rest != new_rest:
+    if old.settings != new.settings:
         found.append((f"backend {backend}: settings changed", None))
     for name, server in new_servers.items():
         before = old_servers.get(name)
         label = f"server {backend}/{name}"
         if before is None:
             found.append((f"add {label}", None))  # `add server` is not used: see docs/deploy.md
-        elif before.skeleton != server.skeleton:
+        elif _fixed(before) != _fixed(server):
             found.append((f"{label}: address, port or options changed", None))
-        elif before != server:
-            change = ServerChange(backend, name, server.runtime_state, server.weight)  # type: ignore[arg-type]
+        elif (before.weight, before.disabled) != (server.weight, server.disabled):
+            change = ServerChange(backend, name, _runtime_state(server), server.weight)
             found.append((f"{label}: {_describe(before, server)}", change))
     found += [(f"remove server {backend}/{n}", None) for n in old_servers if n not in new_servers]
     if [n for n in old_servers if n in new_servers] != [n for n in new_servers if n in old_servers]:
@@ -125,51 +115,24 @@ def _backend_changes(
     return found
 
 
-def _describe(before: _Server, after: _Server) -> str:
+def _fixed(server: Server) -> tuple[str, tuple[str, ...]]:
+    """Return what only a reload changes: all of the line but its weight and `disabled`."""
+    return server.address, server.options
+
+
+def _runtime_state(server: Server) -> RuntimeState:
+    return "maint" if server.disabled else ("drain" if server.weight == 0 else "ready")
+
+
+def _describe(before: Server, after: Server) -> str:
     parts = []
     if before.weight != after.weight:
         parts.append(f"weight {before.weight} -> {after.weight}")
-    if before.runtime_state != after.runtime_state:
-        parts.append(f"state {before.runtime_state} -> {after.runtime_state}")
+    if _runtime_state(before) != _runtime_state(after):
+        parts.append(f"state {_runtime_state(before)} -> {_runtime_state(after)}")
     return ", ".join(parts)
 
 
-def _sections(cfg: str) -> dict[str, list[str]]:
-    """Return section header -> its body lines (blank lines and comments dropped)."""
-    sections: dict[str, list[str]] = {PREAMBLE: []}
-    current = PREAMBLE
-    for line in cfg.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            current = line.strip()
-            sections[current] = []
-        else:
-            sections[current].append(line.strip())
-    if not sections[PREAMBLE]:
-        del sections[PREAMBLE]
-    return sections
-
-
-def _split_servers(body: list[str]) -> tuple[dict[str, _Server], list[str]]:
-    servers: dict[str, _Server] = {}
-    rest: list[str] = []
-    for line in body:
-        words = line.split()
-        if len(words) < 3 or words[0] != "server":
-            rest.append(line)
-            continue
-        weight, disabled, kept = 1, False, []  # HAProxy's default weight is 1
-        index = 3
-        while index < len(words):
-            word = words[index]
-            if word == "weight" and index + 1 < len(words) and words[index + 1].isdigit():
-                weight, index = int(words[index + 1]), index + 2
-                continue
-            if word == "disabled":
-                disabled = True
-            else:
-                kept.append(word)
-            index += 1
-        servers[words[1]] = _Server(" ".join(words[:3] + kept), weight, disabled)
-    return servers, rest
+def _sections(cfg: str) -> dict[str, Section]:
+    """Return section header -> section; lines before the first header are PREAMBLE's."""
+    return {s.header or PREAMBLE: s for s in read_haproxy_cfg(cfg).sections}
