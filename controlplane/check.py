@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .errors import CheckFailed, ToolMissing
 from .render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered
+from .rendered_config import HaproxyConfig, read_haproxy_cfg, read_keepalived_conf
 from .sandbox import SANDBOX_DIR, require_sandbox, sandboxed
 
 CHECK_TIMEOUT_S = 300
@@ -40,9 +41,6 @@ _IGNORED_WARNINGS = (
     re.compile(r"Can't open (global )?server state file"),
     re.compile(r"could not resolve address .*, disabling server"),  # stood in, see below
 )
-_CERT_ARGUMENT = re.compile(r"(?<=\s)(crt|ca-file) (/\S+)")
-# A server line whose address is a DNS name (not an IPv4 or [IPv6] literal).
-_DNS_SERVER = re.compile(r"^(\s*server \S+ (?![0-9.]+:|\[)([^\s:]+):\d+ .*)$", re.MULTILINE)
 _ALERT_LINE = re.compile(r"^\S+\.cfg:(\d+):")
 # `[ALERT]    (1234) : config : parsing [/check/haproxy.cfg:19] : reason`
 _HAPROXY_MESSAGE = re.compile(
@@ -52,7 +50,6 @@ _HAPROXY_MESSAGE = re.compile(
 _SUMMARY = re.compile(r"^(Error\(s\) found in configuration file|Fatal errors found)")
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSW|KEY|CREDENTIAL|DATABASE_URL", re.IGNORECASE)
 _STAND_IN = f"{SANDBOX_DIR}/placeholder.pem"
-_INTERFACE = re.compile(r"^\s*interface (\S+)|\sdev (\S+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -122,10 +119,9 @@ def check_file(host: str, name: str, text: str) -> FileCheck:
         os.chmod(folder, 0o755)  # the sandbox's user may not be this one
         label = f"{host}/{name}"
         if name == HAPROXY_FILE:
-            text, substituted = _stand_in_certificates(text, folder)
-            text, names = _tolerate_unresolved_names(text)
+            text, substituted = _for_local_check(text, folder)
             (folder / name).write_text(text)
-            return _haproxy_check(host, name, folder, text, label, substituted + names)
+            return _haproxy_check(host, name, folder, text, label, substituted)
         if name == KEEPALIVED_FILE:
             (folder / name).write_text(text)
             return _keepalived_check(host, name, folder, text, label)
@@ -154,7 +150,7 @@ def _haproxy_check(
 
 
 def _keepalived_check(host: str, name: str, folder: Path, text: str, label: str) -> FileCheck:
-    interfaces = sorted({a or b for a, b in _INTERFACE.findall(text)})
+    interfaces = list(read_keepalived_conf(text).interfaces)
     keepalived = [
         _tool("keepalived"),
         "--config-test",
@@ -262,32 +258,45 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(argv, 124, "", f"timed out after {CHECK_TIMEOUT_S}s")
 
 
-def _stand_in_certificates(text: str, folder: Path) -> tuple[str, list[str]]:
-    """Return the text with every crt/ca-file path pointing at a throwaway certificate.
+def _for_local_check(text: str, folder: Path) -> tuple[str, list[str]]:
+    """Return a haproxy.cfg this machine can prove, and what stands in for the LB host's.
+
+    Every line keeps its number, so haproxy's messages point at the caller's lines.
+    """
+    config = read_haproxy_cfg(text)
+    lines = text.split("\n")
+    certificates = _stand_in_certificates(config, lines, folder)
+    names = _tolerate_unresolved_names(config, lines)
+    return "\n".join(lines), certificates + names
+
+
+def _stand_in_certificates(config: HaproxyConfig, lines: list[str], folder: Path) -> list[str]:
+    """Point every crt/ca-file path of `lines` at a throwaway certificate; return the paths.
 
     Certificates live on the LB hosts, and a file on this machine is not the caller's to
     read: the deploy's host-side check proves the real ones.
     """
-    named: list[str] = []
-
-    def swap(match: re.Match[str]) -> str:
-        named.append(match.group(2))
-        return f"{match.group(1)} {_STAND_IN}"
-
-    text = _CERT_ARGUMENT.sub(swap, text)
-    if named:
+    # Right to left: a replaced path moves what follows it, never what is still to replace.
+    for cert in reversed(config.certificates):
+        line = lines[cert.line - 1]
+        lines[cert.line - 1] = (
+            line[: cert.column] + _STAND_IN + line[cert.column + len(cert.path) :]
+        )
+    if config.certificates:
         (folder / Path(_STAND_IN).name).write_bytes(_placeholder_pem())
-    return text, sorted(set(named))
+    return sorted({cert.path for cert in config.certificates})
 
 
-def _tolerate_unresolved_names(text: str) -> tuple[str, list[str]]:
-    """Return the text letting server DNS names fail to resolve here, and those names.
+def _tolerate_unresolved_names(config: HaproxyConfig, lines: list[str]) -> list[str]:
+    """Let the servers of `lines` given by DNS name fail to resolve here; return the names.
 
     Names resolve on the LB host (the deploy's host-side check proves them); appending
     to the same line keeps haproxy's line numbers right.
     """
-    names = sorted({m.group(2) for m in _DNS_SERVER.finditer(text)})
-    return _DNS_SERVER.sub(r"\1 init-addr last,libc,none", text), names
+    names = {s.line: s.dns_name for part in config.sections for s in part.servers if s.dns_name}
+    for number in names:
+        lines[number - 1] += " init-addr last,libc,none"
+    return sorted(set(names.values()))
 
 
 @cache
