@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.lbctl_host import atomic_write, pid_alive
@@ -28,18 +27,22 @@ options:
   keepalived_pid_file: {type: path, required: true}
 """
 
-_INSTANCE = re.compile(r"^vrrp_instance (\S+) \{$")
-
 
 def pair_instances(config: str, pair: str) -> dict[str, dict]:
-    """Return instance name -> {nopreempt, priority, vips} for the pair's instances."""
+    """Return instance name -> {nopreempt, config_priority, vips} for the pair's instances.
+
+    This host has no controlplane to import: the rules are those of its reader
+    (controlplane/rendered_config.py), and tests/deploy/test_switchover.py proves both
+    read lbctl's keepalived.conf alike.
+    """
     found: dict[str, dict] = {}
     current = None
-    for line in config.splitlines():
-        start = _INSTANCE.match(line)
+    for line in config.split("\n"):
         words = line.split()
-        if start:
-            name = start.group(1)
+        if not words or words[0][0] in "#!":  # blank, or a comment
+            continue
+        if not line[0].isspace() and len(words) == 3 and words[0::2] == ["vrrp_instance", "{"]:
+            name = words[1]
             current = name if name == pair or name.startswith(pair + ":") else None
             if current:
                 found[current] = {"nopreempt": False, "config_priority": 0, "vips": []}
@@ -47,7 +50,7 @@ def pair_instances(config: str, pair: str) -> dict[str, dict]:
             current = None
         elif current and words == ["nopreempt"]:
             found[current]["nopreempt"] = True
-        elif current and len(words) == 2 and words[0] == "priority" and words[1].isdigit():
+        elif current and len(words) == 2 and words[0] == "priority" and words[1].isdecimal():
             found[current]["config_priority"] = int(words[1])
         elif current and len(words) == 3 and words[1] == "dev" and "/" in words[0]:
             found[current]["vips"].append(words[0].split("/")[0])

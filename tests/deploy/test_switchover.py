@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 
 from controlplane.check import check_rendered
@@ -9,7 +14,8 @@ from controlplane.deploy.sequence import vip_moves
 from controlplane.deploy.switchover import InstanceState, PairHost, PairState
 from controlplane.model import validate_data
 from controlplane.render import keepalived_context, render_model, switchover_weight
-from tests.support import needs_binaries
+from controlplane.rendered_config import read_keepalived_conf
+from tests.support import ROOT, needs_binaries
 
 
 def pair_of(example: dict) -> dict:
@@ -108,3 +114,35 @@ def test_pair_state_is_not_moved_while_the_old_master_still_holds_the_vip():
         },
     )
     assert not both.all_on("lb2")
+
+
+def _host_module(name: str, path: Path) -> ModuleType:
+    """Return an Ansible module or module_utils file loaded as Ansible packs it."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sys.modules.setdefault(
+    "ansible.module_utils.lbctl_host",
+    _host_module("ansible.module_utils.lbctl_host", ROOT / "playbooks/module_utils/lbctl_host.py"),
+)
+lbctl_switchover = _host_module("lbctl_switchover", ROOT / "playbooks/library/lbctl_switchover.py")
+
+
+@pytest.mark.parametrize("golden", sorted((ROOT / "tests/golden").glob("*/*/keepalived.conf")))
+def test_the_host_reads_a_pairs_instances_as_the_control_plane_does(golden: Path):
+    # The switchover module runs on the LB host, where controlplane cannot be imported.
+    text = golden.read_text()
+    for pair in {i.name.split(":")[0] for i in read_keepalived_conf(text).instances}:
+        assert lbctl_switchover.pair_instances(text, pair) == {
+            i.name: {
+                "nopreempt": i.nopreempt,
+                "config_priority": i.priority,
+                "vips": [v.address.split("/")[0] for v in i.vips],
+            }
+            for i in read_keepalived_conf(text).instances
+            if i.name.split(":")[0] == pair
+        }
