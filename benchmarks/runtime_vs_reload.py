@@ -59,6 +59,7 @@ from controlplane import store
 from controlplane.lab import Lab
 from controlplane.lab.lbhost import nsenter_argv
 from controlplane.runtime import ChannelPool, apply_commands, model_change
+from controlplane.usecases import revisions
 from controlplane.usecases import server_state as server_changes
 
 POOL, SERVER, WEIGHT = "app", "app2", 50  # as inventory/lab/lb.yaml has it
@@ -66,6 +67,7 @@ TARGET_MS = 300.0
 EFFECT_TIMEOUT_S = 60.0
 ADMIN_SOCKET = "/run/haproxy/admin.sock"  # the lab inventory's haproxy_socket (the default)
 ACTOR = store.Actor("benchmark", "operator", via="cli")
+SEED = ACTOR
 PATHS = ("server-change", "runtime-api", "deploy", "deploy-reload")
 
 
@@ -205,7 +207,7 @@ class Bench:
         store.upgrade(engine)
         self.sessions = store.session_factory(engine)
         with self.sessions.begin() as session:
-            store.import_yaml(session, ENVIRONMENT, LAB_MODEL.read_text(), "bench", "seed", None)
+            revisions.import_yaml(session, ENVIRONMENT, LAB_MODEL.read_text(), SEED, "seed", None)
         self.channels = ChannelPool()
         self.targets = list(self.channels.targets(lab.inventory_path, list(HOSTS)).values())
         self.channels.warm(self.targets)

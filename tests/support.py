@@ -10,10 +10,12 @@ import pytest
 
 from controlplane.errors import ModelInvalid
 from controlplane.model import LoadedModel, parse_document, validate_data
+from controlplane.store import Actor
 
 ROOT = Path(__file__).parent.parent
 MODELS = Path(__file__).parent / "golden_inputs"  # the models whose output tests/golden/ holds
 EXAMPLE = ROOT / "inventory" / "example" / "lb.yaml"
+SEED = Actor("seed", "admin", via="cli")  # who imports the models tests start from
 
 needs_binaries = pytest.mark.skipif(
     not (shutil.which("haproxy") or Path("/usr/sbin/haproxy").exists())

@@ -14,9 +14,10 @@ from werkzeug.serving import make_server
 from controlplane import store
 from controlplane.cli import main
 from controlplane.remote import RemoteClient
+from controlplane.usecases.revisions import import_yaml
 from controlplane.web import create_app
 
-from .support import EXAMPLE
+from .support import EXAMPLE, SEED
 
 PASSWORD = "a-long-test-password"
 
@@ -39,7 +40,7 @@ def server(home: Path) -> Iterator[dict[str, Any]]:
     factory = app.extensions["lbctl.sessions"]
     found: dict[str, Any] = {"sessions": factory}
     with factory.begin() as session:
-        store.import_yaml(session, "example", EXAMPLE.read_text(), "seed", "Example", None)
+        import_yaml(session, "example", EXAMPLE.read_text(), SEED, "Example", None)
         for role in ("viewer", "operator"):
             user = store.create_user(session, role, PASSWORD, role)
             found[role] = store.create_token(session, user, "ci", role)[1]
@@ -130,7 +131,14 @@ def test_apply_after_a_concurrent_edit_fails_and_writes_nothing(
     def plan_then_someone_saves(client: RemoteClient, model: dict[str, Any]) -> dict[str, Any]:
         found = real_plan(client, model)
         with server["sessions"].begin() as session:
-            store.import_yaml(session, "example", EXAMPLE.read_text(), "alice", "meanwhile", 1)
+            import_yaml(
+                session,
+                "example",
+                EXAMPLE.read_text(),
+                store.Actor("alice", "operator"),
+                "meanwhile",
+                1,
+            )
         return found
 
     monkeypatch.setattr(RemoteClient, "plan", plan_then_someone_saves)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..model import LbModel, dump_model_yaml, load_model, model_document, validate_data
+from ..model import LbModel, dump_model_yaml, model_document, validate_data
 from ..model.secrets import mask_document, secret_values
 from ..model.types import NAME_PATTERN
 from .errors import InvalidName, NotFound, StaleRevision
@@ -158,26 +158,9 @@ def revision_model(revision: Revision) -> LbModel:
     return validate_data(json.loads(revision.content), source).model
 
 
-def import_yaml(
-    session: Session,
-    environment: str,
-    text: str | bytes,
-    author: str,
-    message: str,
-    base_revision: int | None,
-    source: str = "import.yaml",
-) -> Revision:
-    """Return the new revision holding a YAML (or JSON) model document.
-
-    An invalid document raises the loader's ModelInvalid, listing every error with its
-    field path, before anything is written.
-    """
-    model = load_model(text, source).model
-    return save_revision(session, environment, model, author, message, base_revision)
-
-
-def export_yaml(revision: Revision) -> str:
-    """Return the revision's model as YAML in the CLI's file format."""
+def _unmasked_yaml(revision: Revision) -> str:
+    # Only for diff_revisions, whose callers mask; every export goes through
+    # usecases.revisions.export_yaml, which masks secrets.
     return dump_model_yaml(revision_model(revision))
 
 
@@ -187,8 +170,8 @@ def diff_revisions(old: Revision, new: Revision) -> str:
     VRRP passwords appear as they are: masking them is the caller's job.
     """
     lines = difflib.unified_diff(
-        export_yaml(old).splitlines(keepends=True),
-        export_yaml(new).splitlines(keepends=True),
+        _unmasked_yaml(old).splitlines(keepends=True),
+        _unmasked_yaml(new).splitlines(keepends=True),
         fromfile=f"{old.environment}@{old.number}",
         tofile=f"{new.environment}@{new.number}",
     )

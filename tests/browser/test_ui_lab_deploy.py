@@ -12,7 +12,9 @@ from playwright.sync_api import expect
 
 from controlplane import store
 from controlplane.lab import Lab
+from controlplane.usecases import revisions
 from controlplane.web import create_app
+from tests.support import SEED
 from tests.web.conftest import PASSWORD
 
 from .conftest import screenshot, serve
@@ -33,7 +35,7 @@ def lab_app(tmp_path: Path, lab: Lab) -> Flask:
     )
     with app.extensions["lbctl.sessions"].begin() as session:
         store.create_user(session, "operator", PASSWORD, "operator")
-        store.import_yaml(session, "lab", LAB_MODEL.read_text(), "seed", "Lab model", None)
+        revisions.import_yaml(session, "lab", LAB_MODEL.read_text(), SEED, "Lab model", None)
     return app
 
 

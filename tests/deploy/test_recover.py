@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from controlplane import store
 from controlplane.deploy import lock
 from controlplane.deploy.lock import environment_lock
+from controlplane.usecases import revisions
 from controlplane.usecases.deployments import recover_interrupted
 
-from ..support import EXAMPLE
+from ..support import EXAMPLE, SEED
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> sessionmaker[Se
 
 def running_deployment(sessions: sessionmaker[Session], environment: str) -> int:
     with sessions.begin() as session:
-        revision = store.import_yaml(session, environment, EXAMPLE.read_text(), "ci", "m", None)
+        revision = revisions.import_yaml(session, environment, EXAMPLE.read_text(), SEED, "m", None)
         deployment = store.create_deployment(session, revision, "ci")
         store.start_deployment(session, deployment.id)
         return deployment.id

@@ -27,6 +27,7 @@ from controlplane import store
 from controlplane.lab import Lab, LabCommandError
 from controlplane.model import validate_data
 from controlplane.render import HAPROXY_FILE, KEEPALIVED_FILE, render_model
+from controlplane.usecases import revisions
 
 from .deploying import LAB_MODEL, runtime, wait_for
 
@@ -349,11 +350,11 @@ def queue_deployment(sessions: sessionmaker[Session], document: dict) -> int:
     """Return the id of a queued deployment of a new revision holding `document`."""
     with sessions.begin() as session:
         head = store.current_revision(session, ENVIRONMENT)
-        revision = store.import_yaml(
+        revision = revisions.import_yaml(
             session,
             ENVIRONMENT,
             yaml.safe_dump(document),
-            "fault-test",
+            store.Actor("fault-test", "operator", via="cli"),
             "fault test",
             head.number if head else None,
         )

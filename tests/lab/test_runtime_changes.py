@@ -11,7 +11,8 @@ from controlplane import store
 from controlplane.lab import Lab
 from controlplane.runtime import ChannelPool, runtime_state
 from controlplane.runtime.haproxy import worker_pid as worker_pid_of
-from controlplane.usecases import server_state
+from controlplane.usecases import revisions, server_state
+from tests.support import SEED
 
 from .deploying import (
     LAB_MODEL,
@@ -44,7 +45,7 @@ def test_drain_applies_on_both_hosts_without_reload_and_the_next_deploy_agrees(
     sessions = store.session_factory(store.make_engine(store.database_url(tmp_path)))
     store.upgrade(sessions.kw["bind"])
     with sessions.begin() as session:
-        store.import_yaml(session, ENVIRONMENT, LAB_MODEL.read_text(), "seed", "lab", None)
+        revisions.import_yaml(session, ENVIRONMENT, LAB_MODEL.read_text(), SEED, "lab", None)
     pids = {h: worker_pid(lab, h) for h in HOSTS}
     channels = ChannelPool()
     channels.warm(list(channels.targets(lab.inventory_path, list(HOSTS)).values()))

@@ -13,9 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from controlplane import store
+from controlplane.usecases import revisions
 from controlplane.web import create_app
 
-from ..support import EXAMPLE
+from ..support import EXAMPLE, SEED
 
 ROLES = ("viewer", "operator", "admin")
 PASSWORD = "a-long-test-password"
@@ -42,7 +43,7 @@ def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with factory.begin() as session:
         for role in ROLES:
             store.create_user(session, role, PASSWORD, role)
-        store.import_yaml(session, "example", EXAMPLE.read_text(), "seed", "Example", None)
+        revisions.import_yaml(session, "example", EXAMPLE.read_text(), SEED, "Example", None)
     factory.kw["bind"].dispose()  # closes SQLite cleanly (WAL checkpointed) before copies
     return home
 
