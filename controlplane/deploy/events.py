@@ -16,6 +16,42 @@ _KINDS = {
     "runner_on_unreachable": "unreachable",
     "runner_on_skipped": "skipped",
 }
+# The facts deploy.yml sets for the control plane (set_fact: they reach it as data).
+VERDICT_FACT = "lbctl_verdict"  # {haproxy: reason, keepalived: reason}, "" for no change
+ROLLBACK_FACT = "lbctl_rollback"  # {after: what failed}, set once the old files run again
+VERDICT_CHANGES = "will change: "
+VERDICT_NONE = "already up to date: nothing to do"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why each daemon needs an install + reload, as the stage step found; "" when not.
+
+    A reason is "differs", "reload pending" (a deploy was cut short between install and
+    reload) or "not running".
+    """
+
+    haproxy: str = ""
+    keepalived: str = ""
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.haproxy or self.keepalived)
+
+    @property
+    def message(self) -> str:
+        """Return the verdict in the operator's words, as progress lines show it."""
+        files = [
+            name + _why(why)
+            for name, why in (("haproxy.cfg", self.haproxy), ("keepalived.conf", self.keepalived))
+            if why
+        ]
+        return VERDICT_CHANGES + ", ".join(files) if files else VERDICT_NONE
+
+
+def _why(why: str) -> str:
+    """Return why an identical file is installed again (a plain difference says nothing)."""
+    return "" if why == "differs" else f" ({why})"  # "reload pending", "not running"
 
 
 @dataclass(frozen=True)
@@ -27,6 +63,10 @@ class DeployEvent:
     at: float = field(default_factory=time.time)
     ignored: bool = False
     step: str = ""  # the exact sub-step an lbctl module reports as failed
+    # What deploy.yml states as facts (not text): the stage step's verdict ...
+    verdict: Verdict | None = None
+    # ... and that the host's rollback finished: it runs its previous files again.
+    rolled_back: bool = False
 
 
 def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
@@ -39,6 +79,8 @@ def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
     res = data.get("res") or {}
     if kind == "ok" and res.get("changed"):
         kind = "changed"
+    facts = res.get("ansible_facts") or {}
+    verdict = _verdict(facts.get(VERDICT_FACT))
     return DeployEvent(
         host=data.get("host", ""),
         kind=kind,  # type: ignore[arg-type]
@@ -46,11 +88,19 @@ def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
         message=(
             _message(res, data.get("task", ""), data.get("host", ""))
             if kind in ("failed", "unreachable")
-            else _debug_message(res)
+            else (verdict.message if verdict else "")
         ),
         ignored=bool(data.get("ignore_errors")),
         step=str(res.get("lbctl_step") or ""),
+        verdict=verdict,
+        rolled_back=ROLLBACK_FACT in facts,
     )
+
+
+def _verdict(fact: object) -> Verdict | None:
+    if not isinstance(fact, dict):
+        return None
+    return Verdict(str(fact.get("haproxy") or ""), str(fact.get("keepalived") or ""))
 
 
 def _message(res: dict[str, Any], task: str, host: str) -> str:
@@ -76,27 +126,3 @@ def _message(res: dict[str, Any], task: str, host: str) -> str:
 
 # deploy.yml's task names for the host-side checks
 HOST_CHECKS = ("validate: haproxy -c", "validate: keepalived -t")
-VERDICT_CHANGES = "will change: "
-VERDICT_NONE = "already up to date: nothing to do"
-
-
-def _debug_message(res: dict[str, Any]) -> str:
-    msg = res.get("msg")
-    if not isinstance(msg, str) or not msg.startswith("lbctl:"):
-        return ""
-    if msg.startswith("lbctl:verdict "):
-        flags = dict(part.split("=", 1) for part in msg.split()[1:] if "=" in part)
-        files = [
-            name + _why(flags.get(f"{key}_why", ""))
-            for key, name in (("haproxy", "haproxy.cfg"), ("keepalived", "keepalived.conf"))
-            if flags.get(key) == "True"
-        ]
-        return VERDICT_CHANGES + ", ".join(files) if files else VERDICT_NONE
-    return msg
-
-
-def _why(why: str) -> str:
-    """Return why an identical file is installed again (a plain difference says nothing)."""
-    if why in ("", "differs"):
-        return ""
-    return f" ({why.replace('-', ' ')})"  # "reload pending", "not running"

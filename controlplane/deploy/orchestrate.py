@@ -27,10 +27,10 @@ from ..render import (
 )
 from ..runtime import server_commands
 from .change_plan import plan_host
-from .events import VERDICT_CHANGES, DeployEvent
+from .events import DeployEvent
 from .lock import environment_lock
-from .sequence import HostProbe, deploy_lanes, keepalived_phases, stale_servers
 from .runner import interruptible, run_playbook
+from .sequence import HostProbe, deploy_lanes, keepalived_phases, stale_servers
 
 HostStatus = Literal["unchanged", "changed", "failed", "rolled back", "unreachable", "not run"]
 EventSink = Callable[[DeployEvent], None]
@@ -226,18 +226,21 @@ def _deploy_host(
 
 
 def _host_result(host: str, ok: bool, events: list[DeployEvent], seconds: float) -> HostResult:
+    """Return a host's result from its deploy.yml run: the facts its events carry.
+
+    A successful run changed the host when the stage step's verdict names a change; a
+    failed one was rolled back when the rescue reported its restores done. The error is
+    the first failure's: the cause, not the rollback's report that follows it.
+    """
     mine = [e for e in events if e.host == host]
-    changed = any(e.message.startswith(VERDICT_CHANGES) for e in mine)
     if ok:
+        changed = any(e.verdict is not None and e.verdict.changes for e in mine)
         return HostResult(host, "changed" if changed else "unchanged", seconds)
     failures = [e for e in mine if e.kind in ("failed", "unreachable") and not e.ignored]
-    rolled_back = any(e.message.startswith("lbctl:rolled-back") for e in failures)
-    first = next((e for e in failures if not e.message.startswith("lbctl:")), None)
-    if first is None and failures:
-        first = failures[0]
+    first = failures[0] if failures else None
     status: HostStatus = (
         "rolled back"
-        if rolled_back
+        if any(e.rolled_back for e in mine)
         else ("unreachable" if first and first.kind == "unreachable" else "failed")
     )
     return HostResult(

@@ -1,8 +1,14 @@
-"""Ansible events as plain values; the host-side checks' output is reduced like the local one."""
+"""Ansible events as plain values; the host-side checks' output is reduced like the local one.
+
+deploy.yml's verdict and rollback reach the control plane as facts: events carry them as
+fields, and the verdict's words are made here.
+"""
 
 from __future__ import annotations
 
-from controlplane.deploy.events import from_runner_event
+import pytest
+
+from controlplane.deploy.events import Verdict, from_runner_event
 
 HOST_OUTPUT = (
     "[NOTICE]   (311) : config : parsing [/var/lib/lbctl/staging/haproxy.cfg:3]: 'leaked'.\n"
@@ -39,3 +45,41 @@ def test_a_failed_host_side_keepalived_check_keeps_its_lines_bounded():
 def test_another_failed_task_keeps_its_message():
     event = from_runner_event(_failed("install + reload (or runtime API): haproxy", "boom"))
     assert event is not None and event.message == "non-zero return code boom"
+
+
+def _fact(name: str, value: object, event: str = "runner_on_ok") -> dict:
+    res = {"ansible_facts": {name: value}, "changed": False}
+    return {"event": event, "event_data": {"host": "lb1", "task": "t", "res": res}}
+
+
+@pytest.mark.parametrize(
+    ("haproxy", "keepalived", "message"),
+    [
+        ("differs", "", "will change: haproxy.cfg"),
+        ("", "differs", "will change: keepalived.conf"),
+        ("differs", "reload pending", "will change: haproxy.cfg, keepalived.conf (reload pending)"),
+        ("not running", "", "will change: haproxy.cfg (not running)"),
+        ("", "", "already up to date: nothing to do"),
+    ],
+)
+def test_the_verdict_fact_is_a_field_and_reads_in_words(haproxy, keepalived, message) -> None:
+    event = from_runner_event(
+        _fact("lbctl_verdict", {"haproxy": haproxy, "keepalived": keepalived})
+    )
+    assert event is not None and event.kind == "ok"
+    assert event.verdict == Verdict(haproxy, keepalived)
+    assert event.verdict.changes is bool(haproxy or keepalived)
+    assert event.message == message
+
+
+def test_the_rollback_fact_marks_the_event() -> None:
+    event = from_runner_event(_fact("lbctl_rollback", {"after": "reload: haproxy: boom"}))
+    assert event is not None and event.rolled_back and event.verdict is None
+
+
+def test_other_facts_and_messages_carry_nothing_for_the_control_plane() -> None:
+    debug = {"event": "runner_on_ok", "event_data": {"host": "lb1", "res": {"msg": "hello"}}}
+    for raw in (_fact("lbctl_probe", {"addresses": []}), debug):
+        event = from_runner_event(raw)
+        assert event is not None
+        assert (event.message, event.verdict, event.rolled_back) == ("", None, False)

@@ -77,10 +77,9 @@ def test_after_an_interrupted_install_the_backup_is_what_runs(tmp_path: Path) ->
 
 
 def test_the_verdict_says_why_an_identical_file_is_reloaded() -> None:
-    msg = "lbctl:verdict haproxy=True keepalived=True haproxy_why=reload-pending"
-    msg += " keepalived_why=not-running"
-    raw = {"event": "runner_on_ok", "event_data": {"host": "lb1", "res": {"msg": msg}}}
-    event = from_runner_event(raw)
+    verdict = {"haproxy": "reload pending", "keepalived": "not running"}
+    res = {"ansible_facts": {"lbctl_verdict": verdict}}
+    event = from_runner_event({"event": "runner_on_ok", "event_data": {"host": "lb1", "res": res}})
     assert event is not None
     assert (
         event.message == "will change: haproxy.cfg (reload pending), keepalived.conf (not running)"
