@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.request
 
@@ -13,6 +14,7 @@ from ansible.module_utils.lbctl_host import (
     atomic_write,
     begin_install,
     end_install,
+    read_bytes,
     runtime_command,
     wait_until,
 )
@@ -24,22 +26,25 @@ description:
   - Dumps C(show servers state) into the server-state file, leaving out servers whose
     address, port or TLS changed (their old state must not be applied to a new server).
   - Installs C(source) over C(config_path) atomically and runs the reload command (the start
-    command when HAProxy is not running: a first deploy).
-  - HAProxy 2.6 reports no reload status, so success is proven: a worker with a new pid
+    command when HAProxy is not running, as on a first deploy).
+  - HAProxy 2.6 reports no reload status, so success is proven. A worker with a new pid
     answers the runtime API, C(show backend) lists every expected backend, and the monitor
     endpoint answers 200.
   - With C(runtime_commands) (the plan found only server weight/state changes) and a
-    running HAProxy, there is no reload: the file is installed (so it is what runs next
+    running HAProxy, there is no reload. The file is installed (so it is what runs next
     time), the commands go through the runtime API (each must answer empty), and the same
     worker must still answer afterwards (proof that nothing reloaded).
   - Before the install, a pending-reload marker (C(pending)) saves the file HAProxy runs;
     it is removed once the new file is proven to run. A deploy cut short in between leaves
     it, so the next deploy reloads even though the live file already is the new one.
   - A failure reports the step that failed in C(msg) and C(lbctl_step).
+  - Changes nothing (changed false) when HAProxy already runs C(source), that is when the
+    live file holds it, no reload is pending, HAProxy answers and there are no
+    C(runtime_commands). C(why) says what needed the apply (differs, reload pending, not
+    running, runtime commands). In check mode the module only says whether it would act.
 options:
-  pending: {type: path, required: true}
-  runtime_commands: {type: list, elements: str, default: []}
   source: {type: path, required: true}
+  pending: {type: path, required: true}
   config_path: {type: path, required: true}
   socket: {type: path, required: true}
   state_file: {type: path, required: true}
@@ -48,8 +53,25 @@ options:
   start_command: {type: str, required: true}
   expected_backends: {type: list, elements: str, default: []}
   monitor_url: {type: str, required: true}
-  timeout: {type: float, default: 15}
+  timeout: {type: float, default: 15.0}
+  runtime_commands: {type: list, elements: str, default: []}
 """
+
+# The options above as AnsibleModule takes them (tests/deploy keeps the two equal).
+ARGUMENT_SPEC = {
+    "source": {"type": "path", "required": True},
+    "pending": {"type": "path", "required": True},
+    "config_path": {"type": "path", "required": True},
+    "socket": {"type": "path", "required": True},
+    "state_file": {"type": "path", "required": True},
+    "stale_servers": {"type": "list", "elements": "str", "default": []},
+    "reload_command": {"type": "str", "required": True},
+    "start_command": {"type": "str", "required": True},
+    "expected_backends": {"type": "list", "elements": "str", "default": []},
+    "monitor_url": {"type": "str", "required": True},
+    "timeout": {"type": "float", "default": 15.0},
+    "runtime_commands": {"type": "list", "elements": "str", "default": []},
+}
 
 
 def worker_pid(sock: str) -> str | None:
@@ -112,9 +134,23 @@ def install(p: dict) -> None:
         raise StepFailed("install: haproxy.cfg", str(exc)) from exc
 
 
-def apply(module: AnsibleModule) -> dict:
+def needed(p: dict, worker: str | None) -> str:
+    """Return why HAProxy needs this apply ("" when it already runs `source` as is)."""
+    if os.path.exists(p["pending"]):
+        return "reload pending"
+    if worker is None:
+        return "not running"
+    if p["runtime_commands"]:
+        return "runtime commands"
+    new = read_bytes(p["source"])
+    if new is None or read_bytes(p["config_path"]) != new:
+        return "differs"  # a missing source too: the install step reports it
+    return ""
+
+
+def apply(module: AnsibleModule, before: str | None) -> dict:
+    """Install and reload (or apply the runtime commands); `before` is the worker's pid."""
     p = module.params
-    before = worker_pid(p["socket"])
     if before is not None and p["runtime_commands"]:
         return apply_runtime(module, before)
     if before is not None:
@@ -159,24 +195,13 @@ def apply(module: AnsibleModule) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "source": {"type": "path", "required": True},
-            "pending": {"type": "path", "required": True},
-            "config_path": {"type": "path", "required": True},
-            "socket": {"type": "path", "required": True},
-            "state_file": {"type": "path", "required": True},
-            "stale_servers": {"type": "list", "elements": "str", "default": []},
-            "reload_command": {"type": "str", "required": True},
-            "start_command": {"type": "str", "required": True},
-            "expected_backends": {"type": "list", "elements": "str", "default": []},
-            "monitor_url": {"type": "str", "required": True},
-            "timeout": {"type": "float", "default": 15.0},
-            "runtime_commands": {"type": "list", "elements": "str", "default": []},
-        }
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    before = worker_pid(module.params["socket"])
+    why = needed(module.params, before)
+    if not why or module.check_mode:
+        module.exit_json(changed=bool(why), why=why)
     try:
-        module.exit_json(changed=True, **apply(module))
+        module.exit_json(changed=True, why=why, **apply(module, before))
     except StepFailed as failure:
         module.fail_json(msg=str(failure), lbctl_step=failure.step)
 

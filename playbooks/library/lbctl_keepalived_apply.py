@@ -13,6 +13,7 @@ from ansible.module_utils.lbctl_host import (
     begin_install,
     end_install,
     pid_alive,
+    read_bytes,
     wait_until,
 )
 
@@ -20,19 +21,23 @@ DOCUMENTATION = r"""
 module: lbctl_keepalived_apply
 short_description: Reload keepalived (never restart) and prove it re-read its configuration
 description:
-  - For each file of C(sources) in order (two when a VIP moves between VRRP instances:
-    remove, then add), installs it over C(config_path) atomically and runs the reload command
-    (the start command when keepalived is not running: a first deploy).
-  - Proof of the reload: the rendered config names C(reload_file); the module creates it
-    before the reload and keepalived deletes it once it has read the new files.
+  - For each file of C(sources) in order (two when a VIP moves between VRRP instances, to
+    remove it and then add it), installs it over C(config_path) atomically and runs the
+    reload command (the start command when keepalived is not running, as on a first deploy).
+  - The proof of the reload is C(reload_file), which the rendered config names. The module
+    creates it before the reload and keepalived deletes it once it has read the new files.
   - Then keepalived must still run and every VRRP instance must have reported a state
     through the notify hook (its file in C(state_dir)).
   - Before the first install, a pending-reload marker (C(pending)) saves the file keepalived
     runs; it is removed once keepalived was proven to have re-read the new one. A deploy cut
     short in between leaves it, so the next deploy reloads an identical live file anyway.
+  - Changes nothing (changed false) when keepalived already runs the last of C(sources),
+    that is when the live file holds it, no reload is pending and keepalived runs. C(why)
+    says what needed the apply (differs, reload pending, not running). In check mode the
+    module only says whether it would act.
 options:
-  pending: {type: path, required: true}
   sources: {type: list, elements: path, required: true}
+  pending: {type: path, required: true}
   config_path: {type: path, required: true}
   reload_command: {type: str, required: true}
   start_command: {type: str, required: true}
@@ -40,8 +45,22 @@ options:
   reload_file: {type: path, required: true}
   instances: {type: list, elements: str, default: []}
   state_dir: {type: path, default: /run/lbctl/vrrp}
-  timeout: {type: float, default: 10}
+  timeout: {type: float, default: 10.0}
 """
+
+# The options above as AnsibleModule takes them (tests/deploy keeps the two equal).
+ARGUMENT_SPEC = {
+    "sources": {"type": "list", "elements": "path", "required": True},
+    "pending": {"type": "path", "required": True},
+    "config_path": {"type": "path", "required": True},
+    "reload_command": {"type": "str", "required": True},
+    "start_command": {"type": "str", "required": True},
+    "pid_file": {"type": "path", "required": True},
+    "reload_file": {"type": "path", "required": True},
+    "instances": {"type": "list", "elements": "str", "default": []},
+    "state_dir": {"type": "path", "default": "/run/lbctl/vrrp"},
+    "timeout": {"type": "float", "default": 10.0},
+}
 
 
 def apply_phase(module: AnsibleModule, source: str) -> None:
@@ -65,6 +84,18 @@ def apply_phase(module: AnsibleModule, source: str) -> None:
             f"{p['reload_file']} still there {p['timeout']:.0f}s after `{command}`"
             " (is keepalived running?)",
         )
+
+
+def needed(p: dict) -> str:
+    """Return why keepalived needs this apply ("" when it already runs the last source)."""
+    if os.path.exists(p["pending"]):
+        return "reload pending"
+    if not pid_alive(p["pid_file"]):
+        return "not running"
+    new = read_bytes(p["sources"][-1]) if p["sources"] else read_bytes(p["config_path"])
+    if new is None or read_bytes(p["config_path"]) != new:
+        return "differs"  # a missing source too: the install step reports it
+    return ""
 
 
 def apply(module: AnsibleModule) -> dict:
@@ -92,22 +123,12 @@ def apply(module: AnsibleModule) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "sources": {"type": "list", "elements": "path", "required": True},
-            "pending": {"type": "path", "required": True},
-            "config_path": {"type": "path", "required": True},
-            "reload_command": {"type": "str", "required": True},
-            "start_command": {"type": "str", "required": True},
-            "pid_file": {"type": "path", "required": True},
-            "reload_file": {"type": "path", "required": True},
-            "instances": {"type": "list", "elements": "str", "default": []},
-            "state_dir": {"type": "path", "default": "/run/lbctl/vrrp"},
-            "timeout": {"type": "float", "default": 10.0},
-        }
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    why = needed(module.params)
+    if not why or module.check_mode:
+        module.exit_json(changed=bool(why), why=why)
     try:
-        module.exit_json(changed=True, **apply(module))
+        module.exit_json(changed=True, why=why, **apply(module))
     except StepFailed as failure:
         module.fail_json(msg=str(failure), lbctl_step=failure.step)
 

@@ -1,0 +1,196 @@
+"""The install + reload modules: changed only when they act, check mode touches nothing.
+
+They run here in-process as Ansible runs them on a host, against files in a temporary
+folder, a fake HAProxy runtime socket and this process standing in for keepalived.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+from tests.support import ROOT
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The modules import their helpers as Ansible packs them: ansible.module_utils.lbctl_host.
+sys.modules.setdefault(
+    "ansible.module_utils.lbctl_host",
+    _load("ansible.module_utils.lbctl_host", ROOT / "playbooks/module_utils/lbctl_host.py"),
+)
+haproxy_apply = _load("lbctl_haproxy_apply", ROOT / "playbooks/library/lbctl_haproxy_apply.py")
+keepalived_apply = _load(
+    "lbctl_keepalived_apply", ROOT / "playbooks/library/lbctl_keepalived_apply.py"
+)
+
+
+def _run(module: ModuleType, args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> dict:
+    """Return the module's result, run as Ansible runs it (`_ansible_check_mode`: check mode)."""
+    capsys.readouterr()
+    with patch_module_args(args), pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("module", [haproxy_apply, keepalived_apply], ids=lambda m: m.__name__)
+def test_the_documented_options_are_the_options_taken(module: ModuleType) -> None:
+    documented = yaml.safe_load(module.DOCUMENTATION)["options"]  # valid YAML, as ansible-doc needs
+    assert documented == module.ARGUMENT_SPEC  # same names, order, types and defaults
+    assert list(documented) == list(module.ARGUMENT_SPEC)
+
+
+# --- keepalived ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keepalived(tmp_path: Path) -> dict[str, Any]:
+    """Arguments for a keepalived that runs (this process) the live file `config_path`."""
+    (tmp_path / "keepalived.conf").write_text("live\n")
+    (tmp_path / "new.conf").write_text("live\n")
+    (tmp_path / "keepalived.pid").write_text(f"{os.getpid()}\n")
+    return {
+        "sources": [str(tmp_path / "new.conf")],
+        "pending": str(tmp_path / "pending"),
+        "config_path": str(tmp_path / "keepalived.conf"),
+        # Either command running would fail the module: neither may run here.
+        "reload_command": "false",
+        "start_command": "false",
+        "pid_file": str(tmp_path / "keepalived.pid"),
+        "reload_file": str(tmp_path / "reload"),
+        "state_dir": str(tmp_path / "vrrp"),
+    }
+
+
+def test_keepalived_already_running_the_file_is_left_alone(keepalived, capsys) -> None:
+    result = _run(keepalived_apply, keepalived, capsys)
+    assert (result["changed"], result["why"]) == (False, "")
+
+
+@pytest.mark.parametrize(
+    ("case", "why"),
+    [("differs", "differs"), ("pending", "reload pending"), ("stopped", "not running")],
+)
+def test_keepalived_check_mode_says_why_it_would_act_and_touches_nothing(
+    keepalived, capsys, tmp_path: Path, case: str, why: str
+) -> None:
+    if case == "differs":
+        (tmp_path / "new.conf").write_text("new\n")
+    elif case == "pending":
+        Path(keepalived["pending"]).write_text("old\n")
+    else:
+        Path(keepalived["pid_file"]).unlink()
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    result = _run(keepalived_apply, {**keepalived, "_ansible_check_mode": True}, capsys)
+
+    assert (result["changed"], result["why"]) == (True, why)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no marker, no reload file
+    assert (tmp_path / "keepalived.conf").read_text() == "live\n"
+
+
+# --- haproxy ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runtime_socket(tmp_path: Path) -> Iterator[str]:
+    """A runtime API socket answering `show info` like a running HAProxy worker (pid 42)."""
+    path = str(tmp_path / "admin.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen()
+    server.settimeout(0.05)  # accept() wakes up to see the test is over
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(1024)
+                connection.sendall(b"Name: HAProxy\nPid: 42\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield path
+    done.set()
+    thread.join(timeout=5)
+    server.close()
+
+
+@pytest.fixture
+def haproxy(tmp_path: Path, runtime_socket: str) -> dict[str, Any]:
+    """Arguments for an HAProxy that runs (answers on its socket) the live file."""
+    (tmp_path / "haproxy.cfg").write_text("live\n")
+    (tmp_path / "new.cfg").write_text("live\n")
+    return {
+        "source": str(tmp_path / "new.cfg"),
+        "pending": str(tmp_path / "pending"),
+        "config_path": str(tmp_path / "haproxy.cfg"),
+        "socket": runtime_socket,
+        "state_file": str(tmp_path / "server-state"),
+        "reload_command": "false",
+        "start_command": "false",
+        "monitor_url": "http://127.0.0.1:9/healthz",
+    }
+
+
+def test_haproxy_already_running_the_file_is_left_alone(haproxy, capsys) -> None:
+    result = _run(haproxy_apply, haproxy, capsys)
+    assert (result["changed"], result["why"]) == (False, "")
+
+
+@pytest.mark.parametrize(
+    ("case", "why"),
+    [
+        ("differs", "differs"),
+        ("pending", "reload pending"),
+        ("stopped", "not running"),
+        ("runtime", "runtime commands"),
+    ],
+)
+def test_haproxy_check_mode_says_why_it_would_act_and_touches_nothing(
+    haproxy, capsys, tmp_path: Path, case: str, why: str
+) -> None:
+    args = {**haproxy, "_ansible_check_mode": True}
+    if case == "differs":
+        (tmp_path / "new.cfg").write_text("new\n")
+    elif case == "pending":
+        Path(haproxy["pending"]).write_text("old\n")
+    elif case == "stopped":
+        args["socket"] = str(tmp_path / "nobody.sock")
+    else:
+        args["runtime_commands"] = ["set server app/app1 weight 7"]
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    result = _run(haproxy_apply, args, capsys)
+
+    assert (result["changed"], result["why"]) == (True, why)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no state file, no marker
+    assert (tmp_path / "haproxy.cfg").read_text() == "live\n"
+
+
+def test_a_failing_step_still_reports_it(haproxy, capsys, tmp_path: Path) -> None:
+    (tmp_path / "new.cfg").write_text("new\n")
+    result = _run(haproxy_apply, haproxy, capsys)  # the reload command is `false`
+    assert result["failed"] and result["lbctl_step"] == "reload: haproxy"
