@@ -1,12 +1,13 @@
-"""Deploy scheduling: pairs side by side, a pair's hosts in order, one failure stops all."""
+"""Deploy lanes: separate pairs side by side, a pair's hosts in order, BACKUP first.
+
+How a deploy runs the lanes (at the same time, stopping at the first failure) is tested on
+a recording executor in test_orchestrate.py.
+"""
 
 from __future__ import annotations
 
 import copy
-import threading
-import time
 
-from controlplane.deploy.orchestrate import HostResult, _run_lanes
 from controlplane.deploy.sequence import HostProbe, deploy_lanes
 from controlplane.model import validate_data
 from tests.support import MODELS, load_yaml
@@ -42,40 +43,3 @@ def test_pairs_sharing_a_host_are_one_lane():
 def test_a_limit_keeps_only_the_named_hosts():
     model = _four_hosts_two_pairs()
     assert deploy_lanes(model, _probes(["lb1", "lb3"]), ["lb1", "lb3"]) == [["lb1"], ["lb3"]]
-
-
-def test_lanes_run_at_the_same_time_and_hosts_of_a_lane_in_order():
-    spans: dict[str, tuple[float, float]] = {}
-
-    def deploy_one(host: str) -> HostResult:
-        started = time.monotonic()
-        time.sleep(0.2)
-        spans[host] = (started, time.monotonic())
-        return HostResult(host, "changed")
-
-    outcomes = _run_lanes([["lb2", "lb1"], ["lb3", "lb4"]], deploy_one)
-    assert all(r.status == "changed" for r in outcomes.values())
-    assert spans["lb2"][1] <= spans["lb1"][0] and spans["lb3"][1] <= spans["lb4"][0]
-    assert spans["lb3"][0] < spans["lb2"][1]  # the second lane did not wait for the first
-
-
-def test_a_failure_stops_every_lane_before_its_next_host():
-    second_lane_busy = threading.Event()
-
-    def deploy_one(host: str) -> HostResult:
-        if host == "lb3":
-            second_lane_busy.set()
-            time.sleep(0.3)  # still busy when lb2 fails: finishes, then stops
-            return HostResult(host, "changed")
-        if host == "lb2":
-            second_lane_busy.wait(5)
-            return HostResult(host, "rolled back", failed_step="reload")
-        return HostResult(host, "changed")
-
-    outcomes = _run_lanes([["lb2", "lb1"], ["lb3", "lb4"]], deploy_one)
-    assert {h: r.status for h, r in outcomes.items()} == {
-        "lb2": "rolled back",
-        "lb1": "not run",
-        "lb3": "changed",
-        "lb4": "not run",
-    }
