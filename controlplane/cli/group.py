@@ -38,6 +38,7 @@ COMMAND_MODULES = {
     "switchover": "ops_commands",
     "drill": "ops_commands",
     "lab": "lab_commands",
+    "demo": "demo_commands",
     "plan": "remote_commands",
     "apply": "remote_commands",
     "server": "runtime_commands",

@@ -25,6 +25,7 @@ from .group import EXISTING_FILE, main
 from .output import err, fail, user_errors
 
 if TYPE_CHECKING:
+    from flask import Flask
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
 ROLE = click.Choice([r.value for r in store.Role])
@@ -36,8 +37,6 @@ ROLE = click.Choice([r.value for r in store.Role])
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the admin app and /api/v1 with waitress (LBCTL_* settings, see docs/admin-app.md)."""
-    from waitress.server import create_server
-
     from ..web import create_app
 
     with user_errors():
@@ -45,8 +44,18 @@ def serve(host: str, port: int, threads: int) -> None:
             app = create_app(background=True)
         except ValueError as exc:  # a malformed LBCTL_* setting
             fail(str(exc))
+    serve_app(app, host, port, threads)
+
+
+def serve_app(
+    app: Flask, host: str, port: int, threads: int = 8, stops: str = "Ctrl-C stops it"
+) -> None:
+    """Serve ``app`` with waitress until Ctrl-C (KeyboardInterrupt); print where first."""
+    from waitress.server import create_server
+
+    with user_errors():
         server = create_server(app, host=host, port=port, threads=threads)
-    click.echo(f"lbctl admin app on {', '.join(_urls(server))} (Ctrl-C stops it)")
+    click.echo(f"lbctl admin app on {', '.join(_urls(server))} ({stops})")
     try:
         server.run()
     except KeyboardInterrupt:
@@ -87,7 +96,19 @@ def store_init(import_file: Path | None) -> None:
     Safe to run again: it only does what is still missing. The admin password is
     printed once, when the user is created.
     """
-    settings = WebSettings.from_environ()
+    password = init_store(WebSettings.from_environ(), import_file)
+    if password:
+        click.echo(f"created user admin with password {password}")
+        click.echo("(shown only this once: log in and keep it somewhere safe)")
+
+
+def init_store(settings: WebSettings, import_file: Path | None) -> str | None:
+    """Migrate the store; import ``import_file`` and create user admin when missing.
+
+    Returns the new admin's password (for the caller to print, once), or None when the
+    store had users already.
+    """
+    password = None
     with user_errors(), _store_errors(), _session(settings) as session:
         environment = settings.environment
         head = store.current_revision(session, environment)
@@ -96,7 +117,7 @@ def store_init(import_file: Path | None) -> None:
                 session,
                 environment,
                 import_file.read_text(),
-                _cli_actor(),
+                cli_actor(),
                 f"Import {import_file.name}",
                 None,
             )
@@ -109,9 +130,8 @@ def store_init(import_file: Path | None) -> None:
             password = secrets.token_urlsafe(18)
             store.create_user(session, "admin", password, store.Role.admin)
             _audit(session, "user.create", "admin", {"role": "admin"})
-            click.echo(f"created user admin with password {password}")
-            click.echo("(shown only this once: log in and keep it somewhere safe)")
     click.echo(f"store ready: {_where(settings)}")
+    return password
 
 
 @main.group()
@@ -222,12 +242,12 @@ def _read_password() -> str:
     return password
 
 
-def _cli_actor() -> store.Actor:
+def cli_actor() -> store.Actor:
     return store.Actor(f"cli:{_login()}", "admin", None, "cli")
 
 
 def _audit(session: Session, action: str, target: str, detail: dict[str, object]) -> None:
-    store.record_audit(session, _cli_actor(), action, target, detail)
+    store.record_audit(session, cli_actor(), action, target, detail)
 
 
 def _login() -> str:

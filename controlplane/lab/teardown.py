@@ -33,7 +33,7 @@ def _host_daemons(directory: Path, lb_hosts: int, ours: set[int]) -> list[Proces
     return refs
 
 
-def _lab_ssh_clients() -> list[ProcessRef]:
+def lab_ssh_clients() -> list[ProcessRef]:
     """Return processes here (root namespace) holding SSH connections to lab hosts.
 
     Ansible's ControlPersist masters outlive a deploy; they are found by their sockets, not
@@ -76,7 +76,7 @@ def teardown(directory: Path, progress: Progress) -> None:
         *_host_daemons(directory, state.lb_hosts, in_lab),
         *state.processes.values(),
         *(ref for pid in in_lab if (ref := ref_for(pid, "in lab namespace"))),
-        *_lab_ssh_clients(),
+        *lab_ssh_clients(),
     ]
     for ref in candidates:
         refs.setdefault(ref.pid, ref)
