@@ -10,11 +10,12 @@ OUT ?= out
 
 .PHONY: run test test-extended deps system-deps lint lock golden clean
 
-# The admin app on http://127.0.0.1:8080/ over a SQLite store in ./instance. The first run
-# prints the admin password once. Plain HTTP on loopback only, so cookies are not Secure.
+# The admin app on http://127.0.0.1:8080/ over a SQLite store in ./instance (plain HTTP on
+# loopback only). As root, `lbctl demo` puts a live lab pair behind it: the namespace lab, its
+# model deployed, a trickle of traffic; Ctrl-C tears the lab down. Without root it serves the
+# example model, whose hosts do not exist, and says so. The first run prints the admin password.
 run: deps
-	LBCTL_HOME=instance $(BIN)/lbctl store init --import inventory/example/lb.yaml
-	LBCTL_HOME=instance LBCTL_SECURE_COOKIES=0 $(BIN)/lbctl serve --host 127.0.0.1 --port 8080
+	LBCTL_HOME=instance $(BIN)/lbctl demo --port 8080
 
 # Lint and types first, so CI fails on any of them as it does on a failing test.
 test: lint
