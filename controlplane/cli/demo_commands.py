@@ -147,8 +147,15 @@ def _how_to_log_in(password: str | None) -> None:
 
 
 def _report_traffic(stats: TrickleStats) -> None:
-    per_backend = ", ".join(f"{name} {count}" for name, count in sorted(stats.backends.items()))
-    click.echo(f"traffic sent: {stats.requests} requests, {stats.ok} answered ({per_backend})")
+    """Print what the finished chunks sent (a chunk stopped early reports nothing)."""
+    if stats.chunks:
+        per_backend = ", ".join(f"{name} {n}" for name, n in sorted(stats.backends.items()))
+        click.echo(
+            f"traffic: {stats.requests} requests in {stats.chunks} finished chunks, "
+            f"{stats.ok} answered ({per_backend or 'no backend named'})"
+        )
+    if stats.last_error:
+        err(f"traffic: the last failed chunk said: {stats.last_error}")
 
 
 def _stop_once(signum: int, frame: FrameType | None) -> None:
