@@ -53,7 +53,12 @@ def private_sqlite_file(path: Path) -> None:
     alone, as it may be shared (/var/lib, a mount).
     """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    # Only a file that does not exist yet is opened here: closing any descriptor of a file
+    # drops every POSIX lock this process holds on it, SQLite's included, so opening an
+    # existing store that another engine of this process uses would let a second process
+    # delete its WAL from under it ("disk I/O error").
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o600))
     for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
         with contextlib.suppress(OSError):  # absent, or not ours: SQLite reports what matters
             found = path.with_name(name)

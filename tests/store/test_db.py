@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from sqlalchemy import text
 
 from controlplane.store import database_url, make_engine, upgrade
@@ -33,3 +36,37 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(tmp_path):
     finally:
         engine.dispose()
     assert (tmp_path / "instance" / "lbctl.sqlite3").exists()
+
+
+def test_making_a_second_engine_keeps_the_first_ones_locks(tmp_path):
+    # Closing any descriptor of a file drops every POSIX lock the process holds on it, so
+    # a second make_engine must not open a store this process already has open.
+    path = tmp_path / "store.db"
+    first = make_engine(f"sqlite:///{path}")
+    with first.connect() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+        connection.commit()
+        connection.exec_driver_sql("BEGIN")
+        connection.execute(text("SELECT * FROM t")).all()  # holds a shared lock
+        make_engine(f"sqlite:///{path}").dispose()
+        other = subprocess.run(
+            [sys.executable, "-c", _TAKE_EXCLUSIVE_LOCK, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        connection.rollback()
+    first.dispose()
+    assert other.stdout.strip() == "locked", other.stderr
+
+
+_TAKE_EXCLUSIVE_LOCK = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=0.2, isolation_level=None)
+try:
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("BEGIN EXCLUSIVE")
+    print("acquired")
+except sqlite3.OperationalError:
+    print("locked")
+"""
