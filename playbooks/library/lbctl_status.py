@@ -51,6 +51,7 @@ def haproxy_servers(sock: str) -> list[dict]:
             "backup": row.get("bck") == "1",
             "check": row.get("check_status", ""),
             "sessions": int(row.get("scur") or 0),
+            "sessions_total": int(row.get("stot") or 0),
         }
         for row in rows
         if row.get("svname") not in ("FRONTEND", "BACKEND") and row.get("type") == "2"
