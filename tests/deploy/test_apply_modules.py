@@ -6,11 +6,9 @@ folder, a fake HAProxy runtime socket and this process standing in for keepalive
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,26 +19,10 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 
-from tests.support import ROOT
+from .host_modules import host_module
 
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# The modules import their helpers as Ansible packs them: ansible.module_utils.lbctl_host.
-sys.modules.setdefault(
-    "ansible.module_utils.lbctl_host",
-    _load("ansible.module_utils.lbctl_host", ROOT / "playbooks/module_utils/lbctl_host.py"),
-)
-haproxy_apply = _load("lbctl_haproxy_apply", ROOT / "playbooks/library/lbctl_haproxy_apply.py")
-keepalived_apply = _load(
-    "lbctl_keepalived_apply", ROOT / "playbooks/library/lbctl_keepalived_apply.py"
-)
+haproxy_apply = host_module("lbctl_haproxy_apply")
+keepalived_apply = host_module("lbctl_keepalived_apply")
 
 
 def _run(module: ModuleType, args: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> dict:

@@ -5,32 +5,19 @@ The lab proves it end to end (tests/lab/test_faults.py); these pin the host-side
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from controlplane.deploy import DeployResult, HostResult
 from controlplane.deploy.events import from_runner_event
-from tests.support import EXAMPLE, ROOT
+from tests.support import EXAMPLE
 
 from ..test_cli import lbctl
+from .host_modules import host_module, lbctl_host
 
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# The modules import their helpers as Ansible packs them: ansible.module_utils.lbctl_host.
-host = _load("ansible.module_utils.lbctl_host", ROOT / "playbooks/module_utils/lbctl_host.py")
-sys.modules.setdefault("ansible.module_utils.lbctl_host", host)
-stage = _load("lbctl_stage", ROOT / "playbooks/library/lbctl_stage.py")
+host = lbctl_host()
+stage = host_module("lbctl_stage")
 
 
 def test_an_install_leaves_a_marker_holding_what_runs_until_it_ends(tmp_path: Path) -> None:

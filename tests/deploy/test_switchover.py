@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -16,6 +13,8 @@ from controlplane.model import validate_data
 from controlplane.render import keepalived_context, render_model, switchover_weight
 from controlplane.rendered_config import read_keepalived_conf
 from tests.support import ROOT, needs_binaries
+
+from .host_modules import host_module
 
 
 def pair_of(example: dict) -> dict:
@@ -116,20 +115,7 @@ def test_pair_state_is_not_moved_while_the_old_master_still_holds_the_vip():
     assert not both.all_on("lb2")
 
 
-def _host_module(name: str, path: Path) -> ModuleType:
-    """Return an Ansible module or module_utils file loaded as Ansible packs it."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sys.modules.setdefault(
-    "ansible.module_utils.lbctl_host",
-    _host_module("ansible.module_utils.lbctl_host", ROOT / "playbooks/module_utils/lbctl_host.py"),
-)
-lbctl_switchover = _host_module("lbctl_switchover", ROOT / "playbooks/library/lbctl_switchover.py")
+lbctl_switchover = host_module("lbctl_switchover")
 
 
 @pytest.mark.parametrize("golden", sorted((ROOT / "tests/golden").glob("*/*/keepalived.conf")))
