@@ -484,6 +484,19 @@ ATTACKS = {
         "only the first 200",
         "attack.json",
     ),
+    "201 wrong ports after 40k valid pools": Attack(
+        lambda: json.dumps(
+            {
+                "pools": [
+                    {"name": f"p{i}", "servers": [{"name": "s", "address": "1.2.3.4", "port": 80}]}
+                    for i in range(40_000)
+                ]
+                + [{"name": f"b{i}", "servers": [{"port": 0}]} for i in range(201)]
+            }
+        ),
+        "pools[b0].servers[0].port",
+        "attack.json",
+    ),
     "100k unknown keys in one object": Attack(
         lambda: json.dumps({"settings": {f"k{i}": 1 for i in range(100_000)}}),
         "settings: has 100,000 keys",
