@@ -8,17 +8,16 @@ from typing import Any
 from flask import current_app, jsonify
 
 from ... import store
-from ...errors import ModelInvalid
 from ...observe.alerts import ENGINE_KEY
 from ...observe.metrics import VRRP_STATES
-from ...render import keepalived_context
+from ...usecases.vrrp_reports import unknown_reporter
 from ..auth import actor, api_error, token_required
 from ..db import get_db
 from ..openapi import NAME_PATTERN
 from . import BadRequest, bp, json_body, settings
 
 NAME = re.compile(NAME_PATTERN)
-INSTANCES_KEY = "lbctl.vrrp_instances"  # revision id -> ({host: VRRP instance names} or None,)
+INSTANCES_KEY = "lbctl.vrrp_instances"  # the app's usecases.vrrp_reports.InstanceCache
 
 
 @bp.post("/events/vrrp")
@@ -33,7 +32,8 @@ def vrrp_event() -> Any:
     priority = body.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 255:
         raise BadRequest(f"`priority` must be an integer 0-255, got {priority!r}", "priority")
-    refused = _unknown(host, instance)
+    cache = current_app.extensions.setdefault(INSTANCES_KEY, {})
+    refused = unknown_reporter(get_db(), settings().environment, host, instance, cache)
     if refused is not None:
         path, message = refused
         return api_error(422, message, [{"path": path, "message": message}])
@@ -51,63 +51,3 @@ def _name(body: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not NAME.fullmatch(value):
         raise BadRequest(f"`{key}` must be a host or instance name, got {value!r}", key)
     return value
-
-
-def _unknown(host: str, instance: str) -> tuple[str, str] | None:
-    """Return (field, message) when the host or its instance is in neither model, else None.
-
-    Hosts run the last deployed revision until the newest one is deployed, so an instance
-    of either one is real; anything else would put a made-up host in the alerts.
-    """
-    readable = [found for found in map(_instances_by_host, _revisions()) if found is not None]
-    if not readable:
-        # No revision yet (hosts deployed from the CLI report here too), or none today's
-        # rules accept: nothing to check against, so keep alerting.
-        return None
-    known: dict[str, set[str]] = {}
-    for instances_by_host in readable:
-        for name, instances in instances_by_host.items():
-            known.setdefault(name, set()).update(instances)
-    if host not in known:
-        return "host", (
-            f"host: {host!r} is not an lb_host of the current model (nor of the deployed "
-            "one); LBCTL_NOTIFY_HOST on the reporting host must name one"
-        )
-    if instance not in known[host]:
-        return "instance", (
-            f"instance: {instance!r} is not a VRRP instance of {host} in the current model "
-            f"(nor in the deployed one); {host} has {', '.join(sorted(known[host])) or 'none'}"
-        )
-    return None
-
-
-def _revisions() -> list[store.Revision]:
-    """Return the newest revision and the last successfully deployed one (when there are)."""
-    db, environment = get_db(), settings().environment
-    deployed = store.last_successful(db, environment)
-    found = [store.current_revision(db, environment), deployed.revision if deployed else None]
-    return [revision for revision in found if revision is not None]
-
-
-def _instances_by_host(revision: store.Revision) -> dict[str, frozenset[str]] | None:
-    """Return each host's VRRP instance names in the revision; None if it no longer validates."""
-    # A revision never changes: its instances are worked out once, not at every event.
-    cache: dict[int, tuple[dict[str, frozenset[str]] | None]] = current_app.extensions.setdefault(
-        INSTANCES_KEY, {}
-    )
-    cached = cache.get(revision.id)
-    if cached is not None:
-        return cached[0]
-    try:
-        model = store.revision_model(revision)
-    except ModelInvalid:  # an old revision under newer rules
-        found = None
-    else:
-        found = {
-            host.name: frozenset(i.name for i in keepalived_context(model, host.name).instances)
-            for host in model.lb_hosts
-        }
-    if len(cache) >= 16:  # only the newest and the deployed revision are ever asked for
-        cache.clear()
-    cache[revision.id] = (found,)
-    return found
