@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
-from controlplane import render
 from controlplane.cli import main
+from controlplane.render import jinja
 from controlplane.usecases import files
 from tests.support import EXAMPLE
 
@@ -31,9 +31,9 @@ def failing_use_case(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> Non
 @pytest.fixture
 def fresh_templates() -> Iterator[None]:
     """Build the Jinja environment anew, from whatever LBCTL_TEMPLATES says now."""
-    render._environment.cache_clear()
+    jinja.environment.cache_clear()
     yield
-    render._environment.cache_clear()
+    jinja.environment.cache_clear()
 
 
 def test_an_os_error_names_the_path_the_reason_and_a_fix(tmp_path, monkeypatch):
