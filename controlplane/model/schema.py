@@ -6,11 +6,12 @@ objects to each other live in `rules.py`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from .error_budget import Counted, check_key_count
+from .base import Port, Single, Strict
+from .error_budget import Counted
 from .types import (
     CaFile,
     Directive,
@@ -27,8 +28,6 @@ from .types import (
     VipCidr,
 )
 
-Port = Annotated[int, Field(ge=1, le=65535)]
-
 # Lengths far past real configurations: pydantic refuses a longer list before reading an
 # item, so a small request cannot make it build a million errors (error_budget.py).
 MAX_HOSTS = 1_000
@@ -38,18 +37,6 @@ MAX_SERVERS_PER_POOL = 10_000
 MAX_FRONTENDS = 10_000
 MAX_ROUTES = 10_000
 MAX_EXTRA = 1_000
-
-
-class Strict(BaseModel):
-    """Base for every model object: unknown keys are errors, types are not coerced."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Single(Strict):
-    """An object that is not an item of a list, so `Counted` does not check its keys."""
-
-    _bounded_keys = model_validator(mode="before")(check_key_count)
 
 
 class Timeouts(Single):
