@@ -50,6 +50,8 @@ _HAPROXY_MESSAGE = re.compile(
 _SUMMARY = re.compile(r"^(Error\(s\) found in configuration file|Fatal errors found)")
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSW|KEY|CREDENTIAL|DATABASE_URL", re.IGNORECASE)
 _STAND_IN = f"{SANDBOX_DIR}/placeholder.pem"
+# A quoted config line must not show a user list's password hash or a VRRP password.
+_SECRET_ARGUMENT = re.compile(r"^((?:user \S+ password|auth_pass)\s+)\S+")
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,8 @@ def _with_source_line(alert: str, text: str) -> str:
     number = int(match.group(1))
     if not 0 < number <= len(lines):
         return alert
-    return f"{alert}\n{scrub(f'    line {number}: {lines[number - 1].strip()}')}"
+    line = _SECRET_ARGUMENT.sub(r"\g<1>********", lines[number - 1].strip())
+    return f"{alert}\n{scrub(f'    line {number}: {line}')}"
 
 
 def _in_private_netns(interfaces: list[str], argv: list[str]) -> list[str]:

@@ -11,7 +11,9 @@ from typing import Literal
 Status = Literal["unchanged", "changed", "added", "removed"]
 
 # Secrets in rendered files: shown as changed, never printed.
-_SECRET_LINE = re.compile(r"^(\s*(?:auth_pass|stats auth \S+?:|userlist-password)\s*)\S.*$")
+_SECRET_LINE = re.compile(
+    r"^(\s*(?:auth_pass|stats auth \S+?:|userlist-password|user \S+ password)\s*)\S.*$"
+)
 
 
 @dataclass(frozen=True)

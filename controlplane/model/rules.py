@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..errors import FieldError
+from .proxy_rules import proxy_errors, proxy_warnings
 from .schema import Frontend, LbModel, Pool, VipPair
 from .types import duration_ms
 
@@ -56,9 +57,11 @@ def check_model(model: LbModel) -> Findings:
         _frontends,
         _pool_modes,
         _settings,
+        proxy_errors,
     ):
         found.errors.extend(rule(model))
     found.warnings.extend(_unused(model))
+    found.warnings.extend(proxy_warnings(model))
     return found
 
 

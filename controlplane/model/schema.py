@@ -27,6 +27,7 @@ from .types import (
     UriPath,
     VipCidr,
 )
+from .userlists import MAX_USERLISTS, Userlist
 
 # Lengths far past real configurations: pydantic refuses a longer list before reading an
 # item, so a small request cannot make it build a million errors (error_budget.py).
@@ -203,3 +204,6 @@ class LbModel(Single):
     health_checks: list[Counted[HealthCheck]] = Field(default_factory=list, max_length=MAX_POOLS)
     pools: list[Counted[Pool]] = Field(default_factory=list, max_length=MAX_POOLS)
     frontends: list[Counted[Frontend]] = Field(default_factory=list, max_length=MAX_FRONTENDS)
+    userlists: list[Counted[Userlist]] = Field(
+        default_factory=list, max_length=MAX_USERLISTS, description="users with hashed passwords"
+    )

@@ -7,7 +7,7 @@ in plain Python that tests can reach; the template only loops and prints.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ from ..model import (
     pool_users,
 )
 from .host_paths import ADMIN_SOCKET, MONITOR_URI, SERVER_STATE_FILE
+from .proxies import UserlistContext, userlists
 from .routing import routing
 
 
@@ -66,6 +67,7 @@ class HaproxyContext:
     metrics_port: int
     frontends: list[FrontendContext]
     backends: list[BackendContext]
+    userlists: list[UserlistContext] = field(default_factory=list)
 
 
 def host_pairs(model: LbModel, host: str) -> list[VipPair]:
@@ -112,6 +114,7 @@ def haproxy_context(
             _built(backends_built, p.name, partial(_backend, p, users.get(p.name, []), checks))
             for p in pools
         ],
+        userlists=userlists(model),
     )
 
 

@@ -31,6 +31,7 @@ from ..model.secrets import (
     mask_document,
     replace_secrets,
     restore_secrets,
+    secret_stand_in,
     secret_values,
 )
 from ..render import render_model
@@ -80,7 +81,7 @@ def save_document(
     )
     detail: dict[str, Any] = {"message": message}
     if replaced:
-        detail["secrets_replaced"] = replaced  # the VIP pairs' names, never the values
+        detail["secrets_replaced"] = replaced  # the secrets' places, never the values
     _audit(session, actor, action, environment, revision, detail)
     return revision
 
@@ -252,13 +253,18 @@ class _SecretStandIns:
 
     def for_stored(self, revision: Revision) -> LbModel:
         document = revision_document(revision, masked=False)
-        kept = {name: self._kept(value) for name, value in secret_values(document).items()}
+        kept = {
+            place: secret_stand_in(place, self._kept(value))
+            for place, value in secret_values(document).items()
+        }
         return validate_data(replace_secrets(document, kept), source="model").model
 
     def for_candidate(self, document: dict[str, Any], sent: set[str | None]) -> LbModel:
         values = {
-            name: self.REPLACED_SECRET if name in sent else self._kept(value)
-            for name, value in secret_values(document).items()
+            place: secret_stand_in(
+                place, self.REPLACED_SECRET if place in sent else self._kept(value)
+            )
+            for place, value in secret_values(document).items()
         }
         return validate_data(replace_secrets(document, values), source="model").model
 
