@@ -1,5 +1,5 @@
 """The versioned model store: revisions, deployments, audit log, users and API tokens,
-and the admin app's logins and failed logins.
+the admin app's logins and failed logins, and the files a config uses (files.py).
 
 SQLite in the instance folder by default; $LBCTL_DATABASE_URL selects PostgreSQL so
 several control-plane replicas can share one store. Every function takes a Session and
@@ -32,6 +32,17 @@ from .errors import (
     UserDisabled,
     UserExists,
 )
+from .file_encryption import FILES_KEY_ENV, FilesKeyMissing, FilesKeyWrong
+from .files import (
+    FileMissing,
+    FileRefused,
+    PutResult,
+    get_file,
+    list_files,
+    put_certificate,
+    put_file,
+    remove_file,
+)
 from .locks import deploy_lock
 from .login_failures import (
     Lockout,
@@ -56,6 +67,7 @@ from .tables import (
     DeploymentEvent,
     LoginFailures,
     Revision,
+    StoredFile,
     User,
     WebSession,
 )
@@ -80,24 +92,31 @@ from .web_sessions import (
 )
 
 __all__ = [
+    "FILES_KEY_ENV",
     "SYSTEM",
     "Actor",
     "ApiToken",
     "AuditEntry",
     "Deployment",
     "DeploymentEvent",
+    "FileMissing",
+    "FileRefused",
+    "FilesKeyMissing",
+    "FilesKeyWrong",
     "InvalidName",
     "InvalidTransition",
     "Lockout",
     "LoginFailures",
     "NotFound",
     "PasswordTooShort",
+    "PutResult",
     "Revision",
     "Role",
     "RoleTooHigh",
     "StaleRevision",
     "StoreError",
     "StoreLocked",
+    "StoredFile",
     "User",
     "UserDisabled",
     "UserExists",
@@ -118,6 +137,7 @@ __all__ = [
     "finish_deployment",
     "forget_login_failures",
     "get_deployment",
+    "get_file",
     "get_revision",
     "get_user",
     "last_successful",
@@ -125,14 +145,18 @@ __all__ = [
     "list_deployments",
     "list_environments",
     "list_events",
+    "list_files",
     "list_revisions",
     "list_tokens",
     "list_users",
     "login_lockout",
     "make_engine",
     "mark_interrupted",
+    "put_certificate",
+    "put_file",
     "record_audit",
     "record_login_failure",
+    "remove_file",
     "revision_model",
     "revoke_token",
     "role_allows",

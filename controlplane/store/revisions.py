@@ -2,6 +2,8 @@
 
 Each environment's revisions are numbered 1, 2, 3...; a new one must name the newest as
 its base, so two people editing the same revision cannot overwrite each other's work.
+A revision also records which stored version of each file it declares it uses (files.py):
+a rollback deploys the same bytes.
 Functions here add and flush but never commit: the caller owns the transaction.
 
 A revision's hash, shown to viewers, covers its content with secrets masked plus an HMAC
@@ -27,6 +29,7 @@ from ..model import LbModel, dump_model_yaml, model_document, validate_data
 from ..model.secrets import mask_document, secret_values
 from ..model.types import NAME_PATTERN
 from .errors import InvalidName, NotFound, StaleRevision
+from .files import FileKey, current_pins, declared_files, pin_revision, revision_pins
 from .keys import REVISION_HASH_KEY, store_key
 from .tables import Revision
 
@@ -82,10 +85,13 @@ def _add_revision(
     author: str,
     message: str,
     salt: str,
+    pins: dict[FileKey, str] | None = None,
 ) -> Revision:
     content = canonical_content(model)
     if not secret_values(json.loads(content)):
         salt = ""  # nothing to hide: the hash then identifies the content alone
+    if pins is None:  # a new revision uses the current version of every file it declares
+        pins = current_pins(session, declared_files(model))
     current = head.number if head else None
     revision = Revision(
         environment=environment,
@@ -95,7 +101,9 @@ def _add_revision(
         message=message,
         content=content,
         secrets_salt=salt,
-        content_hash=revision_hash(content, salt, store_key(session, REVISION_HASH_KEY)),
+        content_hash=revision_hash(
+            content, salt, store_key(session, REVISION_HASH_KEY), _pin_text(pins)
+        ),
     )
     session.add(revision)
     try:
@@ -108,7 +116,12 @@ def _add_revision(
         if winner is None or winner.number == current:
             raise
         raise StaleRevision(environment, base_revision, winner.number) from None
+    pin_revision(session, revision, pins)
     return revision
+
+
+def _pin_text(pins: dict[FileKey, str]) -> str:
+    return "\n".join(f"{kind}/{name} {digest}" for (kind, name), digest in sorted(pins.items()))
 
 
 def current_revision(session: Session, environment: str) -> Revision | None:
@@ -184,14 +197,24 @@ def rollback_to(
     """Return a new newest revision whose model equals that of revision `number`.
 
     History is never rewritten: rolling back is one more revision, based on the newest.
-    It takes the target's secrets salt too, so its hash is the target's.
+    It takes the target's secrets salt and stored files too (the same versions, not the
+    current ones), so its hash is the target's and a deploy serves the target's bytes.
     """
     target = get_revision(session, environment, number)
     model = revision_model(target)
     message = f"Roll back to revision {number}"
+    pins = revision_pins(session, target)
     head = _writable_head(session, environment, base_revision)
     return _add_revision(
-        session, environment, head, base_revision, model, author, message, target.secrets_salt
+        session,
+        environment,
+        head,
+        base_revision,
+        model,
+        author,
+        message,
+        target.secrets_salt,
+        pins,
     )
 
 
@@ -200,19 +223,22 @@ def canonical_content(model: LbModel) -> str:
     return json.dumps(model_document(model), sort_keys=True, separators=(",", ":"))
 
 
-def revision_hash(content: str, salt: str, key: bytes) -> str:
+def revision_hash(content: str, salt: str, key: bytes, files: str = "") -> str:
     """Return the hash that identifies a revision's content to viewers (sha256 hex).
 
     It covers the canonical content with secrets masked, then an HMAC-SHA256 under the
     store's key of the salt and the secrets. Hashing the masked export with a guessed
     password substituted does not give it back, and without the key neither does
-    anything else. A revision without secrets has the empty salt.
+    anything else. A revision without secrets has the empty salt. `files` lists the
+    stored file versions it uses ("kind/name sha256" lines): a new certificate gives a
+    new hash; a revision without stored files hashes as it always did.
     """
     document = json.loads(content)
     masked = json.dumps(mask_document(document), sort_keys=True, separators=(",", ":"))
     secrets_text = json.dumps(sorted(secret_values(document).items()), separators=(",", ":"))
     keyed = hmac.new(key, f"{salt}\n{secrets_text}".encode(), hashlib.sha256).hexdigest()
-    return hashlib.sha256(f"{masked}\n{keyed}".encode()).hexdigest()
+    tail = f"\nfiles\n{files}" if files else ""
+    return hashlib.sha256(f"{masked}\n{keyed}{tail}".encode()).hexdigest()
 
 
 def new_salt() -> str:

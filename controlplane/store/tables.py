@@ -1,5 +1,5 @@
 """The store's tables: revisions, deployments and their events, audit log, users, API tokens,
-the admin app's login sessions and failed logins.
+the admin app's login sessions and failed logins, uploaded files and the revisions' pins.
 
 Changing anything here needs a new migration in migrations/versions/; the migration test
 fails when the two disagree.
@@ -32,6 +32,8 @@ ACTOR_LENGTH = 255  # user names, but also "cli:root" or a token's "user/token"
 ROLES = ("viewer", "operator", "admin")
 DEPLOY_STATES = ("queued", "running", "succeeded", "failed", "interrupted")
 LOGIN_SCOPES = ("account", "address")  # what a run of failed logins is counted against
+# What the store keeps of the files a config uses, by the model's own words (store/files.py).
+FILE_KINDS = ("certificate", "ca_bundle", "crl", "map", "error_page")
 
 
 def utc_now() -> datetime:
@@ -231,3 +233,53 @@ class StoreKey(Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     value: Mapped[str] = mapped_column(String(64))  # hex of 32 random bytes
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class StoredFile(Base):
+    """One uploaded version of a file a config uses (certificate, CA bundle, CRL, ...).
+
+    Versions are immutable; `current` marks the one a new revision pins. Certificates
+    (they hold a private key) are kept as a Fernet token only (store/file_encryption.py);
+    their metadata columns are what lists and answers show.
+    """
+
+    __tablename__ = "stored_files"
+    __table_args__ = (
+        UniqueConstraint("kind", "name", "content_sha256"),
+        CheckConstraint(_one_of("kind", FILE_KINDS), name="kind"),
+        Index(None, "kind", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    content_sha256: Mapped[str] = mapped_column(String(64))  # of the plaintext
+    content: Mapped[str] = mapped_column(Text)  # the text, or its Fernet token when encrypted
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
+    key_id: Mapped[str] = mapped_column(String(16), default="")  # which key encrypted it
+    size: Mapped[int] = mapped_column(Integer)  # bytes of the plaintext
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Certificates only: the leaf's metadata (model/certificates.py reads it at upload).
+    subject: Mapped[str | None] = mapped_column(Text)
+    sans: Mapped[list[str] | None] = mapped_column(JSON)
+    issuer: Mapped[str | None] = mapped_column(Text)
+    serial: Mapped[str | None] = mapped_column(String(64))
+    not_before: Mapped[datetime | None]
+    not_after: Mapped[datetime | None]
+    fingerprint_sha256: Mapped[str | None] = mapped_column(String(64))
+    key_type: Mapped[str | None] = mapped_column(String(32))
+    uploaded_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class RevisionFile(Base):
+    """Which stored version of a file a revision uses: rolling back deploys the same bytes."""
+
+    __tablename__ = "revision_files"
+
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("revisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))
