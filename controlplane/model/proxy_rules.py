@@ -1,15 +1,18 @@
 """Cross-object rules of user lists, the stats page, logging, TCP services and proxy options.
 
 `rules.check_model` calls `proxy_errors` and `proxy_warnings`; each rule names the
-offending field by path, like the rules of rules.py.
+offending field by path, like the rules of rules.py (which imports this module, so the
+few facts needed from there are computed here again).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import FieldError
+from .stats import stats_page_errors, stats_page_warnings
 from .userlists import userlist_errors
 
 if TYPE_CHECKING:
@@ -19,8 +22,25 @@ if TYPE_CHECKING:
 def proxy_errors(model: LbModel) -> Iterator[FieldError]:
     """Yield every error of this area's fields in a field-valid model."""
     yield from userlist_errors(model)
+    bound = _bound(model)
+    yield from stats_page_errors(model, bound)
 
 
 def proxy_warnings(model: LbModel) -> Iterator[FieldError]:
     """Yield what works but is probably not what the operator meant."""
-    yield from ()
+    yield from stats_page_warnings(model)
+
+
+def _bound(model: LbModel) -> dict[tuple[str, int], str]:
+    """Return (address, port) -> what listens there: admin listeners and frontends."""
+    s = model.settings
+    bound = {
+        (s.admin_address, s.monitor_port): "lbctl's monitor listener (settings.monitor_port)",
+        (s.admin_address, s.metrics_port): "lbctl's metrics listener (settings.metrics_port)",
+    }
+    first_vip = {p.name: str(ipaddress.ip_interface(p.vips[0]).ip) for p in model.vip_pairs}
+    for fe in model.frontends:
+        address = fe.vip or first_vip.get(fe.vip_pair)
+        if address is not None:
+            bound.setdefault((address, fe.port), f"frontends[{fe.name}]")
+    return bound

@@ -27,6 +27,7 @@ from .types import (
     UriPath,
     VipCidr,
 )
+from .stats import MAX_STATS_PAGES, StatsPage
 from .userlists import MAX_USERLISTS, Userlist
 
 # Lengths far past real configurations: pydantic refuses a longer list before reading an
@@ -206,4 +207,7 @@ class LbModel(Single):
     frontends: list[Counted[Frontend]] = Field(default_factory=list, max_length=MAX_FRONTENDS)
     userlists: list[Counted[Userlist]] = Field(
         default_factory=list, max_length=MAX_USERLISTS, description="users with hashed passwords"
+    )
+    stats_pages: list[Counted[StatsPage]] = Field(
+        default_factory=list, max_length=MAX_STATS_PAGES, description="HAProxy stats pages on VIPs"
     )

@@ -22,7 +22,7 @@ from ..model import (
     pool_users,
 )
 from .host_paths import ADMIN_SOCKET, MONITOR_URI, SERVER_STATE_FILE
-from .proxies import UserlistContext, userlists
+from .proxies import StatsPageContext, UserlistContext, stats_pages, userlists
 from .routing import routing
 
 
@@ -68,6 +68,7 @@ class HaproxyContext:
     frontends: list[FrontendContext]
     backends: list[BackendContext]
     userlists: list[UserlistContext] = field(default_factory=list)
+    stats_pages: list[StatsPageContext] = field(default_factory=list)
 
 
 def host_pairs(model: LbModel, host: str) -> list[VipPair]:
@@ -115,6 +116,7 @@ def haproxy_context(
             for p in pools
         ],
         userlists=userlists(model),
+        stats_pages=stats_pages(model, pairs),
     )
 
 
