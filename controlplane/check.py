@@ -40,6 +40,9 @@ MAX_MESSAGE_CHARS = 400
 _IGNORED_WARNINGS = (
     re.compile(r"Can't open (global )?server state file"),
     re.compile(r"could not resolve address .*, disabling server"),  # stood in, see below
+    # The sandbox has no network, so a resolvers section's UDP socket cannot connect here;
+    # every name is still proven (see _tolerate_unresolved_names).
+    re.compile(r"resolvers '.*': can't connect socket for nameserver"),
 )
 _ALERT_LINE = re.compile(r"^\S+\.cfg:(\d+):")
 # `[ALERT]    (1234) : config : parsing [/check/haproxy.cfg:19] : reason`
@@ -50,6 +53,9 @@ _HAPROXY_MESSAGE = re.compile(
 _SUMMARY = re.compile(r"^(Error\(s\) found in configuration file|Fatal errors found)")
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSW|KEY|CREDENTIAL|DATABASE_URL", re.IGNORECASE)
 _STAND_IN = f"{SANDBOX_DIR}/placeholder.pem"
+# A vrrp_script's path, unless it is lbctl's own check (curl, present in the sandbox).
+_USER_SCRIPT = re.compile(r'^(\s+script ")(?!/usr/bin/curl )(/[^" ]+)', re.MULTILINE)
+_SCRIPT_STAND_IN = "/usr/bin/true"
 # A quoted config line must not show a user list's password hash or a VRRP password.
 _SECRET_ARGUMENT = re.compile(r"^((?:user \S+ password|auth_pass)\s+)\S+")
 
@@ -125,7 +131,6 @@ def check_file(host: str, name: str, text: str) -> FileCheck:
             (folder / name).write_text(text)
             return _haproxy_check(host, name, folder, text, label, substituted)
         if name == KEEPALIVED_FILE:
-            (folder / name).write_text(text)
             return _keepalived_check(host, name, folder, text, label)
     raise ValueError(f"no checker for {name}")
 
@@ -153,6 +158,8 @@ def _haproxy_check(
 
 def _keepalived_check(host: str, name: str, folder: Path, text: str, label: str) -> FileCheck:
     interfaces = list(read_keepalived_conf(text).interfaces)
+    text, substituted = _stand_in_scripts(text)
+    (folder / name).write_text(text)
     keepalived = [
         _tool("keepalived"),
         "--config-test",
@@ -164,7 +171,26 @@ def _keepalived_check(host: str, name: str, folder: Path, text: str, label: str)
     if proc.returncode != 0 and not lines:
         lines = [f"{label}: keepalived -t failed (exit {proc.returncode}) without a message"]
     warnings = [ln for ln in lines if "WARNING" in ln]
-    return FileCheck(host, name, "keepalived -t", proc.returncode == 0, "\n".join(lines), warnings)
+    return FileCheck(
+        host, name, "keepalived -t", proc.returncode == 0, "\n".join(lines), warnings, substituted
+    )
+
+
+def _stand_in_scripts(text: str) -> tuple[str, list[str]]:
+    """Return keepalived.conf with each pair's own track script run as a stand-in.
+
+    keepalived -t refuses a vrrp_script whose file it cannot find, and a pair's scripts
+    live on the LB hosts, not here; the host-side keepalived -t of a deploy checks them
+    (presence and enable_script_security's ownership rules). The stand-in keeps the
+    arguments and every line number.
+    """
+    substituted: list[str] = []
+
+    def stand_in(match: re.Match[str]) -> str:
+        substituted.append(match.group(2))
+        return match.group(1) + _SCRIPT_STAND_IN
+
+    return _USER_SCRIPT.sub(stand_in, text), substituted
 
 
 def messages_of_haproxy(output: str, name: str, label: str) -> list[tuple[str, str]]:
@@ -296,7 +322,15 @@ def _tolerate_unresolved_names(config: HaproxyConfig, lines: list[str]) -> list[
     Names resolve on the LB host (the deploy's host-side check proves them); appending
     to the same line keeps haproxy's line numbers right.
     """
-    names = {s.line: s.dns_name for part in config.sections for s in part.servers if s.dns_name}
+    # A server of a pool with resolvers already says `init-addr last,libc,none` (and a
+    # server-template `init-addr last,none`): with no network here HAProxy gives it no
+    # address and still proves the whole line, as it would start on a host whose DNS is down.
+    names = {
+        s.line: s.dns_name
+        for part in config.sections
+        for s in part.servers
+        if s.dns_name and "init-addr" not in s.options
+    }
     for number in names:
         lines[number - 1] += " init-addr last,libc,none"
     return sorted(set(names.values()))

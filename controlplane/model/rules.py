@@ -15,8 +15,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..errors import FieldError
+from .access import access_errors
+from .binds import bind_errors, bind_warnings
+from .keepalived_options import check_keepalived_options, keepalived_warnings
 from .proxy_rules import proxy_errors, proxy_warnings
+from .resolvers import resolver_errors, resolver_warnings
+from .routing import rule_errors, rule_pools, rule_warnings
 from .schema import Frontend, LbModel, Pool, VipPair
+from .tls_rules import tls_file_errors, tls_file_warnings
 from .types import duration_ms
 
 
@@ -40,7 +46,7 @@ def vrrp_router_ids(pair: VipPair) -> list[int]:
 
 
 def vip_address(vip: str) -> str:
-    return str(ipaddress.IPv4Interface(vip).ip)
+    return str(ipaddress.ip_interface(vip).ip)
 
 
 def check_model(model: LbModel) -> Findings:
@@ -58,10 +64,21 @@ def check_model(model: LbModel) -> Findings:
         _pool_modes,
         _settings,
         proxy_errors,
+        check_keepalived_options,
+        resolver_errors,
+        bind_errors,
+        rule_errors,
+        access_errors,
+        tls_file_errors,
     ):
         found.errors.extend(rule(model))
     found.warnings.extend(_unused(model))
+    found.warnings.extend(rule_warnings(model))
     found.warnings.extend(proxy_warnings(model))
+    found.warnings.extend(keepalived_warnings(model))
+    found.warnings.extend(resolver_warnings(model))
+    found.warnings.extend(bind_warnings(model))
+    found.warnings.extend(tls_file_warnings(model))
     return found
 
 
@@ -244,7 +261,8 @@ def _health_checks(model: LbModel) -> Iterator[FieldError]:
 def _pools(model: LbModel) -> Iterator[FieldError]:
     for pool in model.pools:
         path = f"pools[{pool.name}]"
-        if all(s.backup for s in pool.servers):
+        # A pool with neither servers nor templates is resolvers.py's error.
+        if pool.servers and all(s.backup for s in pool.servers) and not pool.server_templates:
             yield FieldError(
                 f"{path}.servers", "every server is a backup: at least one must not be"
             )
@@ -285,8 +303,8 @@ def _frontends(model: LbModel) -> Iterator[FieldError]:
             bound.setdefault(key, fe.name)
         if fe.default_pool is not None and fe.default_pool not in pools:
             yield unknowns.error(f"{path}.default_pool", "pool", fe.default_pool, pools)
-        if fe.default_pool is None and not fe.routes:
-            yield FieldError(path, "needs a default_pool, routes, or both")
+        if fe.default_pool is None and not fe.routes and not fe.rules:
+            yield FieldError(path, "needs a default_pool, routes or rules")
         yield from _routes(fe, pools, unknowns)
 
 
@@ -323,7 +341,8 @@ def pool_users(model: LbModel) -> dict[str, list[Frontend]]:
     """Return, per pool name, the frontends that send traffic to it."""
     users: dict[str, list[Frontend]] = defaultdict(list)
     for fe in model.frontends:
-        for name in dict.fromkeys([fe.default_pool, *(r.pool for r in fe.routes)]):
+        names = [fe.default_pool, *rule_pools(fe.rules), *(r.pool for r in fe.routes)]
+        for name in dict.fromkeys(names):
             if name is not None:
                 users[name].append(fe)
     return users

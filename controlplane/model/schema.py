@@ -10,8 +10,16 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from .access import Access, RateLimit
 from .base import Port, Single, Strict
+from .binds import MAX_BINDS, Bind
+from .config_files import MAX_FILES, CaBundle, Certificate, Crl, ErrorPage, MapFile
 from .error_budget import Counted
+from .keepalived_options import KeepalivedGlobals, KeepalivedOptions
+from .resolvers import MAX_RESOLVERS, MAX_TEMPLATES_PER_POOL, Resolver, ServerTemplate
+from .routing import MAX_RULES, Rule
+from .stats import MAX_STATS_PAGES, StatsPage
+from .tls import FrontendTls, PoolTls, TlsDefaults
 from .types import (
     CaFile,
     Directive,
@@ -25,9 +33,9 @@ from .types import (
     Password,
     ServerAddress,
     UriPath,
+    VipAddress,
     VipCidr,
 )
-from .stats import MAX_STATS_PAGES, StatsPage
 from .userlists import MAX_USERLISTS, Userlist
 
 # Lengths far past real configurations: pydantic refuses a longer list before reading an
@@ -67,6 +75,11 @@ class Settings(Single):
     monitor_port: Port = Field(8404, description="loopback health endpoint keepalived tracks")
     metrics_port: Port = Field(8405, description="Prometheus exporter and stats page")
     peers_port: Port = Field(10000, description="port HAProxy peers replicate stick tables on")
+    keepalived: KeepalivedGlobals = KeepalivedGlobals()
+    files_dir: FilePath = Field(
+        "/etc/haproxy/lbctl", description="where the files that travel with the config live"
+    )
+    tls: TlsDefaults = Field(TlsDefaults(), description="global ssl-default-bind/server settings")
     extra: list[Directive] = Field(
         default_factory=list, max_length=MAX_EXTRA, description="extra global directives"
     )
@@ -109,6 +122,9 @@ class VipPair(Strict):
         60, ge=0, le=253, description="priority lost when HAProxy fails; 0 means go to FAULT"
     )
     authentication: VrrpAuthentication | None = Field(None, description="VRRPv2 only")
+    keepalived: KeepalivedOptions | None = Field(
+        None, description="track scripts and interfaces, notify scripts, VIP device, garp"
+    )
 
 
 class HealthCheck(Strict):
@@ -150,8 +166,24 @@ class Pool(Strict):
     cookie_name: str = Field("SRVID", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     tls_verify: Literal["required", "none"] = "required"
     tls_ca_file: CaFile = "@system-ca"
-    servers: list[Counted[Server]] = Field(min_length=1, max_length=MAX_SERVERS_PER_POOL)
+    tls: PoolTls | None = Field(None, description="CA bundle, client certificate, SNI")
+    error_pages: list[Name] = Field(
+        default_factory=list, max_length=MAX_EXTRA, description="error_pages entries"
+    )
+    # At least one server or server template: resolvers.resolver_errors says so.
+    servers: list[Counted[Server]] = Field(max_length=MAX_SERVERS_PER_POOL)
     extra: list[Directive] = Field(default_factory=list, max_length=MAX_EXTRA)
+    resolvers: Name | None = Field(
+        None, description="resolvers section that keeps servers given by DNS name current"
+    )
+    resolve_prefer: Literal["ipv4", "ipv6"] = Field(
+        "ipv4", description="address family to use when a name has both (with resolvers)"
+    )
+    server_templates: list[Counted[ServerTemplate]] = Field(
+        default_factory=list,
+        max_length=MAX_TEMPLATES_PER_POOL,
+        description="server slots filled at runtime from DNS (SRV records); needs resolvers",
+    )
 
 
 class Route(Strict):
@@ -166,30 +198,33 @@ class Route(Strict):
         return self
 
 
-Alpn = Literal["h2", "http/1.1"]
-
-
-def _both_alpn() -> list[Alpn]:
-    return ["h2", "http/1.1"]
-
-
-class FrontendTls(Single):
-    certificate: FilePath = Field(description="PEM file or directory of PEM files on the LB host")
-    alpn: list[Alpn] = Field(default_factory=_both_alpn, max_length=8)
-
-
 class Frontend(Strict):
     name: Name
     vip_pair: Name
-    vip: IPv4 | None = Field(None, description="defaults to the pair's first vip")
+    vip: VipAddress | None = Field(None, description="defaults to the pair's first vip")
     port: Port
     mode: Literal["http", "tcp"] = "http"
     default_pool: Name | None = None
     routes: list[Counted[Route]] = Field(default_factory=list, max_length=MAX_ROUTES)
+    rules: list[Counted[Rule]] = Field(
+        default_factory=list,
+        max_length=MAX_RULES,
+        description="conditions -> action, read in order, before routes (model/routing.py)",
+    )
+    access: Access | None = Field(None, description="source addresses allowed / denied")
+    rate_limit: RateLimit | None = Field(None, description="per client address, answered 429")
     tls: FrontendTls | None = None
+    error_pages: list[Name] = Field(
+        default_factory=list, max_length=MAX_EXTRA, description="error_pages entries"
+    )
     maxconn: int | None = Field(None, ge=1, le=10_000_000)
     forwarded_for: bool = Field(True, description="add X-Forwarded-For (http)")
     extra: list[Directive] = Field(default_factory=list, max_length=MAX_EXTRA)
+    binds: list[Counted[Bind]] = Field(
+        default_factory=list,
+        max_length=MAX_BINDS,
+        description="listeners besides the VIP: '*', IPv6, more ports, unix sockets",
+    )
 
 
 class LbModel(Single):
@@ -205,9 +240,19 @@ class LbModel(Single):
     health_checks: list[Counted[HealthCheck]] = Field(default_factory=list, max_length=MAX_POOLS)
     pools: list[Counted[Pool]] = Field(default_factory=list, max_length=MAX_POOLS)
     frontends: list[Counted[Frontend]] = Field(default_factory=list, max_length=MAX_FRONTENDS)
+    resolvers: list[Counted[Resolver]] = Field(
+        default_factory=list, max_length=MAX_RESOLVERS, description="DNS resolvers sections"
+    )
     userlists: list[Counted[Userlist]] = Field(
         default_factory=list, max_length=MAX_USERLISTS, description="users with hashed passwords"
     )
     stats_pages: list[Counted[StatsPage]] = Field(
         default_factory=list, max_length=MAX_STATS_PAGES, description="HAProxy stats pages on VIPs"
     )
+    certificates: list[Counted[Certificate]] = Field(
+        default_factory=list, max_length=MAX_FILES, description="PEM chain + key, by name"
+    )
+    ca_bundles: list[Counted[CaBundle]] = Field(default_factory=list, max_length=MAX_FILES)
+    crls: list[Counted[Crl]] = Field(default_factory=list, max_length=MAX_FILES)
+    maps: list[Counted[MapFile]] = Field(default_factory=list, max_length=MAX_FILES)
+    error_pages: list[Counted[ErrorPage]] = Field(default_factory=list, max_length=MAX_FILES)

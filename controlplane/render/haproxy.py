@@ -21,9 +21,22 @@ from ..model import (
     pool_mode,
     pool_users,
 )
+from ..model.config_files import attached_key
+from ..model.routing import rule_pools
+from .acme import acme_pairs, frontend_challenge_lines
+from .binds import frontend_binds
 from .host_paths import ADMIN_SOCKET, MONITOR_URI, SERVER_STATE_FILE
 from .proxies import StatsPageContext, UserlistContext, stats_pages, userlists
-from .routing import routing
+from .resolvers import ResolversContext, follow_dns, resolvers_sections, server_template_lines
+from .routing import frontend_rules, routing
+from .tls import (
+    FileRefs,
+    bind_tls,
+    error_page_lines,
+    hsts_lines,
+    server_tls,
+    tls_global_lines,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class BackendContext:
     default_server: str
     servers: list[str]  # "NAME ADDRESS:PORT PARAMS...", one `server` line each
     extra: list[str]
+    server_templates: list[str] = field(default_factory=list)  # "PREFIX COUNT NAME PARAMS..."
 
 
 @dataclass(frozen=True)
@@ -44,9 +58,11 @@ class FrontendContext:
     mode: str
     lines: list[str]
     acls: list[tuple[str, str]]
+    rule_lines: list[str]  # access, rate limit and rules: after the ACLs, before use_backend
     use_backends: list[tuple[str, str]]
     default_backend: str | None
     extra: list[str]
+    more_binds: list[str] = field(default_factory=list)  # the model's `binds`, after the VIP's
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,7 @@ class HaproxyContext:
     backends: list[BackendContext]
     userlists: list[UserlistContext] = field(default_factory=list)
     stats_pages: list[StatsPageContext] = field(default_factory=list)
+    resolvers: list[ResolversContext] = field(default_factory=list)
 
 
 def host_pairs(model: LbModel, host: str) -> list[VipPair]:
@@ -97,6 +114,9 @@ def haproxy_context(
     pools = [p for p in model.pools if p.name in served]
     checks = {c.name: c for c in model.health_checks}
     peered = {fe.vip_pair for p in pools if p.sticky == "source" for fe in users.get(p.name, [])}
+    peered |= {fe.vip_pair for fe in frontends if fe.rate_limit is not None}  # counters too
+    with_acme = acme_pairs(model)
+    refs = FileRefs.of(model)
     s = model.settings
     return HaproxyContext(
         host=host,
@@ -108,15 +128,28 @@ def haproxy_context(
         monitor_uri=MONITOR_URI,
         metrics_port=s.metrics_port,
         frontends=[
-            _built(frontends_built, fe.name, partial(_frontend, fe, pairs[fe.vip_pair]))
+            _built(
+                frontends_built,
+                fe.name,
+                partial(
+                    _frontend,
+                    fe,
+                    pairs[fe.vip_pair],
+                    frontend_challenge_lines(model, fe, with_acme),
+                    refs,
+                ),
+            )
             for fe in frontends
         ],
         backends=[
-            _built(backends_built, p.name, partial(_backend, p, users.get(p.name, []), checks))
+            _built(
+                backends_built, p.name, partial(_backend, p, users.get(p.name, []), checks, refs)
+            )
             for p in pools
         ],
         userlists=userlists(model),
         stats_pages=stats_pages(model, pairs),
+        resolvers=resolvers_sections(model, pools),
     )
 
 
@@ -126,7 +159,7 @@ def peers_section_name(pair: str) -> str:
 
 
 def _pools_of(fe: Frontend) -> list[str]:
-    names = [fe.default_pool, *(r.pool for r in fe.routes)]
+    names = [fe.default_pool, *rule_pools(fe.rules), *(r.pool for r in fe.routes)]
     return [n for n in dict.fromkeys(names) if n is not None]
 
 
@@ -145,20 +178,10 @@ def _global_lines(model: LbModel, host: str, peered: bool) -> list[str]:
         f"server-state-file {SERVER_STATE_FILE}",
         f"hard-stop-after {s.hard_stop_after}",
         *([f"localpeer {host}"] if peered else []),
-        "ssl-default-bind-ciphers " + _TLS12_CIPHERS,
-        "ssl-default-bind-ciphersuites " + _TLS13_SUITES,
-        "ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets",
-        "ssl-default-server-options ssl-min-ver TLSv1.2",
+        *tls_global_lines(s.tls),
         *s.extra,
     ]
     return lines
-
-
-_TLS12_CIPHERS = (
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-)
-_TLS13_SUITES = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 
 def _default_lines(model: LbModel) -> list[str]:
@@ -191,13 +214,19 @@ def _peers(model: LbModel, pair: VipPair) -> PeersContext:
     )
 
 
-def _frontend(fe: Frontend, pair: VipPair) -> FrontendContext:
-    bind = f"{frontend_vip(fe, pair)}:{fe.port}"
-    if fe.tls:
-        bind += f" ssl crt {fe.tls.certificate}"
-        if fe.tls.alpn:
-            bind += f" alpn {','.join(fe.tls.alpn)}"
-    lines: list[str] = []
+def _frontend(
+    fe: Frontend, pair: VipPair, acme_challenge: list[str], refs: FileRefs
+) -> FrontendContext:
+    files_dir = refs.files_dir
+    address = frontend_vip(fe, pair)
+    bind = f"[{address}]:{fe.port}" if ":" in address else f"{address}:{fe.port}"  # IPv6 VIP
+    bind += bind_tls(fe, refs)
+    rules = frontend_rules(
+        fe,
+        peers_section_name(pair.name) if fe.rate_limit else None,
+        lambda page: f"{files_dir.rstrip('/')}/{attached_key('error_page', page)}",
+    )
+    lines: list[str] = list(rules.connection_lines)  # tcp-request first: HAProxy runs them first
     if fe.mode == "http":
         lines.append("option httplog")
         if fe.forwarded_for:
@@ -207,20 +236,25 @@ def _frontend(fe: Frontend, pair: VipPair) -> FrontendContext:
         lines.append("option idle-close-on-response")
         if fe.tls:
             lines.append("http-request set-header X-Forwarded-Proto https")
+            lines += hsts_lines(fe)
+        lines += acme_challenge  # before `extra`: its redirects must not catch the token
     else:
         lines.append("option tcplog")
     if fe.maxconn:
         lines.append(f"maxconn {fe.maxconn}")
+    lines += error_page_lines(fe.error_pages, refs)
     acls, use_backends = routing(fe)
     return FrontendContext(
         name=fe.name,
         bind=bind,
         mode=fe.mode,
         lines=lines,
-        acls=acls,
-        use_backends=use_backends,
+        acls=rules.acls + acls,
+        rule_lines=rules.lines,
+        use_backends=rules.use_backends + use_backends,
         default_backend=fe.default_pool,
         extra=list(fe.extra),
+        more_binds=frontend_binds(fe, bind.partition(" ")[2]),
     )
 
 
@@ -233,7 +267,9 @@ def _built(cache: dict[str, T], name: str, build: Callable[[], T]) -> T:
     return cache[name]
 
 
-def _backend(pool: Pool, users: list[Frontend], checks: dict[str, HealthCheck]) -> BackendContext:
+def _backend(
+    pool: Pool, users: list[Frontend], checks: dict[str, HealthCheck], refs: FileRefs
+) -> BackendContext:
     mode = pool_mode(pool, users)
     check = checks.get(pool.health_check) if pool.health_check else None
     lines = _check_lines(check)
@@ -243,6 +279,7 @@ def _backend(pool: Pool, users: list[Frontend], checks: dict[str, HealthCheck]) 
         pair = users[0].vip_pair
         lines.append(f"stick-table type ip size 1m expire 30m peers {peers_section_name(pair)}")
         lines.append("stick on src")
+    lines += error_page_lines(pool.error_pages, refs)
     default_server = ""
     if check:
         default_server = f"inter {check.interval} rise {check.rise} fall {check.fall}"
@@ -254,7 +291,10 @@ def _backend(pool: Pool, users: list[Frontend], checks: dict[str, HealthCheck]) 
         balance=pool.balance,
         lines=lines,
         default_server=default_server,
-        servers=_servers(pool, check is not None),
+        servers=follow_dns(pool, _servers(pool, check is not None, refs)),
+        server_templates=server_template_lines(
+            pool, partial(_servers, checked=check is not None, refs=refs)
+        ),
         extra=list(pool.extra),
     )
 
@@ -268,12 +308,10 @@ def _check_lines(check: HealthCheck | None) -> list[str]:
     return ["option httpchk", send, f"http-check expect status {check.expect_status}"]
 
 
-def _servers(pool: Pool, checked: bool) -> list[str]:
+def _servers(pool: Pool, checked: bool, refs: FileRefs) -> list[str]:
     """Return the pool's `server` lines after the keyword (50,000 at scale: kept lean)."""
     check = " check" if checked else ""
-    tls = f" ssl verify {pool.tls_verify}"
-    if pool.tls_verify == "required":
-        tls += f" ca-file {pool.tls_ca_file}"
+    tls = server_tls(pool, refs)
     cookie = pool.sticky == "cookie"
     lines = []
     for server in pool.servers:

@@ -128,7 +128,8 @@ def test_route_needs_host_or_path(example):
 def test_pool_needs_a_server(example):
     example["pools"][0]["servers"] = []
     assert model_errors(example) == [
-        "pools[app].servers: must have at least 1 item after validation, not 0"
+        "pools[app].servers: must have at least 1 item, or server_templates to fill the pool "
+        "from DNS"
     ]
 
 

@@ -1,0 +1,248 @@
+"""Service discovery: DNS `resolvers` sections, and pools whose servers follow DNS.
+
+A pool that names a resolver re-resolves its servers given by DNS name while HAProxy runs
+(a changed A record moves the traffic without a reload), and may hold `server_templates`:
+N server slots filled at runtime from DNS SRV records (Consul's DNS interface is the common
+case) or from the A records of one name. The objects here are what `schema.py` puts in a
+model; `resolver_errors` and `resolver_warnings` are their cross-object rules, called by
+`rules.check_model`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import AfterValidator, Field, model_validator
+
+from ..errors import FieldError
+from .base import Port, Single, Strict
+from .error_budget import Counted
+from .types import Duration, Name
+
+if TYPE_CHECKING:
+    from .schema import LbModel, Pool
+
+MAX_RESOLVERS = 1_000
+MAX_NAMESERVERS = 16
+MAX_TEMPLATES_PER_POOL = 100
+MAX_TEMPLATE_SLOTS = 1_000
+_SHOWN_CHARS = 60
+
+# One DNS label, then the name: letters, digits and '-' only, so nothing a config parser
+# reads as syntax can pass. fullmatch: a pattern ending in '$' would accept a newline.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"(?=.{{1,253}}\Z)({_LABEL}\.)*{_LABEL}")
+# RFC 2782: _service._proto.name (Consul: _web._tcp.service.consul, or
+# _web._tcp.service.dc1.consul); a service label starts with '_'.
+_SRV_NAME = re.compile(rf"(?=.{{1,253}}\Z)_[A-Za-z0-9-]{{1,62}}\._(tcp|udp)\.({_LABEL}\.)*{_LABEL}")
+
+
+def _shown(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def is_srv_name(name: str) -> bool:
+    """Return whether a template's DNS name asks for SRV records (it starts with '_')."""
+    return name.startswith("_")
+
+
+def _check_discovery_name(value: str) -> str:
+    if _SRV_NAME.fullmatch(value):
+        return value.lower()
+    if _HOSTNAME.fullmatch(value) and not value.replace(".", "").isdigit():
+        return value.lower()
+    raise ValueError(
+        "must be a DNS SRV name like _http._tcp.app.service.consul or a host name like "
+        f"app.service.consul, got {_shown(value)}"
+    )
+
+
+DiscoveryName = Annotated[
+    str,
+    Field(description="SRV name (_service._tcp.name) or host name whose A/AAAA records fill slots"),
+    AfterValidator(_check_discovery_name),
+]
+
+
+def _check_nameserver_address(value: str) -> str:
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(
+            f"must be an IPv4 or IPv6 address like 198.18.0.53 or 127.0.0.1, got {_shown(value)}"
+        ) from None
+    if address.is_unspecified or address.is_multicast:
+        raise ValueError(f"must be a unicast address, got {_shown(value)}")
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+        raise ValueError(f"must not have a zone index ('%...'), got {_shown(value)}")
+    return str(address)
+
+
+NameserverAddress = Annotated[
+    str,
+    Field(description="IPv4/IPv6 address of a DNS server (loopback allowed: a local agent)"),
+    AfterValidator(_check_nameserver_address),
+]
+
+
+class Nameserver(Strict):
+    address: NameserverAddress
+    port: Port = Field(53, description="Consul's DNS interface listens on 8600")
+
+
+class ResolverTimeouts(Single):
+    resolve: Duration = Field(
+        "1s", description="time between two resolutions of a name: how fast a change is seen"
+    )
+    retry: Duration = Field("1s", description="time to wait for an answer before retrying")
+
+
+class ResolverHold(Single):
+    """How long HAProxy keeps the last answer of each kind before acting on a new one."""
+
+    valid: Duration = Field("10s", description="keep a valid answer this long")
+    nx: Duration = Field("30s", description="keep the last address after NXDOMAIN this long")
+    other: Duration = Field("30s", description="after another DNS error")
+    refused: Duration = Field("30s", description="after the server refused the query")
+    timeout: Duration = Field("30s", description="after no answer")
+    obsolete: Duration = Field(
+        "30s", description="keep an SRV entry gone from the answers this long"
+    )
+
+
+class Resolver(Strict):
+    """A named `resolvers` section: the DNS servers HAProxy asks while it runs."""
+
+    name: Name
+    nameservers: list[Counted[Nameserver]] = Field(min_length=1, max_length=MAX_NAMESERVERS)
+    resolve_retries: int = Field(3, ge=1, le=100, description="queries before giving up")
+    accepted_payload_size: int = Field(
+        8192,
+        ge=512,
+        le=65535,
+        description="largest DNS answer over UDP (EDNS0); SRV answers with many servers "
+        "need more than DNS's classic 512 bytes",
+    )
+    timeouts: ResolverTimeouts = ResolverTimeouts()
+    hold: ResolverHold = ResolverHold()
+
+
+class ServerTemplate(Strict):
+    """`count` server slots named NAME1..NAMEcount, filled at runtime from DNS."""
+
+    name: Name = Field(description="slot name prefix: web gives web1, web2, ...")
+    count: int = Field(ge=1, le=MAX_TEMPLATE_SLOTS, description="how many slots to reserve")
+    dns_name: DiscoveryName
+    port: Port | None = Field(
+        None, description="for a host name; an SRV name's records carry their own ports"
+    )
+    weight: int = Field(100, ge=0, le=256)
+    tls: bool = Field(False, description="connect to these servers over TLS")
+
+    @model_validator(mode="after")
+    def _port_matches_the_name(self) -> ServerTemplate:
+        if is_srv_name(self.dns_name) and self.port is not None:
+            raise ValueError("an SRV name's records carry the port: remove port")
+        if not is_srv_name(self.dns_name) and self.port is None:
+            raise ValueError(f"needs a port: {self.dns_name} is a host name, not an SRV name")
+        return self
+
+
+def template_slot_names(template: ServerTemplate) -> list[str]:
+    """Return the server names HAProxy gives a template's slots: web1, web2, ..."""
+    return [f"{template.name}{i}" for i in range(1, template.count + 1)]
+
+
+def is_dns_name(address: str) -> bool:
+    """Return whether a server address (as the model holds it) is a DNS name, not an IP."""
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return True
+    return False
+
+
+def resolver_errors(model: LbModel) -> Iterator[FieldError]:
+    """Yield the errors of resolvers and of the pools that use them, by field path."""
+    known: dict[str, None] = {}
+    for index, resolver in enumerate(model.resolvers):
+        if resolver.name in known:
+            yield FieldError(f"resolvers[{index}].name", f"duplicate name {resolver.name!r}")
+        known.setdefault(resolver.name)
+        yield from _nameservers(resolver)
+    for pool in model.pools:
+        yield from _pool_errors(pool, known)
+
+
+def _nameservers(resolver: Resolver) -> Iterator[FieldError]:
+    seen: dict[tuple[str, int], int] = {}
+    for i, ns in enumerate(resolver.nameservers):
+        key = (ns.address, ns.port)
+        if key in seen:
+            yield FieldError(
+                f"resolvers[{resolver.name}].nameservers[{i}]",
+                f"{ns.address} port {ns.port} is also nameservers[{seen[key]}]",
+            )
+        seen.setdefault(key, i)
+
+
+def _pool_errors(pool: Pool, resolvers: dict[str, None]) -> Iterator[FieldError]:
+    path = f"pools[{pool.name}]"
+    if not pool.servers and not pool.server_templates:
+        yield FieldError(
+            f"{path}.servers",
+            "must have at least 1 item, or server_templates to fill the pool from DNS",
+        )
+    if pool.resolvers is not None and pool.resolvers not in resolvers:
+        listed = ", ".join(repr(n) for n in list(resolvers)[:8]) or "none defined"
+        yield FieldError(
+            f"{path}.resolvers", f"unknown resolver {pool.resolvers!r} (known: {listed})"
+        )
+    if "resolve_prefer" in pool.model_fields_set and pool.resolvers is None:
+        yield FieldError(f"{path}.resolve_prefer", "applies only with resolvers: name one")
+    if pool.server_templates and pool.resolvers is None:
+        yield FieldError(
+            f"{path}.server_templates",
+            "slots are filled by DNS at runtime, so the pool needs resolvers: name one "
+            "of the model's resolvers",
+        )
+    if pool.server_templates and pool.sticky == "cookie":
+        yield FieldError(
+            f"{path}.sticky",
+            "cookie stickiness needs a cookie per server, and server_templates slots have "
+            "none; use sticky: source or none",
+        )
+    names = {s.name: f"servers[{s.name}]" for s in pool.servers}
+    for template in pool.server_templates:
+        for slot in template_slot_names(template):
+            if slot in names:
+                yield FieldError(
+                    f"{path}.server_templates[{template.name}]",
+                    f"slot {slot!r} has the name of {names[slot]}; use another name prefix",
+                )
+                break
+            names[slot] = f"a slot of server_templates[{template.name}]"
+
+
+def resolver_warnings(model: LbModel) -> Iterator[FieldError]:
+    """Yield warnings: names that resolve only at start, resolvers no pool uses."""
+    used = {p.resolvers for p in model.pools}
+    for resolver in model.resolvers:
+        if resolver.name not in used:
+            yield FieldError(
+                f"resolvers[{resolver.name}]", "no pool uses this resolver; it is not rendered"
+            )
+    for pool in model.pools:
+        if pool.resolvers is not None:
+            continue
+        for server in pool.servers:
+            if is_dns_name(server.address):
+                yield FieldError(
+                    f"pools[{pool.name}].servers[{server.name}].address",
+                    f"{server.address} is resolved only when HAProxy starts or reloads; "
+                    "give the pool resolvers to follow address changes",
+                )
