@@ -283,3 +283,28 @@ class RevisionFile(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     content_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class AcmeAccount(Base):
+    """The control plane's account at one ACME server: its key, encrypted (store/acme.py)."""
+
+    __tablename__ = "acme_accounts"
+
+    directory: Mapped[str] = mapped_column(String(1100), primary_key=True)  # the directory URL
+    key: Mapped[str] = mapped_column(Text)  # Fernet token of the account key's PEM
+    key_id: Mapped[str] = mapped_column(String(16))  # which LBCTL_FILES_KEY encrypted it
+    uri: Mapped[str] = mapped_column(Text, default="")  # the account's URL at the server
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AcmeRenewal(Base):
+    """One ACME certificate's renewal record: failures in a row, last error, next try."""
+
+    __tablename__ = "acme_renewals"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)  # certificate
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]

@@ -15,6 +15,7 @@ TABLES = {"revisions", "deployments", "deployment_events", "audit_log", "users",
 TABLES |= {"web_sessions", "login_failures"}  # 0002: revocable logins, login lockouts
 TABLES |= {"store_keys"}  # 0003: the key of the revision hashes viewers see
 TABLES |= {"stored_files", "revision_files"}  # 0004: files a config uses, revisions' pins
+TABLES |= {"acme_accounts", "acme_renewals"}  # 0005: ACME accounts and renewals
 
 
 def test_upgrade_from_an_empty_database_creates_every_table(backend):
@@ -47,7 +48,7 @@ def test_downgrade_from_0004_drops_the_file_tables_and_upgrade_restores_them(bac
             config.attributes["connection"] = connection
             command.downgrade(config, "0003")
         assert set(inspect(engine).get_table_names()) == (
-            TABLES - {"stored_files", "revision_files"}
+            TABLES - {"stored_files", "revision_files", "acme_accounts", "acme_renewals"}
         ) | {"alembic_version"}
         upgrade(engine)
         assert {"stored_files", "revision_files"} <= set(inspect(engine).get_table_names())
