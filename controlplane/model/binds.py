@@ -170,23 +170,24 @@ def bind_errors(model: LbModel) -> Iterator[FieldError]:
     for host, listeners in _listeners(model).items():
         first: dict[tuple[str, int], _Listener] = {}
         for listener in listeners:
-            key = (listener.address, listener.port)
-            earlier = first.setdefault(key, listener)
-            if earlier is listener or not listener.from_binds or listener.path in reported:
+            earlier = first.setdefault((listener.address, listener.port), listener)
+            if earlier is listener:
                 continue
-            reported.add(listener.path)
+            # Two VIP binds (or a VIP bind and lbctl's listeners) are rules.py's to report.
+            shown, other = (listener, earlier) if listener.from_binds else (earlier, listener)
+            if not shown.from_binds or shown.path in reported:
+                continue
+            reported.add(shown.path)
             where = (
-                listener.address
-                if listener.address.startswith("unix@")
-                else f"{listener.address} port {listener.port}"
+                shown.address
+                if shown.address.startswith("unix@")
+                else f"{shown.address} port {shown.port}"
             )
-            if earlier.frontend == listener.frontend:
-                what = earlier.path.rsplit(".", 1)[-1] if earlier.path else "its VIP bind"
-                yield FieldError(listener.path, f"{where} is already {what} of this frontend")
+            if other.frontend == shown.frontend:
+                what = other.path.rsplit(".", 1)[-1] if other.path else "VIP bind"
+                yield FieldError(shown.path, f"{where} is already this frontend's {what}")
             else:
-                yield FieldError(
-                    listener.path, f"{where} is already bound by {earlier.owner} on {host}"
-                )
+                yield FieldError(shown.path, f"{where} is already bound by {other.owner} on {host}")
 
 
 def bind_warnings(model: LbModel) -> Iterator[FieldError]:
