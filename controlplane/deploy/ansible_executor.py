@@ -94,6 +94,13 @@ def _write_files(folder: Path, job: HostDeploy) -> list[str]:
     names.append(KEEPALIVED_FILE)
     for name, text in zip(names, job.keepalived_phases, strict=True):
         (folder / name).write_text(text)
+    # The attached files travel as files the playbook reads (never as variables, which
+    # ansible-runner writes into its job folder): under files/<key>, keys private to root.
+    for file in job.attached:
+        path = folder / "files" / file.key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(file.text)
     return names
 
 
@@ -107,6 +114,9 @@ def _extravars(job: HostDeploy, render_dir: str, phase_names: list[str]) -> dict
         "stale_servers": list(job.stale_servers),
         "keepalived_phases": phase_names,
         "vrrp_instances": list(job.vrrp_instances),
+        "files_dir": job.files_dir,
+        "attached_names": [f.key for f in job.attached],
+        "attached_private": [f.key for f in job.attached if f.private],
         # The paths the rendered files name, so playbook and config can never disagree.
         "monitor_url": job.monitor_url,
         "haproxy_state_file": SERVER_STATE_FILE,

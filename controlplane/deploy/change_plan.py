@@ -3,6 +3,9 @@
 A change that only touches server weight or state lines (same backend, server, address,
 port and every other option) is applied through HAProxy's runtime API with no reload; any
 other haproxy.cfg change needs a reload; a keepalived.conf change a keepalived reload.
+An attached file (certificate, CA file, CRL file, map) whose content changed under the
+same name is replaced through the runtime API too when haproxy.cfg needs no reload
+(attached.py); a new, removed or other file goes with a reload.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from ..render import HAPROXY_FILE, KEEPALIVED_FILE
 from ..rendered_config import Section, Server, read_haproxy_cfg
 from ..runtime import ServerChange
 from ..runtime.haproxy import RuntimeState
+from .attached import attached_changes
 
 ChangePath = Literal["runtime", "reload", "keepalived reload"]
 # A host's files: name -> text; a name mapped to None, or missing, is a file the host lacks.
@@ -41,14 +45,26 @@ class HostPlan:
 
     @property
     def haproxy_path(self) -> Literal["none", "runtime", "reload"]:
-        paths = {c.path for c in self.changes if c.file == HAPROXY_FILE}
+        # haproxy.cfg and the attached files (keyed by their path under files_dir) are
+        # HAProxy's: they go together, by the runtime API or by one reload.
+        paths = {c.path for c in self.changes if c.file != KEEPALIVED_FILE}
         if not paths:
             return "none"
         return "runtime" if paths == {"runtime"} else "reload"
 
 
-def plan_host(host: str, old: HostFiles, new: HostFiles) -> HostPlan:
-    """Return the plan of replacing a host's files `old` with `new`; a file `new` lacks stays."""
+def plan_host(
+    host: str,
+    old: HostFiles,
+    new: HostFiles,
+    old_attached: Mapping[str, str] | None = None,
+    new_attached: Mapping[str, str] | None = None,
+) -> HostPlan:
+    """Return the plan of replacing a host's files `old` with `new`; a file `new` lacks stays.
+
+    `old_attached` / `new_attached` (key under files_dir -> text) add the attached files'
+    changes; None for `new_attached` leaves them out (the caller does not know them).
+    """
     changes: list[PlannedChange] = []
     runtime: list[ServerChange] = []
     old_cfg, new_cfg = old.get(HAPROXY_FILE), new.get(HAPROXY_FILE)
@@ -65,7 +81,11 @@ def plan_host(host: str, old: HostFiles, new: HostFiles) -> HostPlan:
     if new_conf is not None and old.get(KEEPALIVED_FILE) != new_conf:
         what = "new file (start)" if old.get(KEEPALIVED_FILE) is None else "changed"
         changes.append(PlannedChange(host, KEEPALIVED_FILE, what, "keepalived reload"))
-    if any(c.path == "reload" for c in changes if c.file == HAPROXY_FILE):
+    if new_attached is not None:
+        reloads = any(c.path == "reload" for c in changes if c.file == HAPROXY_FILE)
+        for key, what, by_runtime in attached_changes(old_attached or {}, new_attached, reloads):
+            changes.append(PlannedChange(host, key, what, "runtime" if by_runtime else "reload"))
+    if any(c.path == "reload" for c in changes if c.file != KEEPALIVED_FILE):
         runtime = []
     return HostPlan(host, changes, runtime)
 

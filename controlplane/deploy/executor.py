@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from .attached import ShippedFile
 from .events import DeployEvent
 from .sequence import HostProbe
 
@@ -49,6 +50,10 @@ class HostDeploy:
     expected_backends: tuple[str, ...] = ()  # proof the new HAProxy worker runs the new file
     vrrp_instances: tuple[str, ...] = ()  # each must report a state after keepalived's reload
     monitor_url: str = ""  # HAProxy's loopback monitor endpoint, 200 while it serves
+    # The files haproxy.cfg names under files_dir (certificates, maps, ...): shipped,
+    # checked, installed and rolled back with it; "" and () for a config without any.
+    files_dir: str = ""
+    attached: tuple[ShippedFile, ...] = ()
 
 
 class Executor(Protocol):

@@ -23,6 +23,7 @@ from ..render import (
 )
 from ..runtime import server_commands
 from .ansible_executor import AnsibleExecutor
+from .attached import shipped_files
 from .change_plan import plan_host
 from .events import DeployEvent
 from .executor import SUCCEEDED, Executor, HostDeploy, HostResult
@@ -135,6 +136,7 @@ def _host_deploy(model: LbModel, rendered: Rendered, probe: HostProbe) -> HostDe
     # Only server weight/state lines changed: the runtime API replaces the reload, and a
     # rollback goes back the same way.
     runtime_path = forward.haproxy_path == "runtime"
+    files_dir, attached = shipped_files(rendered, host)
     return HostDeploy(
         host=host,
         haproxy_cfg=files[HAPROXY_FILE],
@@ -149,4 +151,6 @@ def _host_deploy(model: LbModel, rendered: Rendered, probe: HostProbe) -> HostDe
         expected_backends=tuple(b.name for b in haproxy_context(model, host).backends),
         vrrp_instances=tuple(i.name for i in keepalived_context(model, host).instances),
         monitor_url=monitor_url(model),
+        files_dir=files_dir,
+        attached=attached,
     )

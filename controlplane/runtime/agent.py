@@ -70,6 +70,34 @@ class HostAgent:
         """Write `content` to `path` on the host atomically (temporary file, then rename)."""
         self._request({"op": "install", "path": path, "content": content, "mode": mode}, timeout_s)
 
+    def rotate(
+        self,
+        socket_path: str,
+        files_dir: str,
+        files: dict[str, str],
+        private: set[str],
+        perms: dict[str, Any],
+        pending: str,
+        timeout_s: float,
+    ) -> dict[str, Any]:
+        """Replace deployed files' contents through HAProxy's runtime API, no reload.
+
+        The host writes them as a new version of files_dir too (see lbctl_host's
+        `rotate_in_place`); the answer has the worker pid and each certificate's served
+        SHA-1 fingerprint. The request holds private keys: it goes over the SSH session's
+        stdin only, never a command line, and an error names files, never their content.
+        """
+        request = {
+            "op": "rotate",
+            "socket": socket_path,
+            "files_dir": files_dir,
+            "files": files,
+            "private": sorted(private),
+            "perms": perms,
+            "pending": pending,
+        }
+        return self._request(request, timeout_s)
+
     def ping(self, timeout_s: float) -> None:
         """Start the agent now, so the first change is as fast as the next."""
         self._request({"op": "ping"}, timeout_s)
@@ -78,7 +106,8 @@ class HostAgent:
         line = (json.dumps(request) + "\n").encode()
         with self._lock:
             # A session that broke since the last request (idle timeout, host restarted) is
-            # started again once. Both requests are idempotent: set a state, write a file.
+            # started again once. Every request is idempotent: set a state, write a file, set
+            # files to given contents.
             for attempt in (1, 2):
                 try:
                     answer = self._exchange(line, timeout_s)

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from lbctl_host import atomic_write
+from lbctl_host import StepFailed, atomic_write, rotate_in_place
 
 
 def ask(path: str, script: str, timeout: float) -> str:
@@ -68,9 +68,21 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
         if op == "install":
             install(request["path"], request["content"], request["mode"])
             return {"ok": True}
+        if op == "rotate":
+            done = rotate_in_place(
+                request["socket"],
+                request["files_dir"],
+                {key: text.encode() for key, text in request["files"].items()},
+                set(request["private"]),
+                request["perms"],
+                request["pending"],
+            )
+            return {"ok": True, **done}
         if op == "ping":
             return {"ok": True}
         return {"ok": False, "error": f"unknown request {op!r}"}
+    except StepFailed as failed:
+        return {"ok": False, "error": str(failed)}
     except Exception as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 

@@ -25,6 +25,25 @@ class HostTarget:
     haproxy_config_path: str = "/etc/haproxy/haproxy.cfg"
     become: bool = False
     python: str = "/usr/bin/python3"
+    # The attached files' owner and modes (inventory lbctl_files_*), and the deploy's
+    # pending-reload markers (lbctl_pending): a rotation writes files as a deploy does.
+    files_owner: str = "root"
+    files_group: str = "root"
+    files_dir_mode: str = "0750"
+    files_mode: str = "0640"
+    files_key_mode: str = "0600"
+    pending_dir: str = "/run/lbctl/pending"
+
+    @property
+    def files_perms(self) -> dict[str, int | str]:
+        """Return the owner and modes a host's attached files get, as lbctl_host takes them."""
+        return {
+            "owner": self.files_owner,
+            "group": self.files_group,
+            "dir_mode": int(self.files_dir_mode, 8),
+            "file_mode": int(self.files_mode, 8),
+            "key_mode": int(self.files_key_mode, 8),
+        }
 
 
 class InventoryUnreadable(Exception):
@@ -85,4 +104,17 @@ def target_from_vars(name: str, hostvars: dict[str, Any]) -> HostTarget:
         haproxy_config_path=text("haproxy_config_path") or HostTarget.haproxy_config_path,
         become=str(hostvars.get("ansible_become", False)).lower() in ("true", "yes", "1"),
         python=text("ansible_python_interpreter") or HostTarget.python,
+        files_owner=text("lbctl_files_owner") or HostTarget.files_owner,
+        files_group=text("lbctl_files_group") or HostTarget.files_group,
+        files_dir_mode=_mode(hostvars.get("lbctl_files_dir_mode")) or HostTarget.files_dir_mode,
+        files_mode=_mode(hostvars.get("lbctl_files_mode")) or HostTarget.files_mode,
+        files_key_mode=_mode(hostvars.get("lbctl_files_key_mode")) or HostTarget.files_key_mode,
+        pending_dir=text("lbctl_pending") or HostTarget.pending_dir,
     )
+
+
+def _mode(value: object) -> str | None:
+    """Return a mode as octal text; YAML reads an unquoted 0640 as the integer 416."""
+    if value is None or value == "":
+        return None
+    return format(value, "o") if isinstance(value, int) else str(value)

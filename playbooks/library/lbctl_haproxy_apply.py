@@ -9,13 +9,19 @@ import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.lbctl_host import (
+    FilesRefused,
     StepFailed,
     atomic_copy,
     atomic_write,
     begin_install,
     end_install,
+    live_version,
+    point_files_dir,
     read_bytes,
+    read_tree,
+    rotate_files,
     runtime_command,
+    versions_dir,
     wait_until,
 )
 
@@ -37,6 +43,14 @@ description:
   - Before the install, a pending-reload marker (C(pending)) saves the file HAProxy runs;
     it is removed once the new file is proven to run. A deploy cut short in between leaves
     it, so the next deploy reloads even though the live file already is the new one.
+  - The attached files go with haproxy.cfg. C(files_dir) (a symlink to a version folder)
+    is pointed at C(files_version) right after haproxy.cfg is installed, with the same
+    pending-reload marker logic (C(files_pending) holds the version HAProxy runs), so the
+    two are installed and rolled back together. With C(files_runtime) and a running
+    HAProxy, changed certificates, CA files, CRL files and maps are replaced through the
+    runtime API (set/commit ssl cert, ca-file, crl-file; prepare/add/commit map) without a
+    reload; `show ssl cert` must report the new certificate's fingerprint and the same
+    worker must still answer.
   - A failure reports the step that failed in C(msg) and C(lbctl_step).
   - Changes nothing (changed false) when HAProxy already runs C(source), that is when the
     live file holds it, no reload is pending, HAProxy answers and there are no
@@ -55,6 +69,10 @@ options:
   monitor_url: {type: str, required: true}
   timeout: {type: float, default: 15.0}
   runtime_commands: {type: list, elements: str, default: []}
+  files_dir: {type: path, default: ""}
+  files_version: {type: str, default: ""}
+  files_pending: {type: path, default: ""}
+  files_runtime: {type: bool, default: false}
 """
 
 # The options above as AnsibleModule takes them (tests/deploy keeps the two equal).
@@ -71,6 +89,10 @@ ARGUMENT_SPEC = {
     "monitor_url": {"type": "str", "required": True},
     "timeout": {"type": "float", "default": 15.0},
     "runtime_commands": {"type": "list", "elements": "str", "default": []},
+    "files_dir": {"type": "path", "default": ""},
+    "files_version": {"type": "str", "default": ""},
+    "files_pending": {"type": "path", "default": ""},
+    "files_runtime": {"type": "bool", "default": False},
 }
 
 
@@ -105,8 +127,14 @@ def monitor_answers(url: str) -> bool:
 def apply_runtime(module: AnsibleModule, before: str) -> dict:
     """Install the file and apply the server changes through the runtime API: no reload."""
     p = module.params
-    install(p)
+    old_files = read_tree(p["files_dir"]) if files_change(p) else {}
+    install(p, point=False)
     started = time.monotonic()
+    proofs = {}
+    if files_change(p):
+        new_files = read_tree(os.path.join(versions_dir(p["files_dir"]), p["files_version"]))
+        proofs = rotate_files(p["socket"], p["files_dir"], old_files, new_files)
+        _point(p)  # on disk what runs now: a later reload loads the same files
     for command in p["runtime_commands"]:
         answer = runtime_command(p["socket"], command)
         if answer is None:
@@ -116,27 +144,55 @@ def apply_runtime(module: AnsibleModule, before: str) -> dict:
     after = worker_pid(p["socket"])
     if after != before:
         raise StepFailed("verify: no reload", f"worker {before} became {after or 'none'}")
-    end_install(p["pending"])
+    _end(p)
     return {
         "path": "runtime",
         "worker_before": before,
         "worker_after": after,
         "runtime_seconds": round(time.monotonic() - started, 3),
+        "files_rotated": sorted(proofs),
+        # SHA-1 fingerprints `show ssl cert` reports for the new certificates
+        "certificates_served": {k: v for k, v in proofs.items() if len(v) == 40},
     }
 
 
-def install(p: dict) -> None:
+def files_change(p: dict) -> bool:
+    """Return whether files_dir must name another version folder than it does."""
+    return bool(p["files_dir"]) and live_version(p["files_dir"]) != (p["files_version"] or None)
+
+
+def install(p: dict, point: bool = True) -> None:
     """Mark the reload pending, then install the new file (left alone when identical)."""
     try:
         begin_install(p["config_path"], p["pending"])
+        if p["files_dir"] and p["files_pending"] and not os.path.exists(p["files_pending"]):
+            # The version HAProxy runs, for the next deploy's stage if this one is cut short.
+            atomic_write(p["files_pending"], (live_version(p["files_dir"]) or "").encode(), 0o600)
         atomic_copy(p["source"], p["config_path"])
+        if point:
+            _point(p)
     except OSError as exc:
         raise StepFailed("install: haproxy.cfg", str(exc)) from exc
 
 
+def _point(p: dict) -> None:
+    if files_change(p):
+        try:
+            point_files_dir(p["files_dir"], p["files_version"] or None)
+        except OSError as exc:
+            raise StepFailed("install: attached files", str(exc)) from exc
+
+
+def _end(p: dict) -> None:
+    """HAProxy was proven to run the installed files: remove the pending markers."""
+    end_install(p["pending"])
+    if p["files_pending"]:
+        end_install(p["files_pending"])
+
+
 def needed(p: dict, worker: str | None) -> str:
     """Return why HAProxy needs this apply ("" when it already runs `source` as is)."""
-    if os.path.exists(p["pending"]):
+    if os.path.exists(p["pending"]) or (p["files_pending"] and os.path.exists(p["files_pending"])):
         return "reload pending"
     if worker is None:
         return "not running"
@@ -145,13 +201,28 @@ def needed(p: dict, worker: str | None) -> str:
     new = read_bytes(p["source"])
     if new is None or read_bytes(p["config_path"]) != new:
         return "differs"  # a missing source too: the install step reports it
+    if files_change(p):
+        return "attached files differ"
     return ""
 
 
 def apply(module: AnsibleModule, before: str | None) -> dict:
     """Install and reload (or apply the runtime commands); `before` is the worker's pid."""
     p = module.params
-    if before is not None and p["runtime_commands"]:
+    pending = os.path.exists(p["pending"]) or (
+        bool(p["files_pending"]) and os.path.exists(p["files_pending"])
+    )
+    # The runtime API replaces the reload when it can do all of it: the server lines the
+    # control plane vouched for (runtime_commands) and/or files it can replace, with
+    # haproxy.cfg otherwise unchanged.
+    files_moving = files_change(p)
+    config_same = read_bytes(p["source"]) == read_bytes(p["config_path"])
+    if (
+        before is not None
+        and not pending
+        and (not files_moving or p["files_runtime"])
+        and (p["runtime_commands"] or (files_moving and config_same))
+    ):
         return apply_runtime(module, before)
     if before is not None:
         dump = runtime_command(p["socket"], "show servers state")
@@ -185,7 +256,7 @@ def apply(module: AnsibleModule, before: str | None) -> dict:
         )
     if not wait_until(lambda: monitor_answers(p["monitor_url"]), 5.0, 0.2):
         raise StepFailed("verify: the monitor endpoint answers", f"no 200 from {p['monitor_url']}")
-    end_install(p["pending"])
+    _end(p)
     return {
         "path": "reload",
         "worker_before": before,
@@ -197,13 +268,15 @@ def apply(module: AnsibleModule, before: str | None) -> dict:
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     before = worker_pid(module.params["socket"])
-    why = needed(module.params, before)
-    if not why or module.check_mode:
-        module.exit_json(changed=bool(why), why=why)
     try:
+        why = needed(module.params, before)
+        if not why or module.check_mode:
+            module.exit_json(changed=bool(why), why=why)
         module.exit_json(changed=True, why=why, **apply(module, before))
     except StepFailed as failure:
         module.fail_json(msg=str(failure), lbctl_step=failure.step)
+    except FilesRefused as exc:
+        module.fail_json(msg=f"install: {exc}", lbctl_step="install: attached files")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,19 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.lbctl_host import (
+    FilesRefused,
     atomic_write,
+    build_version,
     copy_if_exists,
+    live_version,
+    octal_mode,
     pid_alive,
+    point_files_dir,
     read_bytes,
+    read_tree,
     runtime_command,
+    runtime_rotatable,
+    versions_dir,
 )
 
 DOCUMENTATION = r"""
@@ -31,6 +39,14 @@ description:
   - One module call instead of a dozen tasks: each task is an SSH round trip.
   - A file that cannot be written (a full disk) fails the step naming the file; nothing
     live has changed then.
+  - The files the config needs (C(attached_names), certificates, CA bundles, CRLs, maps,
+    error pages) are written into their own version folder beside C(files_dir), with the
+    owner and modes given (private keys C(files_key_mode)); the live C(files_dir) symlink
+    is not touched (except on a host that has none yet: no running config can use it).
+    C(haproxy_why) is "attached files differ" when only they change, and C(files_runtime)
+    says whether the runtime API can replace them without a reload (same names, every
+    changed file a certificate, CA file, CRL file or map, HAProxy running what its files
+    say); the apply module still reloads when haproxy.cfg changes otherwise.
 options:
   haproxy_pending: {type: path, default: "", description: the haproxy apply's marker}
   keepalived_pending: {type: path, default: "", description: the keepalived apply's marker}
@@ -57,6 +73,16 @@ options:
   notify_token: {type: str, default: "", description: API token (role operator) for the hook}
   notify_host: {type: str, default: "", description: the host name the hook reports}
   notify_env_path: {type: path, default: /etc/keepalived/lbctl-notify.env}
+  files_dir: {type: path, default: "", description: settings.files_dir; empty when none}
+  files_pending: {type: path, default: "", description: marker of the files version running}
+  attached_names: {type: list, elements: str, default: [], description: keys under files_dir}
+  attached_contents: {type: list, elements: str, default: [], description: their texts}
+  attached_private: {type: list, elements: str, default: [], description: keys holding a key}
+  files_owner: {type: str, default: root}
+  files_group: {type: str, default: root}
+  files_dir_mode: {type: raw, default: "0750", description: octal text, or YAML's int}
+  files_mode: {type: raw, default: "0640"}
+  files_key_mode: {type: raw, default: "0600"}
 """
 
 
@@ -111,12 +137,31 @@ def main() -> None:
             "keepalived_pending": {"type": "path", "default": ""},
             "haproxy_socket": {"type": "path", "default": ""},
             "keepalived_pid_file": {"type": "path", "default": ""},
+            "files_dir": {"type": "path", "default": ""},
+            "files_pending": {"type": "path", "default": ""},
+            "attached_names": {"type": "list", "elements": "str", "default": []},
+            # Certificates' private keys: never in Ansible's output.
+            "attached_contents": {
+                "type": "list",
+                "elements": "str",
+                "default": [],
+                "no_log": True,
+            },
+            "attached_private": {"type": "list", "elements": "str", "default": []},
+            "files_owner": {"type": "str", "default": "root"},
+            "files_group": {"type": "str", "default": "root"},
+            "files_dir_mode": {"type": "raw", "default": "0750"},
+            "files_mode": {"type": "raw", "default": "0640"},
+            "files_key_mode": {"type": "raw", "default": "0600"},
         }
     )
     try:
         module.exit_json(**stage(module))
     except OSError as exc:
         step = "stage: write the files"
+        module.fail_json(msg=f"{step}: {exc}", lbctl_step=step)
+    except FilesRefused as exc:
+        step = "stage: the attached files"
         module.fail_json(msg=f"{step}: {exc}", lbctl_step=step)
 
 
@@ -152,7 +197,59 @@ def stage(module: AnsibleModule) -> dict:
         result[f"{name}_pending"] = pending is not None
         # Whether a rollback has a file to restore (only a changing daemon needs one).
         result[f"{name}_existed"] = bool(why) and back_up(live_path, pending, backup)
+    files = stage_files(module)
+    if files["files_changed"] and not result["haproxy_why"]:
+        result["haproxy_why"] = "attached files differ"
+        result["haproxy_changed"] = True
+        result["haproxy_existed"] = back_up(
+            p["haproxy_config_path"], None, os.path.join(p["backup"], "haproxy.cfg")
+        )
+    result |= files
     return {"changed": result["haproxy_changed"] or result["keepalived_changed"], **result}
+
+
+def stage_files(module: AnsibleModule) -> dict:
+    """Write the attached files' version folder; say how it differs from what runs."""
+    p = module.params
+    names, contents = p["attached_names"], p["attached_contents"]
+    none = {
+        "files_managed": False,
+        "files_changed": False,
+        "files_runtime": False,
+        "files_version": "",
+        "files_live_version": "",
+    }
+    if not p["files_dir"]:
+        return none
+    if len(names) != len(contents):
+        module.fail_json(msg="stage: attached_names and attached_contents must pair up")
+    live = live_version(p["files_dir"])
+    if not names and live is None:
+        return none  # a config without files on a host that never had any
+    pending = read_bytes(p["files_pending"]) if p["files_pending"] else None
+    # A deploy cut short between install and reload: HAProxy runs the marker's version.
+    running = pending.decode().strip() or None if pending is not None else live
+    files = {name: text.encode() for name, text in zip(names, contents, strict=True)}
+    perms = {
+        "owner": p["files_owner"],
+        "group": p["files_group"],
+        "dir_mode": octal_mode(p["files_dir_mode"]),
+        "file_mode": octal_mode(p["files_mode"]),
+        "key_mode": octal_mode(p["files_key_mode"]),
+    }
+    version = build_version(p["files_dir"], files, set(p["attached_private"]), perms)
+    if live is None:
+        # No files_dir yet, so no running config reads it: it may name the new files now,
+        # and haproxy -c on the host finds them at their final paths.
+        point_files_dir(p["files_dir"], version)
+    old = read_tree(os.path.join(versions_dir(p["files_dir"]), running)) if running else {}
+    return {
+        "files_managed": True,
+        "files_changed": running != version,
+        "files_runtime": pending is None and running is not None and runtime_rotatable(old, files),
+        "files_version": version,
+        "files_live_version": running or "",
+    }
 
 
 def _write_notify_env(module: AnsibleModule) -> None:

@@ -9,6 +9,7 @@ define no name twice (tests/runtime/test_host_agent.py checks all three).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import socket
@@ -154,3 +155,332 @@ def wait_until(predicate, timeout: float, interval: float = 0.1):
         if time.monotonic() >= deadline:
             return None
         time.sleep(interval)
+
+
+# --- Attached files: certificates, CA bundles, CRLs, maps, error pages ----------------------
+#
+# The files a config needs live in one version folder per content, beside files_dir:
+# files_dir (/etc/haproxy/lbctl) is a symlink to <files_dir>.versions/<digest>. A new set
+# is written into its own folder first, so nothing HAProxy reads changes until the install,
+# and the install is one rename of the symlink next to the rename of haproxy.cfg: the two
+# are "installed atomically, rolled back together" because a rollback points the symlink
+# back at the folder it named before, which is kept until the deploy has succeeded.
+
+# Where a file's key (its path under files_dir) says which runtime API command replaces it.
+RUNTIME_KINDS = {"certs/": "cert", "ca/": "ca-file", "crl/": "crl-file", "maps/": "map"}
+# HAProxy refuses a CLI command longer than its buffer (tune.bufsize, 16384 bytes by
+# default): a payload larger than this goes by reload instead.
+RUNTIME_PAYLOAD_LIMIT = 15000
+
+
+class FilesRefused(Exception):
+    """files_dir cannot be managed (a folder lbctl did not create, or a bad key)."""
+
+
+def runtime_kind(key: str) -> str | None:
+    """Return the runtime API kind that can replace the file `key` without a reload."""
+    if key.endswith(".crt-list"):
+        return None  # which certificates a frontend offers: only a reload changes it
+    for prefix, kind in RUNTIME_KINDS.items():
+        if key.startswith(prefix):
+            return kind
+    return None  # error pages are read at start only
+
+
+def versions_dir(files_dir: str) -> str:
+    return files_dir.rstrip("/") + ".versions"
+
+
+def files_digest(files: dict[str, bytes]) -> str:
+    """Return the name of the version folder holding exactly `files` (key -> bytes)."""
+    digest = hashlib.sha256()
+    for key in sorted(files):
+        digest.update(key.encode() + b"\0" + hashlib.sha256(files[key]).digest())
+    return digest.hexdigest()[:20]
+
+
+def live_version(files_dir: str) -> str | None:
+    """Return the version folder files_dir points at, None when there is no files_dir."""
+    if os.path.islink(files_dir):
+        return os.path.basename(os.readlink(files_dir).rstrip("/"))
+    if os.path.exists(files_dir):
+        raise FilesRefused(
+            f"{files_dir} is a folder lbctl did not create: move it away or choose another "
+            "settings.files_dir (lbctl manages it as a symlink and removes what it no longer uses)"
+        )
+    return None
+
+
+def read_tree(folder: str) -> dict[str, bytes]:
+    """Return key (path relative to `folder`) -> content of every file under it."""
+    found: dict[str, bytes] = {}
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as handle:
+                found[os.path.relpath(path, folder)] = handle.read()
+    return found
+
+
+def _safe_key(key: str) -> str:
+    parts = key.split("/")
+    if key.startswith("/") or not key or any(p in ("", ".", "..") for p in parts):
+        raise FilesRefused(f"attached file key {key!r} is not a plain relative path")
+    return key
+
+
+def octal_mode(value: object) -> int:
+    """Return a file mode from an inventory value: "0640" (text, octal) or 416 (YAML's 0640)."""
+    return value if isinstance(value, int) else int(str(value), 8)
+
+
+def _owner_ids(owner: str, group: str) -> tuple[int, int]:
+    import grp
+    import pwd
+
+    try:
+        return pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
+    except KeyError as exc:
+        raise FilesRefused(f"no such user or group on the host: {exc}") from None
+
+
+def build_version(
+    files_dir: str,
+    files: dict[str, bytes],
+    private: set[str],
+    perms: dict | None = None,
+) -> str:
+    """Write `files` into their version folder (unless it holds them already); return its name.
+
+    `perms`: owner, group, dir_mode, file_mode, key_mode (private keys: `private` keys).
+    The folder is written under a temporary name and renamed: it is complete or absent.
+    """
+    perms = perms or {}
+    uid, gid = _owner_ids(perms.get("owner", "root"), perms.get("group", "root"))
+    dir_mode = int(perms.get("dir_mode", 0o750))
+    name = files_digest(files)
+    base = versions_dir(files_dir)
+    target = os.path.join(base, name)
+    if os.path.isdir(target) and read_tree(target) == files:
+        return name
+    os.makedirs(base, mode=0o750, exist_ok=True)
+    temp = tempfile.mkdtemp(prefix=".new-", dir=base)
+    try:
+        os.chmod(temp, dir_mode)
+        os.chown(temp, uid, gid)
+        for key, data in files.items():
+            path = os.path.join(temp, _safe_key(key))
+            folder = os.path.dirname(path)
+            if not os.path.isdir(folder):
+                os.makedirs(folder)
+                _own_tree(temp, folder, uid, gid, dir_mode)
+            mode = int(perms.get("key_mode" if key in private else "file_mode", 0o640))
+            atomic_write(path, data, mode)
+            os.chown(path, uid, gid)
+        if os.path.isdir(target):  # a damaged copy: replaced whole
+            shutil.rmtree(target)
+        os.rename(temp, target)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return name
+
+
+def _own_tree(top: str, folder: str, uid: int, gid: int, mode: int) -> None:
+    while os.path.abspath(folder) != os.path.abspath(top):
+        os.chmod(folder, mode)
+        os.chown(folder, uid, gid)
+        folder = os.path.dirname(folder)
+
+
+def point_files_dir(files_dir: str, version: str | None) -> None:
+    """Make files_dir name `version` (None: remove the symlink) with one atomic rename."""
+    if version is None:
+        if os.path.islink(files_dir):
+            os.unlink(files_dir)
+        return
+    link = files_dir.rstrip("/") + ".lbctl-new"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(link)
+    # Relative: the link stays right wherever the folder is mounted.
+    os.symlink(os.path.join(os.path.basename(versions_dir(files_dir)), version), link)
+    os.replace(link, files_dir.rstrip("/"))
+
+
+def prune_versions(files_dir: str, keep: str | None) -> list[str]:
+    """Remove every version folder but `keep` (what runs now); return the removed names."""
+    base = versions_dir(files_dir)
+    removed = []
+    for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        if name != keep:
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+            removed.append(name)
+    return removed
+
+
+def changed_keys(old: dict[str, bytes], new: dict[str, bytes]) -> tuple[list[str], list[str]]:
+    """Return (keys whose content changed, keys added or removed)."""
+    changed = sorted(k for k in new if k in old and old[k] != new[k])
+    moved = sorted(set(old) ^ set(new))
+    return changed, moved
+
+
+def runtime_rotatable(old: dict[str, bytes], new: dict[str, bytes]) -> bool:
+    """Return whether the runtime API can replace `old` by `new` (same keys, known kinds)."""
+    changed, moved = changed_keys(old, new)
+    return (
+        bool(changed)
+        and not moved
+        and all(runtime_kind(k) for k in changed)
+        and all(len(new[k]) <= RUNTIME_PAYLOAD_LIMIT for k in changed if runtime_kind(k) != "map")
+    )
+
+
+def _payload_lines(kind: str, data: bytes) -> list[str]:
+    """Return the file's lines as a CLI payload: an empty line would end it early."""
+    lines = [line.rstrip() for line in data.decode().splitlines()]
+    if kind == "map":  # comments and blank lines mean nothing in a map file
+        return [
+            line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+        ]
+    return [line for line in lines if line]
+
+
+def leaf_sha1(pem: bytes) -> str:
+    """Return the SHA-1 fingerprint of the first certificate in `pem`, as `show ssl cert` does."""
+    import ssl
+
+    text = pem.decode(errors="replace")
+    begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+    start = text.find(begin)
+    stop = text.find(end, start)
+    if start < 0 or stop < 0:
+        return ""
+    der = ssl.PEM_cert_to_DER_cert(text[start : stop + len(end)] + "\n")
+    return hashlib.sha1(der).hexdigest().upper()  # the fingerprint HAProxy prints
+
+
+def _ask(sock: str, command: str) -> str:
+    answer = runtime_command(sock, command, timeout=10.0)
+    if answer is None:
+        raise StepFailed("runtime: files", f"the runtime API at {sock} did not answer")
+    return answer.strip()
+
+
+def _expect(answer: str, wanted: str, what: str) -> None:
+    if wanted not in answer:
+        raise StepFailed("runtime: files", f"{what}: {answer[:300] or 'no answer'}")
+
+
+def rotate_file(sock: str, path: str, kind: str, data: bytes) -> str:
+    """Replace the content HAProxy holds for `path` through the runtime API; return a proof.
+
+    Certificates, CA files and CRL files go in one transaction each (set, then commit); a
+    map is filled in a new version and committed at once, so no request sees it half done.
+    """
+    lines = _payload_lines(kind, data)
+    if kind in ("cert", "ca-file", "crl-file"):
+        payload = "\n".join(lines)
+        answer = _ask(sock, f"set ssl {kind} {path} <<\n{payload}\n")
+        if "Transaction" not in answer:
+            _ask(sock, f"abort ssl {kind} {path}")
+            raise StepFailed("runtime: files", f"set ssl {kind} {path}: {answer[:300]}")
+        _expect(_ask(sock, f"commit ssl {kind} {path}"), "Success", f"commit ssl {kind} {path}")
+        if kind != "cert":
+            return "committed"
+        shown = _ask(sock, f"show ssl cert {path}")
+        wanted = leaf_sha1(data)
+        if wanted and f"SHA1 FingerPrint: {wanted}" not in shown:
+            raise StepFailed("verify: the new certificate is served", f"{path}: {shown[:300]}")
+        return wanted
+    if kind == "map":
+        prepared = _ask(sock, f"prepare map {path}")
+        _expect(prepared, "New version created:", f"prepare map {path}")
+        version = prepared.rsplit(":", 1)[1].strip()
+        chunk: list[str] = []
+        size = 0
+        for line in [*lines, None]:
+            if line is None or size + len(line) + 1 > RUNTIME_PAYLOAD_LIMIT:
+                if chunk:
+                    body = "\n".join(chunk)
+                    answer = _ask(sock, f"add map @{version} {path} <<\n{body}\n")
+                    if answer:
+                        raise StepFailed("runtime: files", f"add map {path}: {answer[:300]}")
+                chunk, size = [], 0
+            if line is not None:
+                chunk.append(line)
+                size += len(line) + 1
+        answer = _ask(sock, f"commit map @{version} {path}")
+        if answer:
+            raise StepFailed("runtime: files", f"commit map {path}: {answer[:300]}")
+        return f"map version {version}"
+    raise StepFailed("runtime: files", f"{path}: no runtime command replaces a {kind} file")
+
+
+def rotate_files(sock: str, files_dir: str, old: dict[str, bytes], new: dict[str, bytes]) -> dict:
+    """Apply the content changes from `old` to `new` through the runtime API; return proofs."""
+    changed, _moved = changed_keys(old, new)
+    proofs = {}
+    for key in changed:
+        kind = runtime_kind(key)
+        if kind is None:
+            raise StepFailed("runtime: files", f"{key}: only a reload can replace it")
+        proofs[key] = rotate_file(sock, os.path.join(files_dir, key), kind, new[key])
+    return proofs
+
+
+def worker_of(sock: str) -> str | None:
+    """Return the pid of the HAProxy worker answering the runtime API, or None."""
+    for line in (runtime_command(sock, "show info") or "").splitlines():
+        if line.startswith("Pid:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def rotate_in_place(
+    sock: str,
+    files_dir: str,
+    updates: dict[str, bytes],
+    private: set[str],
+    perms: dict,
+    pending: str = "",
+) -> dict:
+    """Replace deployed files' contents on a running HAProxy without a reload; return proofs.
+
+    The runtime agent's way (no Ansible run): `updates` (key -> new content) must name
+    files the last deploy shipped, of kinds the runtime API replaces. A new version folder
+    holds the result, HAProxy gets the contents through the runtime API, files_dir then
+    names the folder (a later reload loads the same), and the same worker must still
+    answer. `pending` is the deploy's marker path: a cut-short rotation makes the next
+    deploy reload.
+    """
+    if live_version(files_dir) is None:
+        raise StepFailed("runtime: files", f"{files_dir} holds no deployed files: deploy first")
+    old = read_tree(files_dir)
+    unknown = sorted(set(updates) - set(old))
+    if unknown:
+        raise StepFailed("runtime: files", f"not deployed yet (needs a deploy): {unknown}")
+    new = {**old, **updates}
+    if new == old:
+        return {"changed": False, "worker": worker_of(sock), "served": {}}
+    if not runtime_rotatable(old, new):
+        raise StepFailed("runtime: files", "only a reload can apply these files")
+    key_mode = int(perms.get("key_mode", 0o600))
+    was_private = {
+        key for key in old if os.stat(os.path.join(files_dir, key)).st_mode & 0o777 == key_mode
+    }
+    before = worker_of(sock)
+    if before is None:
+        raise StepFailed("runtime: files", f"HAProxy does not answer at {sock}")
+    version = build_version(files_dir, new, was_private | private, perms)
+    if pending and not os.path.exists(pending):
+        atomic_write(pending, (live_version(files_dir) or "").encode(), 0o600)
+    served = rotate_files(sock, files_dir, old, new)
+    point_files_dir(files_dir, version)
+    after = worker_of(sock)
+    if after != before:
+        raise StepFailed("verify: no reload", f"worker {before} became {after or 'none'}")
+    if pending:
+        end_install(pending)
+    prune_versions(files_dir, version)
+    return {"changed": True, "worker": after, "served": served}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from controlplane.deploy.change_plan import plan_host
-from controlplane.render import render_model
+from controlplane.render import HAPROXY_FILE, render_model
 from controlplane.runtime import ServerChange, server_commands
 
 from ..lab.deploying import lab_model
@@ -83,3 +83,46 @@ def test_a_first_deploy_is_a_start() -> None:
 
 def test_identical_files_plan_nothing() -> None:
     assert plan_host("lb1", files(), files()).changes == []
+
+
+# --- attached files (certificates, CA/CRL files, maps, error pages) ---------------------------
+
+
+def _files_plan(old_attached: dict[str, str], new_attached: dict[str, str], cfg: str = "x\n"):
+    return plan_host("lb1", {HAPROXY_FILE: "x\n"}, {HAPROXY_FILE: cfg}, old_attached, new_attached)
+
+
+def test_a_certificate_content_change_is_a_runtime_rotation() -> None:
+    plan = _files_plan({"certs/site.pem": "old"}, {"certs/site.pem": "new"})
+    assert plan.haproxy_path == "runtime"
+    assert [c.as_dict() for c in plan.changes] == [
+        {
+            "host": "lb1",
+            "file": "certs/site.pem",
+            "what": "content changed (set ssl cert + commit, no reload)",
+            "path": "runtime",
+        }
+    ]
+
+
+def test_ca_crl_and_map_contents_rotate_too_but_error_pages_and_sni_lists_reload() -> None:
+    for key in ("ca/clients.pem", "crl/clients.pem", "maps/hosts.map"):
+        assert _files_plan({key: "a"}, {key: "b"}).haproxy_path == "runtime", key
+    for key in ("errors/maintenance.http", "certs/web.crt-list"):
+        assert _files_plan({key: "a"}, {key: "b"}).haproxy_path == "reload", key
+
+
+def test_a_new_or_removed_file_or_a_reloading_config_takes_everything_by_reload() -> None:
+    assert _files_plan({}, {"certs/site.pem": "new"}).haproxy_path == "reload"
+    assert _files_plan({"certs/site.pem": "a"}, {}).haproxy_path == "reload"
+    both = _files_plan({"certs/a.pem": "a", "certs/b.pem": "a"}, {"certs/a.pem": "b"})
+    assert both.haproxy_path == "reload"
+    with_config = _files_plan({"certs/a.pem": "a"}, {"certs/a.pem": "b"}, cfg="global\n")
+    assert with_config.haproxy_path == "reload"
+    assert {c.path for c in with_config.changes} == {"reload"}
+
+
+def test_a_certificate_too_large_for_one_runtime_command_is_reloaded() -> None:
+    big = "x" * 20_000
+    assert _files_plan({"certs/a.pem": "a"}, {"certs/a.pem": big}).haproxy_path == "reload"
+    assert _files_plan({"maps/m.map": "a"}, {"maps/m.map": big}).haproxy_path == "runtime"

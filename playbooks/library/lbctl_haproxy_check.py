@@ -1,0 +1,61 @@
+#!/usr/bin/python3
+"""Ansible module: `haproxy -c` on the host, with the staged attached files at their paths."""
+
+from __future__ import annotations
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.lbctl_host import FilesRefused, live_version, versions_dir
+
+DOCUMENTATION = r"""
+module: lbctl_haproxy_check
+short_description: Prove the staged haproxy.cfg with the host's own haproxy -c
+description:
+  - Runs C(haproxy -c -f source). The config names its attached files at their final
+    paths under C(files_dir); when a deploy changes them, C(files_dir) still names the
+    files HAProxy runs. The check then runs in a private mount namespace (C(unshare
+    --mount)) where the new version folder is bind-mounted over C(files_dir): haproxy -c
+    reads exactly the files the install will put in place, and nothing live changes
+    before it passed.
+  - Returns C(stdout) and C(stderr) of haproxy -c, as a command task would.
+options:
+  source: {type: path, required: true}
+  files_dir: {type: path, default: ""}
+  files_version: {type: str, default: ""}
+"""
+
+ARGUMENT_SPEC = {
+    "source": {"type": "path", "required": True},
+    "files_dir": {"type": "path", "default": ""},
+    "files_version": {"type": "str", "default": ""},
+}
+
+# $1 the new version folder, $2 files_dir, $3 the staged haproxy.cfg. mount follows the
+# files_dir symlink, so the folder it names shows the new files inside this namespace only.
+_IN_NAMESPACE = 'mount --bind "$1" "$2" && exec haproxy -c -f "$3"'
+
+
+def check_argv(source: str, files_dir: str, version: str) -> list[str]:
+    """Return the command that checks `source` with files_dir showing `version`."""
+    if not files_dir or not version or live_version(files_dir) in (None, version):
+        return ["haproxy", "-c", "-f", source]
+    folder = os.path.join(versions_dir(files_dir), version)
+    return ["unshare", "--mount", "--", "sh", "-c", _IN_NAMESPACE, "sh", folder, files_dir, source]
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC)
+    p = module.params
+    try:
+        argv = check_argv(p["source"], p["files_dir"], p["files_version"])
+    except FilesRefused as exc:
+        module.fail_json(msg=f"validate: {exc}", lbctl_step="validate: the attached files")
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        module.fail_json(msg="haproxy -c refused the new config", rc=rc, stdout=out, stderr=err)
+    module.exit_json(changed=False, rc=rc, stdout=out, stderr=err)
+
+
+if __name__ == "__main__":
+    main()
