@@ -18,6 +18,7 @@ from .error_budget import Counted
 from .keepalived_options import KeepalivedGlobals, KeepalivedOptions
 from .resolvers import MAX_RESOLVERS, MAX_TEMPLATES_PER_POOL, Resolver, ServerTemplate
 from .routing import MAX_RULES, Rule
+from .logs import MAX_LOG_TARGETS, FrontendLogging, LogTarget
 from .stats import MAX_STATS_PAGES, StatsPage
 from .tls import FrontendTls, PoolTls, TlsDefaults
 from .types import (
@@ -69,6 +70,11 @@ class Settings(Single):
     )
     chroot: FilePath | None = "/var/lib/haproxy"
     log_target: str = Field("/dev/log", pattern=r"^[A-Za-z0-9._/:@-]{1,255}$")
+    log_targets: list[LogTarget] = Field(
+        default_factory=list,
+        max_length=MAX_LOG_TARGETS,
+        description="where HAProxy logs (facility, format); replaces log_target",
+    )
     admin_address: ListenIPv4 = Field(
         "127.0.0.1", description="address of the monitor and metrics listeners"
     )
@@ -219,6 +225,7 @@ class Frontend(Strict):
     )
     maxconn: int | None = Field(None, ge=1, le=10_000_000)
     forwarded_for: bool = Field(True, description="add X-Forwarded-For (http)")
+    logging: FrontendLogging | None = Field(None, description="log format, targets, request id")
     extra: list[Directive] = Field(default_factory=list, max_length=MAX_EXTRA)
     binds: list[Counted[Bind]] = Field(
         default_factory=list,

@@ -26,7 +26,15 @@ from ..model.routing import rule_pools
 from .acme import acme_pairs, frontend_challenge_lines
 from .binds import frontend_binds
 from .host_paths import ADMIN_SOCKET, MONITOR_URI, SERVER_STATE_FILE
-from .proxies import StatsPageContext, UserlistContext, stats_pages, userlists
+from .proxies import (
+    StatsPageContext,
+    UserlistContext,
+    frontend_log_lines,
+    global_log_lines,
+    log_format_lines,
+    stats_pages,
+    userlists,
+)
 from .resolvers import ResolversContext, follow_dns, resolvers_sections, server_template_lines
 from .routing import frontend_rules, routing
 from .tls import (
@@ -166,7 +174,7 @@ def _pools_of(fe: Frontend) -> list[str]:
 def _global_lines(model: LbModel, host: str, peered: bool) -> list[str]:
     s = model.settings
     lines = [
-        f"log {s.log_target} local0",
+        *global_log_lines(s),
         "master-worker",
         "user haproxy",
         "group haproxy",
@@ -228,7 +236,7 @@ def _frontend(
     )
     lines: list[str] = list(rules.connection_lines)  # tcp-request first: HAProxy runs them first
     if fe.mode == "http":
-        lines.append("option httplog")
+        lines += log_format_lines(fe)
         if fe.forwarded_for:
             lines.append("option forwardfor")
         # Keep-alive clients see errors on a reload without it: wrk, 32 keep-alive
@@ -239,9 +247,10 @@ def _frontend(
             lines += hsts_lines(fe)
         lines += acme_challenge  # before `extra`: its redirects must not catch the token
     else:
-        lines.append("option tcplog")
+        lines += log_format_lines(fe)
     if fe.maxconn:
         lines.append(f"maxconn {fe.maxconn}")
+    lines += frontend_log_lines(fe)
     lines += error_page_lines(fe.error_pages, refs)
     acls, use_backends = routing(fe)
     return FrontendContext(

@@ -200,9 +200,9 @@ def test_routes_on_a_tcp_frontend(example):
     ]
 
 
-def test_frontend_needs_a_default_pool_or_routes(example):
+def test_frontend_needs_a_default_pool_routes_or_rules(example):
     example["frontends"][1].pop("default_pool")
-    assert model_errors(example) == ["frontends[web-tls]: needs a default_pool, routes, or both"]
+    assert model_errors(example) == ["frontends[web-tls]: needs a default_pool, routes or rules"]
 
 
 def test_duplicate_route_is_never_reached(example):
