@@ -17,9 +17,11 @@ OUT ?= out
 run: deps
 	LBCTL_HOME=instance $(BIN)/lbctl demo --port 8080
 
-# Lint and types first, so CI fails on any of them as it does on a failing test.
+# Lint and types first, so CI fails on any of them as it does on a failing test. Two workers:
+# the lab tests in order on one (tests/conftest.py), everything else beside them.
+PYTEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The model's property tests with thousands of examples each (hypothesis "extended" profile).
 test-extended: deps
