@@ -10,7 +10,8 @@ import ipaddress
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from ..model import LbModel
+from ..model import Frontend, LbModel, Settings
+from ..model.logs import LogTarget
 from ..model.stats import StatsPage, stats_section_name
 
 
@@ -57,4 +58,51 @@ def _stats_lines(page: StatsPage) -> list[str]:
         lines.append(f"http-request auth unless {{ http_auth({page.userlist}) }}")
         if page.admin:
             lines.append("stats admin if TRUE")
+    return lines
+
+
+def global_log_lines(settings: Settings) -> list[str]:
+    """Return the global `log` lines: the model's targets, else the one v1 always printed."""
+    if not settings.log_targets:
+        return [f"log {settings.log_target} local0"]
+    return [_log_line(t) for t in settings.log_targets]
+
+
+def _log_line(target: LogTarget) -> str:
+    words = ["log", target.address]
+    if target.format:
+        words += ["format", target.format]
+    words.append(target.facility)
+    if target.level:
+        words.append(target.level)
+    return " ".join(words)
+
+
+def log_format_lines(fe: Frontend) -> list[str]:
+    """Return the frontend's log format line: `option httplog` / `tcplog` unless told."""
+    logging = fe.logging
+    if logging is not None and not logging.enabled:
+        return []  # HAProxy warns of a format for a proxy that does not log
+    if logging is not None and logging.custom_format is not None:
+        return [f"log-format '{logging.custom_format}'"]
+    named = logging.format if logging is not None and logging.format else fe.mode
+    return [{"http": "option httplog", "https": "option httpslog", "tcp": "option tcplog"}[named]]
+
+
+def frontend_log_lines(fe: Frontend) -> list[str]:
+    """Return the frontend's other logging lines: targets, null connections, request id."""
+    logging = fe.logging
+    if logging is None:
+        return []
+    lines: list[str] = []
+    if not logging.enabled:
+        lines.append("no log")
+    elif logging.targets:
+        # A proxy's own `log` lines add to the ones it inherits: `no log` drops those first.
+        lines += ["no log", *(_log_line(t) for t in logging.targets)]
+    if logging.log_empty_connections:
+        lines.append("no option dontlognull")
+    if logging.request_id is not None:
+        lines.append(f"unique-id-format '{logging.request_id.format}'")
+        lines.append(f"unique-id-header {logging.request_id.header}")
     return lines
