@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ..model import LbModel
+from ..model.config_files import FileContents
 from ..render import render_model
 from .drift import DriftReport, collect_drift
 
-# The last deployed revision's number and model, or None when nothing was deployed yet.
-DeployedModel = Callable[[], tuple[int, LbModel] | None]
+# The last deployed revision's number, model and stored files, or None when nothing was
+# deployed yet.
+DeployedModel = Callable[[], tuple[int, LbModel, FileContents | None] | None]
 
 # Long enough to span the poller's drift cadence (every 4th 15 s round).
 MAX_AGE_S = 75.0
@@ -59,8 +61,8 @@ class DriftWatch:
         deployed = self.deployed_model()
         if deployed is None:
             return None
-        number, model = deployed
-        report = collect_drift(model, render_model(model), self.inventory)
+        number, model, contents = deployed
+        report = collect_drift(model, render_model(model, contents), self.inventory)
         if report.drifted:
             summary = "; ".join(d.summary() for d in report.differences[:5])
             self.engine.fire("drift_found", self.environment, summary, "warning")

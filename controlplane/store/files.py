@@ -39,6 +39,7 @@ from ..model.certificates import (
     private_key_in,
 )
 from ..model.types import NAME_PATTERN
+from .acme import rotate_account_keys
 from .audit import Actor, record_audit
 from .errors import InvalidName, NotFound, StoreError
 from .file_encryption import FilesKeys
@@ -208,6 +209,7 @@ def rotate_files_key(session: Session, actor: Actor) -> int:
         row.content = keys.rotate(row.content, _what(row), row.key_id)
         row.key_id = keys.current_id
         changed += 1
+    changed += rotate_account_keys(session, keys)  # ACME account keys: the same key
     session.flush()
     record_audit(
         session, actor, "file.rotate_key", "files", {"rows": changed, "key_id": keys.current_id}
@@ -525,6 +527,6 @@ def declared_files(model: object) -> dict[FileKey, str]:
     """
     found: dict[FileKey, str] = {}
     for field_name, kind in MODEL_FIELDS.items():
-        for index, entry in enumerate(getattr(model, field_name, None) or []):
-            found.setdefault((kind, entry.name), f"{field_name}[{index}]")
+        for entry in getattr(model, field_name, None) or []:
+            found.setdefault((kind, entry.name), f"{field_name}[{entry.name}]")
     return found

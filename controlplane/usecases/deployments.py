@@ -82,7 +82,8 @@ def run_deployment(
 
     state, results = "failed", []
     try:
-        rendered = render_revision(revision)
+        with sessions() as session:  # the revision's stored files are read from it
+            rendered = render_revision(session, revision)
         record(DeployEvent("", "info", "render", f"rendered revision {revision.number}"))
         # Replicas sharing a PostgreSQL store exclude each other there; the file lock
         # inside deploy_environment covers deploys from this machine (CLI included).
@@ -97,7 +98,8 @@ def run_deployment(
             )
         state = "succeeded" if outcome.ok else "failed"
         results = [asdict(h) for h in outcome.hosts]
-    except (ModelInvalid, CheckFailed, DeployLocked, store.StoreLocked, OSError) as exc:
+    except (ModelInvalid, CheckFailed, DeployLocked, store.StoreError, OSError) as exc:
+        # StoreError: a stored file's key is missing (LBCTL_FILES_KEY), a lock is held...
         record(DeployEvent("", "failed", "deploy", str(exc)))
     except Exception as exc:  # a deploy thread must always leave a final state behind
         record(DeployEvent("", "failed", "deploy", f"internal error: {type(exc).__name__}: {exc}"))

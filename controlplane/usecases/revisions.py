@@ -26,6 +26,7 @@ from ..model import (
     parse_document,
     validate_data,
 )
+from ..model.config_files import FileContents
 from ..model.secrets import (
     explicit_secrets,
     mask_document,
@@ -37,6 +38,7 @@ from ..model.secrets import (
 from ..render import render_model
 from ..store import Actor, Revision
 from .files import RenderResult, render_loaded
+from .stored_files import current_contents, revision_contents
 
 DocumentEdit = Callable[[dict[str, Any]], None]
 
@@ -137,11 +139,17 @@ def rollback(
     return revision
 
 
-def render_revision(revision: Revision, binary_check: bool = True) -> RenderResult:
-    """Return the per-host files of a revision, proven by haproxy -c / keepalived -t."""
+def render_revision(
+    session: Session, revision: Revision, binary_check: bool = True
+) -> RenderResult:
+    """Return the per-host files of a revision, proven by haproxy -c / keepalived -t.
+
+    The files it declares come from the store: the versions the revision recorded.
+    """
     started = time.monotonic()
     loaded = validate_data(revision_document(revision, masked=False), source="model")
-    result = render_loaded(loaded, binary_check)
+    contents = revision_contents(session, revision, loaded.model)
+    result = render_loaded(loaded, binary_check, contents=contents)
     revision_rendered.send(revision.environment, seconds=time.monotonic() - started)
     return result
 
@@ -156,13 +164,18 @@ def diff_to_deployed(session: Session, environment: str) -> list[FileDiff]:
     """Return the per-host diff of the current revision against the last deployed one."""
     head = store.current_revision(session, environment)
     deployed = deployed_revision(session, environment)
-    expected = _files(store.revision_model(head)) if head else {}
-    actual = _files(store.revision_model(deployed)) if deployed else {}
+    expected = _revision_files(session, head) if head else {}
+    actual = _revision_files(session, deployed) if deployed else {}
     return diff_files(expected, actual)
 
 
-def _files(model: LbModel) -> dict[str, dict[str, str]]:
-    return {h.host: dict(h.files) for h in render_model(model).hosts}
+def _revision_files(session: Session, revision: Revision) -> dict[str, dict[str, str]]:
+    model = store.revision_model(revision)
+    return _files(model, revision_contents(session, revision, model))
+
+
+def _files(model: LbModel, contents: FileContents | None = None) -> dict[str, dict[str, str]]:
+    return {h.host: dict(h.files) for h in render_model(model, contents).hosts}
 
 
 def _audit(
@@ -204,8 +217,13 @@ def candidate_model(session: Session, environment: str, document: dict[str, Any]
 def render_document(
     session: Session, environment: str, document: dict[str, Any], binary_check: bool = True
 ) -> RenderResult:
-    """Return the per-host files of a candidate document, proven by the binaries."""
-    return render_loaded(candidate_model(session, environment, document), binary_check)
+    """Return the per-host files of a candidate document, proven by the binaries.
+
+    The files it declares are the store's current versions (those saving it would use).
+    """
+    loaded = candidate_model(session, environment, document)
+    contents = current_contents(session, loaded.model)
+    return render_loaded(loaded, binary_check, contents=contents)
 
 
 def review_document(
@@ -223,10 +241,11 @@ def review_document(
     deployed = deployed_revision(session, environment)
     stand_ins = _SecretStandIns()
     candidate = _files(
-        stand_ins.for_candidate(model_document(result.loaded.model), explicit_secrets(document))
+        stand_ins.for_candidate(model_document(result.loaded.model), explicit_secrets(document)),
+        current_contents(session, result.loaded.model),
     )
-    current_files = _files(stand_ins.for_stored(head)) if head else {}
-    deployed_files = _files(stand_ins.for_stored(deployed)) if deployed else {}
+    current_files = _stored_files(session, stand_ins, head) if head else {}
+    deployed_files = _stored_files(session, stand_ins, deployed) if deployed else {}
     return CandidateReview(
         changes=[c for h in plan_hosts(deployed_files, candidate) for c in h.changes],
         loaded=result.loaded,
@@ -235,6 +254,13 @@ def review_document(
         against_current=diff_files(candidate, current_files),
         against_deployed=diff_files(candidate, deployed_files),
     )
+
+
+def _stored_files(
+    session: Session, stand_ins: _SecretStandIns, revision: Revision
+) -> dict[str, dict[str, str]]:
+    model = stand_ins.for_stored(revision)
+    return _files(model, revision_contents(session, revision, model))
 
 
 class _SecretStandIns:

@@ -17,6 +17,7 @@ from .. import runtime, store
 from ..render import HAPROXY_FILE, haproxy_context, render_model
 from ..store import Actor, Revision
 from .revisions import edit_document, revision_document
+from .stored_files import revision_contents
 
 SERVER_LOCK_WAIT_S = 5.0
 
@@ -89,7 +90,8 @@ def set_server(
             if pool in {b.name for b in haproxy_context(model, h.name).backends}
         ]
         change = runtime.model_change(pool, server, saved.state, saved.weight)
-        configs = {h.host: h.files[HAPROXY_FILE] for h in render_model(model).hosts}
+        contents = revision_contents(session, revision, model)
+        configs = {h.host: h.files[HAPROXY_FILE] for h in render_model(model, contents).hosts}
         results = _apply_runtime(inventory, hosts, change, configs, channels)
     store.record_audit(
         session,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .. import store
 from ..model import LbModel
+from ..model.config_files import FileContents
 from ..observe.alerts import ENGINE_KEY, Alert, AlertEngine
 from ..observe.cache import StatusCache
 from ..observe.drift_watch import DriftWatch
@@ -22,6 +23,7 @@ from ..observe.webhooks import WebhookSender
 from ..usecases import revisions
 from ..usecases.deployments import deployment_finished
 from ..usecases.revisions import revision_rendered
+from ..usecases.stored_files import revision_contents
 from .config import WebSettings
 
 log = logging.getLogger(__name__)
@@ -44,10 +46,13 @@ def init_app(
     app.extensions[SENDER_KEY] = sender
     app.extensions[ENGINE_KEY] = engine
 
-    def deployed_model() -> tuple[int, LbModel] | None:
+    def deployed_model() -> tuple[int, LbModel, FileContents | None] | None:
         with sessions() as session:
             deployed = revisions.deployed_revision(session, settings.environment)
-            return None if deployed is None else (deployed.number, store.revision_model(deployed))
+            if deployed is None:
+                return None
+            model = store.revision_model(deployed)
+            return deployed.number, model, revision_contents(session, deployed, model)
 
     drift = DriftWatch(deployed_model, settings.environment, settings.inventory, engine)
     app.extensions[DRIFT_KEY] = drift

@@ -9,6 +9,7 @@ from typing import Any
 from .. import __version__
 from ..model import LbModel
 from ..model.secrets import SECRET_MASK
+from ..store.tables import FILE_KINDS
 from .db import MAX_STORED_INT
 
 REF = "#/components/schemas/{model}"
@@ -247,6 +248,41 @@ def _schemas() -> dict[str, Schema]:
             recorded={"const": True},
             alerted=BOOLEAN | {"description": "a state change was sent to the alert webhooks"},
         ),
+        "StoredFile": obj(
+            ["kind", "name", "content_sha256", "size", "uploaded_by", "uploaded_at"],
+            kind={"enum": list(FILE_KINDS)},
+            name=STRING,
+            content_sha256=STRING | {"description": "sha256 of the stored text (its version)"},
+            size=INTEGER,
+            uploaded_by=STRING,
+            uploaded_at=TIME,
+            fingerprint_sha256=STRING
+            | {"description": "certificates: the leaf's; CA bundles, CRLs: the DER's"},
+            subject=STRING,
+            sans=array(STRING),
+            issuer=STRING,
+            serial=STRING,
+            not_before=TIME,
+            not_after=TIME | {"description": "certificates: expiry; CRLs: next update"},
+            days_left=INTEGER,
+            key_type=STRING,
+        )
+        | {"description": "metadata only: never the text, never a private key"},
+        "StoredFileList": obj(["files"], files=array(ref("StoredFile"))),
+        "FileUpload": obj(
+            ["content"],
+            content=STRING
+            | {"description": "the file's text: PEM leaf, chain, key for a certificate"},
+        ),
+        "FileUploaded": obj(
+            ["file", "changed", "warnings", "revision"],
+            file=ref("StoredFile"),
+            changed=BOOLEAN | {"description": "false: this content was current already"},
+            warnings=array(STRING),
+            revision=REVISION_NUMBER
+            | {"description": "the new revision using it, when the current model declares it"},
+        ),
+        "FileRemoved": obj(["removed"], removed=ref("StoredFile")),
         "Status": obj(
             ["hosts", "findings", "critical"],
             hosts=array(ref("HostStatus")),
@@ -289,7 +325,8 @@ ERRORS = {
     "or a field names something the model does not have",
     429: "this client made too many validate/render/plan/status calls; retry after "
     "the Retry-After header's seconds",
-    503: "haproxy or keepalived is not installed on the control plane",
+    503: "haproxy or keepalived is not installed on the control plane, or (files) "
+    "LBCTL_FILES_KEY is unset or cannot decrypt a stored certificate",
 }
 
 
@@ -351,6 +388,20 @@ def _query_int(
         "description": description,
         "schema": {"type": "integer", "minimum": minimum, "maximum": maximum},
     }
+
+
+def _file_parameters() -> list[dict[str, Any]]:
+    kinds = list(FILE_KINDS)
+    return [
+        {
+            "name": "kind",
+            "in": "path",
+            "required": True,
+            "description": "what the file is",
+            "schema": {"enum": kinds},
+        },
+        _path_name("name", "its name in the model"),
+    ]
 
 
 def _paths() -> dict[str, Any]:
@@ -488,6 +539,48 @@ def _paths() -> dict[str, Any]:
                 (400, 422),
                 body="VrrpEvent",
             )
+        },
+        f"{v}/files": {
+            "get": _operation(
+                "Stored files (certificates, CA bundles, CRLs, maps, error pages): metadata",
+                "viewer",
+                (200, "the current version of each, by kind and name", "StoredFileList"),
+                (400,),
+                parameters=[
+                    {
+                        "name": "kind",
+                        "in": "query",
+                        "required": False,
+                        "description": "only this kind",
+                        "schema": {"enum": list(FILE_KINDS)},
+                    }
+                ],
+            )
+        },
+        f"{v}/files/{{kind}}/{{name}}": {
+            "get": _operation(
+                "One stored file's metadata",
+                "viewer",
+                (200, "its current version", "StoredFile"),
+                (400, 404),
+                parameters=_file_parameters(),
+            ),
+            "put": _operation(
+                "Upload a file (refused, naming the problem, when HAProxy could not use it); "
+                "when the current model declares it, a new revision uses it",
+                "admin",
+                (201, "stored (200 when this content was current already)", "FileUploaded"),
+                (400, 422, 503),
+                body="FileUpload",
+                parameters=_file_parameters(),
+            ),
+            "delete": _operation(
+                "Remove a file the current model does not use (revisions that used it keep it)",
+                "admin",
+                (200, "removed", "FileRemoved"),
+                (400, 404, 422),
+                parameters=_file_parameters(),
+            ),
         },
         f"{v}/status": {
             "get": _operation(

@@ -146,6 +146,7 @@ def openapi() -> Any:
 from . import (  # noqa: E402, F401  (they add their routes to bp)
     deploy_routes,
     event_routes,
+    file_routes,
     model_routes,
     runtime_routes,
 )

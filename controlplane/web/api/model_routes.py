@@ -104,7 +104,7 @@ def render() -> Any:
         revision = store.current_revision(db, environment)
         if revision is None:
             raise store.NotFound("revision in environment", environment)
-        result = revisions.render_revision(revision)
+        result = revisions.render_revision(db, revision)
     hosts = {
         h.host: {name: mask_secrets(text) for name, text in h.files.items()}
         for h in result.rendered.hosts

@@ -8,6 +8,7 @@ from flask import render_template
 
 from ...diff import mask_secrets
 from ...errors import ModelInvalid
+from ...store import StoreError
 from ...usecases import revisions
 from ..auth import role_required
 from ..db import get_db
@@ -26,11 +27,13 @@ def preview() -> Any:
     if revision is not None:
         try:
             # Proving with haproxy -c happens on every deploy; the preview only shows.
-            rendered = revisions.render_revision(revision, binary_check=False).rendered
+            rendered = revisions.render_revision(db, revision, binary_check=False).rendered
             diffs = revisions.diff_to_deployed(db, environment())
         except ModelInvalid as invalid:
             # A revision saved before a rule was tightened: show why, never a 500.
             error = "; ".join(str(e) for e in invalid.errors)
+        except StoreError as problem:  # a stored certificate cannot be decrypted
+            error = str(problem)
         else:
             hosts = [
                 (h.host, [(name, mask_secrets(text)) for name, text in h.files.items()])
