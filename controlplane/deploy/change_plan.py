@@ -106,9 +106,36 @@ def _haproxy_changes(old_cfg: str, new_cfg: str) -> list[tuple[str, ServerChange
         elif old[header].lines != section.lines:
             if section.kind == "backend":
                 found += _backend_changes(section.name, old[header], section)
+            elif section.kind == "frontend":
+                found.append((frontend_change(header, old[header].lines, section.lines), None))
             else:
                 found.append((f"{header}: changed", None))
     return found
+
+
+def frontend_change(header: str, old: tuple[str, ...], new: tuple[str, ...]) -> str:
+    """Return what changed in a frontend, e.g. 'frontend web: rules changed'.
+
+    Rules, access lists and rate limits are inline ACLs and actions, which HAProxy 2.6
+    reads only when it loads the configuration: every such change is a reload. (Entries of
+    ACL and map *files* can change at runtime; the model's rules do not use them.)
+    """
+    changed = set(old) ^ set(new)
+    if not changed:
+        return f"{header}: rule order changed"
+    parts = dict.fromkeys(_frontend_part(line) for line in sorted(changed))
+    return f"{header}: {', '.join(parts)} changed"
+
+
+def _frontend_part(line: str) -> str:
+    """Return which part of the model a frontend line comes from (render/routing.py)."""
+    if line.startswith(("stick-table", "tcp-request connection track-sc")) or "lbctl_rate_" in line:
+        return "rate limit"
+    if "lbctl_access_" in line:
+        return "access list"
+    if line.startswith(("acl ", "http-request ", "http-response ", "tcp-request ", "use_backend ")):
+        return "rules"
+    return "settings"
 
 
 def _backend_changes(
