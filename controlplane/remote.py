@@ -64,6 +64,18 @@ class RemoteClient:
         path = f"/pools/{quote(pool, safe='')}/servers/{quote(server, safe='')}"
         return self._call("POST", path, body)
 
+    def list_files(self, kind: str | None = None) -> dict[str, Any]:
+        """Return {files[]}: metadata of the stored files (of one kind), never their text."""
+        return self._call("GET", "/files", params={"kind": kind} if kind else None)
+
+    def put_file(self, kind: str, name: str, content: str) -> dict[str, Any]:
+        """Return {file, changed, warnings, revision} of an upload (needs an admin token)."""
+        return self._call("PUT", _file_path(kind, name), {"content": content})
+
+    def remove_file(self, kind: str, name: str) -> dict[str, Any]:
+        """Return {removed} of a removal (needs an admin token)."""
+        return self._call("DELETE", _file_path(kind, name))
+
     def _call(
         self,
         method: str,
@@ -93,3 +105,7 @@ class RemoteClient:
             message = str(data.get("error") or response.reason)
             raise RemoteError(response.status_code, message, details, data)
         return data
+
+
+def _file_path(kind: str, name: str) -> str:
+    return f"/files/{quote(kind, safe='')}/{quote(name, safe='')}"

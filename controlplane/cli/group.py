@@ -46,6 +46,9 @@ COMMAND_MODULES = {
     "store": "server_commands",
     "user": "server_commands",
     "token": "server_commands",
+    "cert": "cert_commands",
+    "file": "cert_commands",
+    "acme": "acme_commands",
 }
 
 
