@@ -22,14 +22,14 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from .errors import CheckFailed, ToolMissing
-from .render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered
+from .render import HAPROXY_FILE, KEEPALIVED_FILE, AttachedFile, Rendered
 from .rendered_config import HaproxyConfig, read_haproxy_cfg, read_keepalived_conf
 from .sandbox import SANDBOX_DIR, require_sandbox, sandboxed
 
@@ -102,14 +102,16 @@ def check_rendered(
 ) -> CheckReport:
     """Return the verdict of the real binaries on every rendered file."""
     require_tools()
-    jobs: list[tuple[str, str, str]] = [
-        (host.host, name, text) for host in rendered.hosts for name, text in host.files.items()
+    jobs: list[tuple[str, str, str, Mapping[str, AttachedFile]]] = [
+        (host.host, name, text, host.attached if name == HAPROXY_FILE else {})
+        for host in rendered.hosts
+        for name, text in host.files.items()
     ]
     done = 0
 
-    def run(job: tuple[str, str, str]) -> FileCheck:
+    def run(job: tuple[str, str, str, Mapping[str, AttachedFile]]) -> FileCheck:
         nonlocal done
-        result = check_file(*job)
+        result = check_file(*job, files_dir=rendered.files_dir)
         done += 1
         if progress:
             verdict = "ok" if result.ok else "FAILED"
@@ -120,25 +122,45 @@ def check_rendered(
         return CheckReport(list(pool.map(run, jobs)))
 
 
-def check_file(host: str, name: str, text: str) -> FileCheck:
-    """Return the verdict on one file, by the tool its name calls for, in the sandbox."""
+def check_file(
+    host: str,
+    name: str,
+    text: str,
+    attached: Mapping[str, AttachedFile] | None = None,
+    files_dir: str = "",
+) -> FileCheck:
+    """Return the verdict on one file, by the tool its name calls for, in the sandbox.
+
+    `attached` (key under `files_dir` -> file) are the files haproxy.cfg names that travel
+    with it: they are proven for real, bound read-only at `files_dir` in the sandbox.
+    """
     with tempfile.TemporaryDirectory(prefix="lbctl-check-") as tmp:
         folder = Path(tmp)
         os.chmod(folder, 0o755)  # the sandbox's user may not be this one
         label = f"{host}/{name}"
         if name == HAPROXY_FILE:
-            text, substituted = _for_local_check(text, folder)
+            binds = _attached_binds(folder, attached or {}, files_dir)
+            real = {f"{files_dir}/{key}" for key in attached or {}}
+            text, substituted = _for_local_check(text, folder, real)
             (folder / name).write_text(text)
-            return _haproxy_check(host, name, folder, text, label, substituted)
+            return _haproxy_check(host, name, folder, text, label, substituted, binds)
         if name == KEEPALIVED_FILE:
             return _keepalived_check(host, name, folder, text, label)
     raise ValueError(f"no checker for {name}")
 
 
 def _haproxy_check(
-    host: str, name: str, folder: Path, text: str, label: str, substituted: list[str]
+    host: str,
+    name: str,
+    folder: Path,
+    text: str,
+    label: str,
+    substituted: list[str],
+    binds: list[tuple[Path, str]] | None = None,
 ) -> FileCheck:
-    argv = sandboxed([_tool("haproxy"), "-c", "-f", f"{SANDBOX_DIR}/{name}"], folder)
+    argv = sandboxed(
+        [_tool("haproxy"), "-c", "-f", f"{SANDBOX_DIR}/{name}"], folder, binds=binds or []
+    )
     proc = _run(argv)
     messages = messages_of_haproxy(proc.stdout + proc.stderr, name, label)
     warnings = [
@@ -287,33 +309,63 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(argv, 124, "", f"timed out after {CHECK_TIMEOUT_S}s")
 
 
-def _for_local_check(text: str, folder: Path) -> tuple[str, list[str]]:
+def _attached_binds(
+    folder: Path, attached: Mapping[str, AttachedFile], files_dir: str
+) -> list[tuple[Path, str]]:
+    """Write the attached files under `folder`; return the bind that shows them at files_dir.
+
+    A file holding a private key is created 0600, as the deploy installs it.
+    """
+    if not attached or not files_dir:
+        return []
+    root = folder / "attached"
+    for key, item in attached.items():
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o755)
+        mode = 0o600 if item.private else 0o644
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(item.text)
+    root.chmod(0o755)
+    return [(root, files_dir)]
+
+
+def _for_local_check(
+    text: str, folder: Path, real: set[str] | None = None
+) -> tuple[str, list[str]]:
     """Return a haproxy.cfg this machine can prove, and what stands in for the LB host's.
 
-    Every line keeps its number, so haproxy's messages point at the caller's lines.
+    Paths in `real` are files that travel with the config, bound at their place: they are
+    proven as they are. Every line keeps its number, so haproxy's messages point at the
+    caller's lines.
     """
     config = read_haproxy_cfg(text)
     lines = text.split("\n")
-    certificates = _stand_in_certificates(config, lines, folder)
+    certificates = _stand_in_certificates(config, lines, folder, real or set())
     names = _tolerate_unresolved_names(config, lines)
     return "\n".join(lines), certificates + names
 
 
-def _stand_in_certificates(config: HaproxyConfig, lines: list[str], folder: Path) -> list[str]:
+def _stand_in_certificates(
+    config: HaproxyConfig, lines: list[str], folder: Path, real: set[str]
+) -> list[str]:
     """Point every crt/ca-file path of `lines` at a throwaway certificate; return the paths.
 
-    Certificates live on the LB hosts, and a file on this machine is not the caller's to
-    read: the deploy's host-side check proves the real ones.
+    v1 certificates (a path on the LB host) live on the LB hosts, and a file on this
+    machine is not the caller's to read: the deploy's host-side check proves the real
+    ones. Files in `real` travel with the config and are proven for real.
     """
+    stood_in = [cert for cert in config.certificates if cert.path not in real]
     # Right to left: a replaced path moves what follows it, never what is still to replace.
-    for cert in reversed(config.certificates):
+    for cert in reversed(stood_in):
         line = lines[cert.line - 1]
         lines[cert.line - 1] = (
             line[: cert.column] + _STAND_IN + line[cert.column + len(cert.path) :]
         )
-    if config.certificates:
+    if stood_in:
         (folder / Path(_STAND_IN).name).write_bytes(_placeholder_pem())
-    return sorted({cert.path for cert in config.certificates})
+    return sorted({cert.path for cert in stood_in})
 
 
 def _tolerate_unresolved_names(config: HaproxyConfig, lines: list[str]) -> list[str]:

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from .model.certificates import inspect_ca_bundle, inspect_certificate, inspect_crl
+
 Status = Literal["unchanged", "changed", "added", "removed"]
 
 # Secrets in rendered files: shown as changed, never printed.
@@ -74,3 +76,93 @@ def _diff_one(host: str, name: str, new: str | None, old: str | None) -> FileDif
         )
     )
     return FileDiff(host, name, status, lines)
+
+
+# --- files that travel with the config ----------------------------------------------------
+
+# Keys under files_dir whose text is PEM: shown as metadata, never as text.
+_PEM_FOLDERS = ("certs/", "ca/", "crl/")
+
+
+def diff_attached(
+    expected: Mapping[str, Mapping[str, str]], actual: Mapping[str, Mapping[str, str | None]]
+) -> list[FileDiff]:
+    """Return a FileDiff per host and attached file (key under files_dir -> text).
+
+    Certificates, CA bundles and CRLs differ as metadata (subject, serial, SHA-256
+    fingerprint, not-after: old -> new), never as PEM text, so no key can be printed; maps,
+    error pages and crt-lists as text diffs.
+    """
+    diffs: list[FileDiff] = []
+    for host in _ordered(expected, actual):
+        wanted = expected.get(host, {})
+        present = actual.get(host, {})
+        for key in _ordered(wanted, present):
+            new, old = wanted.get(key), present.get(key)
+            if key.startswith(_PEM_FOLDERS) and not key.endswith(".crt-list"):
+                diffs.append(_metadata_diff(host, key, new, old))
+            else:
+                diffs.append(_diff_one(host, key, new, old))
+    return diffs
+
+
+def _metadata_diff(host: str, key: str, new: str | None, old: str | None) -> FileDiff:
+    if new == old:
+        return FileDiff(host, key, "unchanged", [])
+    status: Status = "added" if old is None else "removed" if new is None else "changed"
+    label = f"{host}/{key}"
+    before, after = _metadata(key, old), _metadata(key, new)
+    lines = [
+        f"--- a/{label}" if old is not None else "--- /dev/null",
+        f"+++ b/{label}" if new is not None else "+++ /dev/null",
+    ]
+    for field_name in dict.fromkeys([*before, *after]):
+        was, now = before.get(field_name), after.get(field_name)
+        if was == now:
+            lines.append(f" {field_name}: {now}")
+            continue
+        if was is not None:
+            lines.append(f"-{field_name}: {was}")
+        if now is not None:
+            lines.append(f"+{field_name}: {now}")
+    if old is not None and new is not None and before == after:
+        lines.append(" (the file changed, its metadata did not: the chain or the key order)")
+    return FileDiff(host, key, status, lines)
+
+
+def _metadata(key: str, text: str | None) -> dict[str, str]:
+    """Printable metadata of a PEM file under files_dir (none of its PEM text)."""
+    if text is None:
+        return {}
+    if key.startswith("certs/"):
+        report = inspect_certificate(text, require_key=False)
+        info = report.info
+        if info is None:
+            return {"certificate": "(not a readable certificate)"}
+        return {
+            "subject": info.subject,
+            "sans": ", ".join(info.sans),
+            "issuer": info.issuer,
+            "serial": info.serial,
+            "fingerprint_sha256": info.fingerprint_sha256,
+            "not_after": info.not_after.strftime("%Y-%m-%d %H:%M:%SZ"),
+            "key": f"{info.key_type} {info.key_size}",
+        }
+    if key.startswith("ca/"):
+        bundle, _ = inspect_ca_bundle(text)
+        if bundle is None:
+            return {"ca_bundle": "(not a readable CA bundle)"}
+        return {
+            "fingerprint_sha256": bundle.fingerprint_sha256,
+            "certificates": "; ".join(c.subject for c in bundle.certificates),
+            "not_after": bundle.not_after.strftime("%Y-%m-%d %H:%M:%SZ"),
+        }
+    crl, _ = inspect_crl(text)
+    if crl is None:
+        return {"crl": "(not a readable CRL)"}
+    return {
+        "issuer": crl.issuer,
+        "fingerprint_sha256": crl.fingerprint_sha256,
+        "revoked": str(len(crl.revoked_serials)),
+        "next_update": crl.next_update.strftime("%Y-%m-%d %H:%M:%SZ") if crl.next_update else "-",
+    }

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ToolMissing
@@ -51,11 +52,19 @@ def require_sandbox() -> None:
             )
 
 
-def sandboxed(argv: list[str], folder: Path, *, own_network: bool = True) -> list[str]:
+def sandboxed(
+    argv: list[str],
+    folder: Path,
+    *,
+    own_network: bool = True,
+    binds: Sequence[tuple[Path, str]] = (),
+) -> list[str]:
     """Return argv wrapped to run in the sandbox, with `folder` read-only at /check.
 
     own_network=False keeps the caller's network namespace: for a caller that already
     made a private one (the keepalived check makes one holding the file's interfaces).
+    `binds` puts more of the caller's folders read-only at the absolute paths a config
+    names (the files that travel with haproxy.cfg, at settings.files_dir).
     """
     require_sandbox()
     bwrap = [
@@ -97,6 +106,8 @@ def sandboxed(argv: list[str], folder: Path, *, own_network: bool = True) -> lis
     if os.path.isabs(program) and not program.startswith(tuple(f"{d}/" for d in _READ_ONLY)):
         bwrap += ["--ro-bind", program, program]  # e.g. a build in /usr/local/sbin
     bwrap += ["--ro-bind", str(folder), SANDBOX_DIR, "--chdir", SANDBOX_DIR]
+    for source, target in binds:
+        bwrap += ["--ro-bind", str(source), target]
     limits = [
         "prlimit",
         f"--as={MEMORY_LIMIT_BYTES}",

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from ..diff import has_changes
-from ..model import load_model_file
 from ..usecases import files
 from .group import EXISTING_FILE, inventory_option, main
 from .output import fail, print_diffs, print_preview, print_warnings, progress, user_errors
@@ -20,7 +19,7 @@ from .output import fail, print_diffs, print_preview, print_warnings, progress, 
 def validate(file: Path) -> None:
     """Check a model file. Exit 0 valid, 1 invalid (every error on stderr)."""
     with user_errors():
-        loaded = load_model_file(file)
+        loaded, _ = files.validate_file(file)
     print_warnings(loaded.warnings)
     m = loaded.model
     click.echo(

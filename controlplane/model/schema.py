@@ -19,6 +19,17 @@ from .keepalived_options import KeepalivedGlobals, KeepalivedOptions
 from .resolvers import MAX_RESOLVERS, MAX_TEMPLATES_PER_POOL, Resolver, ServerTemplate
 from .routing import MAX_RULES, Rule
 from .logs import MAX_LOG_TARGETS, FrontendLogging, LogTarget
+from .proxies import (
+    AgentCheck,
+    CheckRegex,
+    CheckText,
+    Count,
+    FrontendTimeouts,
+    PoolTimeouts,
+    SendProxy,
+    SendText,
+    ServerDefaults,
+)
 from .stats import MAX_STATS_PAGES, StatsPage
 from .tls import FrontendTls, PoolTls, TlsDefaults
 from .types import (
@@ -144,6 +155,10 @@ class HealthCheck(Strict):
     rise: int = Field(2, ge=1, le=100)
     fall: int = Field(3, ge=1, le=100)
     port: Port | None = Field(None, description="check this port instead of the server's")
+    send: SendText | None = Field(None, description="tcp: what to send, e.g. PING\\r\\n")
+    expect_string: CheckText | None = Field(None, description="the response must contain this")
+    expect_regex: CheckRegex | None = Field(None, description="the response must match this")
+    agent: AgentCheck | None = Field(None, description="also ask an agent on each server")
 
     @model_validator(mode="after")
     def _http_fields_need_http(self) -> HealthCheck:
@@ -162,6 +177,11 @@ class Server(Strict):
     state: Literal["enabled", "drain", "maint"] = "enabled"
     maxconn: int | None = Field(None, ge=1, le=10_000_000)
     tls: bool = Field(False, description="connect to this server over TLS")
+    check_interval: Duration | None = Field(None, description="overrides the health check's")
+    rise: Count | None = Field(None, description="overrides the health check's")
+    fall: Count | None = Field(None, description="overrides the health check's")
+    slow_start: Duration | None = Field(None, description="ramp the weight up after coming up")
+    send_proxy: SendProxy | None = Field(None, description="send the PROXY protocol header")
 
 
 class Pool(Strict):
@@ -176,6 +196,8 @@ class Pool(Strict):
     error_pages: list[Name] = Field(
         default_factory=list, max_length=MAX_EXTRA, description="error_pages entries"
     )
+    timeouts: PoolTimeouts | None = Field(None, description="server-side timeouts of this pool")
+    default_server: ServerDefaults | None = Field(None, description="options of every server")
     # At least one server or server template: resolvers.resolver_errors says so.
     servers: list[Counted[Server]] = Field(max_length=MAX_SERVERS_PER_POOL)
     extra: list[Directive] = Field(default_factory=list, max_length=MAX_EXTRA)
@@ -224,6 +246,7 @@ class Frontend(Strict):
         default_factory=list, max_length=MAX_EXTRA, description="error_pages entries"
     )
     maxconn: int | None = Field(None, ge=1, le=10_000_000)
+    timeouts: FrontendTimeouts | None = Field(None, description="client-side timeouts")
     forwarded_for: bool = Field(True, description="add X-Forwarded-For (http)")
     logging: FrontendLogging | None = Field(None, description="log format, targets, request id")
     extra: list[Directive] = Field(default_factory=list, max_length=MAX_EXTRA)

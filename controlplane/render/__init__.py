@@ -7,9 +7,13 @@ in plain Python); `jinja.py` prints them; this module puts a host's files togeth
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ..errors import ModelInvalid
 from ..model import LbModel, pool_users
+from ..model.config_files import FileContents
+from .acme import challenge_map_files
+from .attached import AttachedFile, attached_files, missing_contents
 from .haproxy import (
     BackendContext,
     FrontendContext,
@@ -45,16 +49,22 @@ KEEPALIVED_FILE = "keepalived.conf"
 
 @dataclass(frozen=True)
 class RenderedHost:
-    """The files of one LB host, by file name."""
+    """The files of one LB host: its configs by file name, and the files they name.
+
+    `attached` is keyed by the path under `Rendered.files_dir` ("certs/site.pem"); it holds
+    private keys, so print keys and metadata, never its texts.
+    """
 
     host: str
     files: dict[str, str]
+    attached: dict[str, AttachedFile] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Rendered:
     model_hash: str
     hosts: list[RenderedHost]
+    files_dir: str = "/etc/haproxy/lbctl"  # where `attached` files live on an LB host
 
     def host(self, name: str) -> RenderedHost:
         return next(h for h in self.hosts if h.host == name)
@@ -66,8 +76,16 @@ def model_hash(model: LbModel) -> str:
     return hashlib.sha256(model.model_dump_json().encode()).hexdigest()
 
 
-def render_model(model: LbModel) -> Rendered:
-    """Return the haproxy.cfg and keepalived.conf of every LB host, in model order."""
+def render_model(model: LbModel, contents: FileContents | None = None) -> Rendered:
+    """Return the haproxy.cfg and keepalived.conf of every LB host, in model order.
+
+    `contents` holds the declared files (certificates, maps, ...) the configs name; each
+    host gets the ones its config names as `attached`. Raises ModelInvalid naming the model
+    field of each file a config needs whose content is not given.
+    """
+    missing = missing_contents(model, contents)
+    if missing:
+        raise ModelInvalid(missing, "render")
     digest = model_hash(model)
     users = pool_users(model)
     # Both hosts of a pair print the same frontends and pools: each is built once.
@@ -85,10 +103,22 @@ def render_model(model: LbModel) -> Rendered:
                     "keepalived.conf.j2", keepalived_context(model, host.name)
                 ),
             },
+            _host_attached(model, host.name, contents),
         )
         for host in model.lb_hosts
     ]
-    return Rendered(digest, hosts)
+    return Rendered(digest, hosts, model.settings.files_dir)
+
+
+def _host_attached(
+    model: LbModel, host: str, contents: FileContents | None
+) -> dict[str, AttachedFile]:
+    pairs = {p.name for p in host_pairs(model, host)}
+    frontends = [fe for fe in model.frontends if fe.vip_pair in pairs]
+    attached = attached_files(model, frontends, contents)
+    for key, text in challenge_map_files(model, host).items():
+        attached[key] = AttachedFile("map", key.removeprefix("maps/").removesuffix(".map"), text)
+    return attached
 
 
 __all__ = [
@@ -102,6 +132,7 @@ __all__ = [
     "SERVER_STATE_FILE",
     "SWITCHOVER_FILE_PREFIX",
     "VRRP_STATE_DIR",
+    "AttachedFile",
     "BackendContext",
     "FrontendContext",
     "HaproxyContext",

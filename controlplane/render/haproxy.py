@@ -29,9 +29,14 @@ from .host_paths import ADMIN_SOCKET, MONITOR_URI, SERVER_STATE_FILE
 from .proxies import (
     StatsPageContext,
     UserlistContext,
+    default_server_line,
     frontend_log_lines,
+    frontend_timeout_lines,
     global_log_lines,
+    health_check_lines,
     log_format_lines,
+    pool_timeout_lines,
+    server_option_words,
     stats_pages,
     userlists,
 )
@@ -250,7 +255,7 @@ def _frontend(
         lines += log_format_lines(fe)
     if fe.maxconn:
         lines.append(f"maxconn {fe.maxconn}")
-    lines += frontend_log_lines(fe)
+    lines += frontend_log_lines(fe) + frontend_timeout_lines(fe)
     lines += error_page_lines(fe.error_pages, refs)
     acls, use_backends = routing(fe)
     return FrontendContext(
@@ -281,7 +286,7 @@ def _backend(
 ) -> BackendContext:
     mode = pool_mode(pool, users)
     check = checks.get(pool.health_check) if pool.health_check else None
-    lines = _check_lines(check)
+    lines = _check_lines(check) + health_check_lines(check) + pool_timeout_lines(pool)
     if pool.sticky == "cookie":
         lines.append(f"cookie {pool.cookie_name} insert indirect nocache httponly")
     elif pool.sticky == "source":
@@ -289,11 +294,7 @@ def _backend(
         lines.append(f"stick-table type ip size 1m expire 30m peers {peers_section_name(pair)}")
         lines.append("stick on src")
     lines += error_page_lines(pool.error_pages, refs)
-    default_server = ""
-    if check:
-        default_server = f"inter {check.interval} rise {check.rise} fall {check.fall}"
-        if check.port:
-            default_server += f" port {check.port}"
+    default_server = default_server_line(pool, check)
     return BackendContext(
         name=pool.name,
         mode=mode,
@@ -339,5 +340,5 @@ def _servers(pool: Pool, checked: bool, refs: FileRefs) -> list[str]:
             line += f" cookie {server.name}"
         if server.tls:
             line += tls
-        lines.append(line)
+        lines.append(line + server_option_words(server, pool))
     return lines

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..check import CheckReport, check_rendered
-from ..diff import FileDiff, diff_files
-from ..errors import FieldError, HostsUnreachable
+from ..diff import FileDiff, diff_attached, diff_files
+from ..errors import FieldError, HostsUnreachable, ModelInvalid
 from ..model import LbModel, LoadedModel, load_model_file
+from ..model.config_files import FileContents
+from ..model.file_checks import check_file_contents
+from ..model.file_flow import read_model_files
 from ..paths import example_environment_dir
 from ..render import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, render_model
 
@@ -48,25 +51,50 @@ class RenderResult:
         return self.loaded.warnings
 
 
+def validate_file(path: Path | str) -> tuple[LoadedModel, FileContents]:
+    """Return the validated model and the files it declares, read next to it and checked.
+
+    The file flow: each `file:` is read relative to the model file; a file that cannot be
+    read or whose content is refused (a key that does not match, an expired certificate...)
+    raises ModelInvalid naming the field. The files' warnings join the model's.
+    """
+    loaded = load_model_file(path)
+    contents = read_model_files(loaded.model, path)
+    found = check_file_contents(loaded.model, contents)
+    if found.errors:
+        raise ModelInvalid(found.errors, str(path))
+    return LoadedModel(loaded.model, loaded.warnings + found.warnings), contents
+
+
 def render_file(
     path: Path | str, binary_check: bool = True, progress: Progress | None = None
 ) -> RenderResult:
-    """Return the validated, rendered and (unless opted out) binary-checked files."""
+    """Return the validated, rendered and (unless opted out) binary-checked files.
+
+    Declared files are read next to the model file (the file flow) and ship as each
+    host's `attached` files.
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    loaded = load_model_file(path)
+    loaded, contents = validate_file(path)
     timings["validate"] = time.perf_counter() - started
-    result = render_loaded(loaded, binary_check, progress)
+    result = render_loaded(loaded, binary_check, progress, contents)
     return RenderResult(loaded, result.rendered, result.report, timings | result.timings)
 
 
 def render_loaded(
-    loaded: LoadedModel, binary_check: bool = True, progress: Progress | None = None
+    loaded: LoadedModel,
+    binary_check: bool = True,
+    progress: Progress | None = None,
+    contents: FileContents | None = None,
 ) -> RenderResult:
-    """Return the rendering of an already validated model, proven by the binaries."""
+    """Return the rendering of an already validated model, proven by the binaries.
+
+    `contents` holds the texts of the files the model declares (file or store flow).
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    rendered = render_model(loaded.model)
+    rendered = render_model(loaded.model, contents)
     timings["render"] = time.perf_counter() - started
     if progress:
         progress(f"rendered {len(rendered.hosts)} hosts in {timings['render']:.2f}s")
@@ -82,6 +110,8 @@ def render_loaded(
 def write_rendered(rendered: Rendered, out_dir: Path | str) -> list[Path]:
     """Write DIR/<host>/<file> for every host: every file, or none when anything fails.
 
+    The attached files go to DIR/<host>/<key> (certs/site.pem, maps/hosts.map ...); those
+    holding a private key are created with mode 0600 and never exist with a wider one.
     Files are written to temporaries first and moved into place only when all of them
     exist, so a failure (disk full, permissions) leaves the folder as it was.
     """
@@ -96,13 +126,63 @@ def write_rendered(rendered: Rendered, out_dir: Path | str) -> list[Path]:
                 temp.parent.mkdir(exist_ok=True)
                 temp.write_text(text)
                 moves.append((temp, out / host.host / name))
+            for key, attached in host.attached.items():
+                temp = staging / host.host / key
+                temp.parent.mkdir(parents=True, exist_ok=True)
+                _write_private(temp, attached.text) if attached.private else temp.write_text(
+                    attached.text
+                )
+                moves.append((temp, out / host.host / key))
         for _, target in moves:
-            target.parent.mkdir(exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
         for temp, target in moves:
             os.replace(temp, target)
         return [target for _, target in moves]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` with mode 0600 before any byte of the key is in it."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
+def read_attached_dir(directory: Path | str, rendered: Rendered) -> dict[str, dict[str, str]]:
+    """Return host -> key -> text of the attached files found under a rendered folder.
+
+    Looks at the keys the rendering ships and at every file under the folders attached
+    files live in (certs/, ca/, crl/, maps/, errors/), so a removed file shows too.
+    """
+    root = Path(directory)
+    found: dict[str, dict[str, str]] = {}
+    for host in rendered.hosts:
+        host_dir = root / host.host
+        if not host_dir.is_dir():
+            continue
+        keys = set(host.attached)
+        for folder in ATTACHED_FOLDERS:
+            if (host_dir / folder).is_dir():
+                keys |= {
+                    p.relative_to(host_dir).as_posix()
+                    for p in (host_dir / folder).rglob("*")
+                    if p.is_file()
+                }
+        texts = {key: _read_exact(host_dir / key) for key in sorted(keys)}
+        found[host.host] = {k: t for k, t in texts.items() if t is not None}
+    return found
+
+
+def _read_exact(path: Path) -> str | None:
+    """The text as written, line ends kept (an error page's CRLFs are part of it)."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+
+
+ATTACHED_FOLDERS = ("certs", "ca", "crl", "maps", "errors")
 
 
 def read_rendered_dir(directory: Path | str) -> dict[str, dict[str, str | None]]:
@@ -121,7 +201,10 @@ def read_rendered_dir(directory: Path | str) -> dict[str, dict[str, str | None]]
 def diff_against_dir(rendered: Rendered, directory: Path | str) -> list[FileDiff]:
     """Return the per-host, per-file diff of a rendering against a rendered folder."""
     expected = {h.host: h.files for h in rendered.hosts}
-    return diff_files(expected, read_rendered_dir(directory))
+    attached = {h.host: {k: a.text for k, a in h.attached.items()} for h in rendered.hosts}
+    return diff_files(expected, read_rendered_dir(directory)) + diff_attached(
+        attached, read_attached_dir(directory, rendered)
+    )
 
 
 @dataclass(frozen=True)

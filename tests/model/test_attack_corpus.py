@@ -26,7 +26,8 @@ from pydantic import BaseModel
 
 from controlplane.cli import main
 from controlplane.model import dump_document_yaml, load_model, load_model_file, validate_data
-from controlplane.model.schema import Timeouts
+from controlplane.model.config_files import FileContents, declared_files
+from controlplane.model.schema import LbModel, Timeouts
 from controlplane.model.types import NAME_PATTERN
 from controlplane.render import render_model
 from tests.model.bounds import MEGABYTES, SECONDS, Verdict, isolated, measured
@@ -54,10 +55,60 @@ def _base_document() -> dict[str, Any]:
     pair = document["vip_pairs"][0]
     pair["mode"] = "active-passive"
     pair["authentication"]["type"] = "PASS"
+    pair["keepalived"] = {
+        "track_scripts": [{"name": "db", "command": "/usr/local/bin/check-db --port 5432",
+                           "interval": "2s", "timeout": "1s", "weight": 0}],
+        "track_interfaces": [{"name": "eth1"}],
+        "notify": {state: f"/usr/local/bin/on-{state} x" for state in
+                   ("master", "backup", "fault", "stop")},
+        "vip_interface": "eth1",
+        "advertised_vips": "first",
+        "garp": {"master_delay": "2s", "master_refresh": "30s", "lower_prio_delay": "2s"},
+    }  # fmt: skip
+    settings["keepalived"] = {"garp_interval": "1ms", "gna_interval": "1ms"}
     document["health_checks"][0]["host"] = "health.example.com"
     document["pools"][0].update(tls_verify="required", tls_ca_file="/etc/ssl/lbctl/ca.pem")
     document["frontends"][0].update(vip="198.18.1.100", mode="http")
+    _add_tls_files(document)
     return document
+
+
+def _add_tls_files(document: dict[str, Any]) -> None:
+    """Declared files, frontend TLS v2, pool TLS and the global TLS defaults (issue 13)."""
+    ciphers, suites = "ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256"
+    document["settings"]["files_dir"] = "/etc/haproxy/lbctl"
+    document["settings"]["tls"] = {
+        "bind_min_version": "TLSv1.2", "bind_ciphers": ciphers, "bind_ciphersuites": suites,
+        "server_min_version": "TLSv1.2", "server_ciphers": ciphers, "server_ciphersuites": suites,
+    }  # fmt: skip
+    document["certificates"] = [
+        {"name": "site", "file": "certs/site.pem"},
+        {"name": "www", "acme": {"domains": ["www.example.com"],
+                                 "contact": "mailto:ops@example.com",
+                                 "directory": "https://acme.example.com/directory"}},
+    ]  # fmt: skip
+    document["ca_bundles"] = [{"name": "clients", "file": "ca/clients.pem"}]
+    document["crls"] = [{"name": "clients", "file": "ca/clients.crl.pem"}]
+    document["maps"] = [{"name": "hosts", "file": "maps/hosts.map"}]
+    document["error_pages"] = [{"name": "maintenance", "status": 503, "file": "errors/503.http"}]
+    document["pools"].append({
+        "name": "api",
+        "servers": [{"name": "api1", "address": "198.18.1.40", "port": 443, "tls": True}],
+        "tls": {"ca_bundle": "clients", "client_certificate": "site", "sni": "api.internal"},
+        "error_pages": ["maintenance"],
+    })  # fmt: skip
+    document["frontends"].append({
+        "name": "tls-v2", "vip_pair": "public", "vip": "198.18.1.100", "port": 8443,
+        "default_pool": "api", "error_pages": ["maintenance"],
+        "tls": {"certificates": ["site"], "min_version": "TLSv1.2", "ciphers": ciphers,
+                "ciphersuites": suites, "hsts": {"max_age": 600, "include_subdomains": True},
+                "client_verify": {"mode": "required", "ca_bundle": "clients", "crl": "clients"}},
+    })  # fmt: skip
+
+
+def _stand_in_contents(model: LbModel) -> FileContents:
+    """Some text for every declared file: the corpus attacks the model, not the files."""
+    return FileContents({(d.kind, d.name): "x\n" for d in declared_files(model)})
 
 
 BASE = _base_document()
@@ -85,6 +136,10 @@ NAME_FIELDS = [(m, k) for m, k in TEXT_FIELDS if pattern_of(m, k) == NAME_PATTER
 # Text fields holding an absolute file path on the LB host. A new field whose example value
 # is a path must be listed here or in NOT_FILES (test_every_path_field_is_classified).
 FILE_FIELDS = {("Settings", "chroot"), ("FrontendTls", "certificate"), ("Pool", "tls_ca_file")}
+FILE_FIELDS |= {("Settings", "files_dir")}
+# A pair's scripts: an executable's path, then its arguments.
+FILE_FIELDS |= {("TrackScript", "command")}
+FILE_FIELDS |= {("NotifyScripts", state) for state in ("master", "backup", "fault", "stop")}
 NOT_FILES = {
     ("Settings", "log_target"),  # a syslog socket or address
     ("HealthCheck", "path"),  # URL paths
@@ -198,7 +253,8 @@ def test_injection_through_a_text_field_is_refused_or_harmless(field):
 
 
 def _rendered_lines(document: dict[str, Any]) -> list[list[str]]:
-    rendered = render_model(validate_data(document).model)
+    model = validate_data(document).model
+    rendered = render_model(model, _stand_in_contents(model))
     return [text.split("\n") for host in rendered.hosts for text in host.files.values()]
 
 
