@@ -153,12 +153,16 @@ def read_keepalived_conf(text: str) -> KeepalivedConfig:
         if _opens_instance(line)
     ]
     interfaces = set()
+    tracking = False  # inside a `track_interface {` block: each line names an interface
     for _, line in lines:
         words = line.split()
         if words[0] == "interface" and len(words) > 1:
             interfaces.add(words[1])
         if len(words) > 1 and words[-2] == "dev":
             interfaces.add(words[-1])
+        if tracking and words[0] != "}":
+            interfaces.add(words[0])
+        tracking = words == ["track_interface", "{"] or (tracking and words[0] != "}")
     return KeepalivedConfig(tuple(instances), tuple(sorted(interfaces)))
 
 

@@ -113,11 +113,14 @@ Interface = Annotated[
 
 
 def _check_vip(value: str) -> str:
+    if ":" in value:
+        return _check_ipv6_vip(value)
     try:
         interface = ipaddress.IPv4Interface(value)
     except ValueError:
         raise ValueError(
-            f"must be an IPv4 address with prefix like 198.18.0.100/24, got {_shown(value)}"
+            "must be an IPv4 or IPv6 address with prefix like 198.18.0.100/24 or "
+            f"2001:2::100/64, got {_shown(value)}"
         ) from None
     if "/" not in value:
         raise ValueError(f"needs a prefix length like {value}/24 (keepalived would assume /32)")
@@ -125,8 +128,56 @@ def _check_vip(value: str) -> str:
     return str(interface)
 
 
+def _check_ipv6_vip(value: str) -> str:
+    if "%" in value:
+        # Python keeps any text after '%' (spaces, newlines) in str(IPv6Interface(...)).
+        raise ValueError(f"must not have a zone index ('%...'), got {_shown(value)}")
+    try:
+        interface = ipaddress.IPv6Interface(value)
+    except ValueError:
+        raise ValueError(
+            f"must be an IPv6 address with prefix like 2001:2::100/64, got {_shown(value)}"
+        ) from None
+    if "/" not in value:
+        raise ValueError(f"needs a prefix length like {value}/64 (keepalived would assume /128)")
+    _check_ipv6(str(interface.ip))
+    return str(interface)
+
+
+def _check_ipv6(value: str) -> str:
+    try:
+        address = ipaddress.IPv6Address(value)
+    except ValueError:
+        raise ValueError(f"must be an IPv6 address like 2001:2::100, got {_shown(value)}") from None
+    if address.scope_id is not None:
+        # Python takes any text after '%' (spaces, newlines): never let it reach a config.
+        raise ValueError(f"must not have a zone index ('%...'), got {_shown(value)}")
+    if (
+        address.is_loopback
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_link_local
+        or address.ipv4_mapped is not None
+    ):
+        raise ValueError(f"must be a global or unique-local unicast address, got {value!r}")
+    return str(address)
+
+
 VipCidr = Annotated[
-    str, Field(description="VIP with prefix, e.g. 198.18.0.100/24"), AfterValidator(_check_vip)
+    str,
+    Field(description="VIP with prefix, e.g. 198.18.0.100/24 or 2001:2::100/64"),
+    AfterValidator(_check_vip),
+]
+
+
+def _check_vip_address(value: str) -> str:
+    return _check_ipv6(value) if ":" in value else _check_ipv4(value)
+
+
+VipAddress = Annotated[
+    str,
+    Field(description="IPv4 or IPv6 address, e.g. 198.18.0.100 or 2001:2::100"),
+    AfterValidator(_check_vip_address),
 ]
 
 # Used with fullmatch: a pattern ending in '$' would also accept a trailing newline.

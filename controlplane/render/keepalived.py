@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import LbModel, VipPair, duration_ms, vrrp_router_ids, vrrp_version
+from ..model.keepalived_options import (
+    KeepalivedOptions,
+    is_ipv6_vip,
+    keepalived_seconds,
+    vrrp_vip_groups,
+)
 from .haproxy import host_pairs
 from .host_paths import (
     CHECK_SCRIPT_NAME,
@@ -14,6 +20,20 @@ from .host_paths import (
     NOTIFY_SCRIPT,
     SWITCHOVER_FILE_PREFIX,
 )
+
+# What every instance printed before garp settings existed; a pair's `garp` replaces them.
+DEFAULT_GARP = (
+    ("garp_master_delay", "1"),
+    ("garp_master_repeat", "3"),
+    ("garp_master_refresh", "60"),
+)
+
+
+@dataclass(frozen=True)
+class TrackScriptContext:
+    name: str
+    command: str
+    settings: list[tuple[str, str]]  # interval, timeout, rise, fall: keyword and value
 
 
 @dataclass(frozen=True)
@@ -35,6 +55,12 @@ class VrrpInstanceContext:
     switchover_file: str
     # Priority change while the switchover file holds 1; 0 means FAULT (see switchover_weight).
     switchover_weight: int
+    # The pair's keepalived options (keepalived_options.py); the defaults print nothing new.
+    excluded_vips: list[str] = field(default_factory=list)
+    track_scripts: list[str] = field(default_factory=list)  # "NAME weight -N" lines
+    track_interfaces: list[str] = field(default_factory=list)
+    notify_scripts: list[tuple[str, str]] = field(default_factory=list)  # (keyword, command)
+    garp: list[tuple[str, str]] = field(default_factory=lambda: list(DEFAULT_GARP))
 
 
 @dataclass(frozen=True)
@@ -45,6 +71,8 @@ class KeepalivedContext:
     notify_script: str
     reload_file: str
     instances: list[VrrpInstanceContext] = field(default_factory=list)
+    scripts: list[TrackScriptContext] = field(default_factory=list)  # the pairs' own checks
+    global_settings: list[tuple[str, str]] = field(default_factory=list)  # more global_defs
 
 
 def monitor_url(model: LbModel) -> str:
@@ -66,6 +94,8 @@ def keepalived_context(model: LbModel, host: str) -> KeepalivedContext:
         instances=[
             inst for pair in host_pairs(model, host) for inst in _instances(model, pair, host)
         ],
+        scripts=[s for pair in host_pairs(model, host) for s in track_script_contexts(pair)],
+        global_settings=global_settings(model),
     )
 
 
@@ -74,7 +104,7 @@ def _instances(model: LbModel, pair: VipPair, host: str) -> list[VrrpInstanceCon
     interface = next(h.interface for h in model.lb_hosts if h.name == host)
     peer = next(h for h in pair.hosts if h != host)
     version = vrrp_version(pair)
-    groups = [[v] for v in pair.vips] if pair.mode == "active-active" else [list(pair.vips)]
+    groups = vrrp_vip_groups(pair)
     ids = vrrp_router_ids(pair)
     instances = []
     for i, (vips, router_id) in enumerate(zip(groups, ids, strict=True)):
@@ -97,9 +127,9 @@ def _instances(model: LbModel, pair: VipPair, host: str) -> list[VrrpInstanceCon
                 unicast_src_ip=addresses[host] if pair.unicast else None,
                 unicast_peers=[addresses[peer]] if pair.unicast else [],
                 authentication=(auth.type, auth.password) if auth else None,
-                vips=[f"{vip} dev {interface}" for vip in vips],
                 track_weight=-pair.track_weight,
                 **_switchover_fields(pair, name),
+                **options_fields(pair, vips, interface),
             )
         )
     return instances
@@ -130,3 +160,100 @@ def _switchover_fields(pair: VipPair, instance: str) -> dict[str, Any]:
         "switchover_file": switchover_file(instance),
         "switchover_weight": switchover_weight(pair),
     }
+
+
+def track_script_name(pair: VipPair, script: str) -> str:
+    """Return the vrrp_script name of a pair's own check: ':' is in no model name, so two
+    pairs (or a pair and lbctl's chk_haproxy) never share one."""
+    return f"{pair.name}:{script}"
+
+
+def track_script_contexts(pair: VipPair) -> list[TrackScriptContext]:
+    """Return the vrrp_script blocks of a pair's own checks (none without options)."""
+    options = pair.keepalived
+    if options is None:
+        return []
+    contexts = []
+    for script in options.track_scripts:
+        settings = [("interval", keepalived_seconds(script.interval))]
+        if script.timeout is not None:
+            settings.append(("timeout", keepalived_seconds(script.timeout)))
+        settings += [("rise", str(script.rise)), ("fall", str(script.fall))]
+        contexts.append(
+            TrackScriptContext(track_script_name(pair, script.name), script.command, settings)
+        )
+    return contexts
+
+
+def global_settings(model: LbModel) -> list[tuple[str, str]]:
+    """Return global_defs lines beyond lbctl's own: the model's vrrp_garp/gna intervals."""
+    found = []
+    options = model.settings.keepalived
+    for keyword, value in (
+        ("vrrp_garp_interval", options.garp_interval),
+        ("vrrp_gna_interval", options.gna_interval),
+    ):
+        if value is not None:
+            # Decimal seconds, microsecond resolution; never an exponent keepalived cannot read.
+            found.append((keyword, f"{duration_ms(value) / 1000:.6f}".rstrip("0").rstrip(".")))
+    return found
+
+
+def options_fields(pair: VipPair, vips: list[str], interface: str) -> dict[str, Any]:
+    """Return the VrrpInstanceContext fields a pair's VIPs and keepalived options decide.
+
+    An instance's adverts carry the addresses of `virtual_ipaddress`, which keepalived
+    wants of one family: IPv4 when the instance has an IPv4 VIP (its IPv6 VIPs are then
+    excluded from adverts), else IPv6. `advertised_vips: first` keeps only the first
+    VIP of that family in the adverts: adding a VIP then leaves the adverts as they were,
+    so the two hosts never disagree about them during a deploy.
+    """
+    options = pair.keepalived or KeepalivedOptions()
+    dev = options.vip_interface or interface
+    family_v6 = all(is_ipv6_vip(v) for v in vips)
+    advertised = [v for v in vips if is_ipv6_vip(v) == family_v6]
+    if options.advertised_vips == "first":
+        advertised = advertised[:1]
+    excluded = [v for v in vips if v not in advertised]
+    notify = options.notify
+    return {
+        "vips": [f"{vip} dev {dev}" for vip in advertised],
+        "excluded_vips": [f"{vip} dev {dev}" for vip in excluded],
+        "track_scripts": [
+            f"{track_script_name(pair, t.name)} weight {-t.weight}" for t in options.track_scripts
+        ],
+        "track_interfaces": [
+            f"{t.name} weight {-t.weight}" if t.weight else t.name for t in options.track_interfaces
+        ],
+        "notify_scripts": [
+            (f"notify_{state}", command)
+            for state, command in (
+                ("master", notify.master),
+                ("backup", notify.backup),
+                ("fault", notify.fault),
+                ("stop", notify.stop),
+            )
+            if command is not None
+        ],
+        "garp": _garp_lines(options) if pair.keepalived else list(DEFAULT_GARP),
+    }
+
+
+def _garp_lines(options: KeepalivedOptions) -> list[tuple[str, str]]:
+    garp = options.garp
+    lines = [
+        ("garp_master_delay", keepalived_seconds(garp.master_delay)),
+        ("garp_master_repeat", str(garp.master_repeat)),
+        # 0: keepalived's own "no refresh".
+        (
+            "garp_master_refresh",
+            keepalived_seconds(garp.master_refresh) if garp.master_refresh else "0",
+        ),
+    ]
+    if garp.master_refresh_repeat is not None:
+        lines.append(("garp_master_refresh_repeat", str(garp.master_refresh_repeat)))
+    if garp.lower_prio_delay is not None:
+        lines.append(("garp_lower_prio_delay", keepalived_seconds(garp.lower_prio_delay)))
+    if garp.lower_prio_repeat is not None:
+        lines.append(("garp_lower_prio_repeat", str(garp.lower_prio_repeat)))
+    return lines
