@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..store import Deployment
 from .alerts import Alert
 from .cache import CachedStatus
+from .certificates import CertificateExpiry, expiry_metrics
 
 DEPLOY_BUCKETS = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 RENDER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -42,6 +43,8 @@ class MetricSources:
     latest_status: Callable[[], CachedStatus | None]
     firing_alerts: Callable[[], list[Alert]]
     deliveries: Callable[[], dict[str, int]]  # result -> count
+    # The certificates in service, read from the store (observe/certificates.py).
+    certificates: Callable[[], list[CertificateExpiry]] = list
 
 
 class ControlPlaneCollector(Collector):
@@ -54,6 +57,7 @@ class ControlPlaneCollector(Collector):
         yield from deployment_metrics(self.sources.sessions)
         yield from status_metrics(self.sources.latest_status())
         yield from alert_metrics(self.sources.firing_alerts(), self.sources.deliveries())
+        yield from expiry_metrics(self.sources.certificates())
 
 
 def deployment_metrics(sessions: sessionmaker[Session]) -> Iterator[Metric]:

@@ -21,7 +21,8 @@ class StatusPoller:
     """One thread: every `interval_s`, a fresh status for the inventory, then alerts.
 
     Every DRIFT_EVERY_ROUNDS rounds it also runs `drift_check` (when given), which raises
-    or resolves the drift alert itself.
+    or resolves the drift alert itself; every round, `certificate_check` (a store query)
+    raises or resolves the certificate expiry alerts.
     """
 
     def __init__(
@@ -31,12 +32,14 @@ class StatusPoller:
         engine: AlertEngine,
         interval_s: float,
         drift_check: Callable[[], object] | None = None,  # what it returns is not used
+        certificate_check: Callable[[], object] | None = None,
     ) -> None:
         self.cache = cache  # looked up each round: tests may swap the app's cache
         self.inventory = inventory
         self.engine = engine
         self.interval_s = interval_s
         self.drift_check = drift_check
+        self.certificate_check = certificate_check
         self.rounds = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lbctl-status-poller", daemon=True)
@@ -56,6 +59,11 @@ class StatusPoller:
             self.engine.observe(cached.status)
         except Exception:  # the next round tries again; the poller must not die
             log.exception("status poll of %s failed", self.inventory)
+        if self.certificate_check:
+            try:
+                self.certificate_check()
+            except Exception:
+                log.exception("certificate expiry check failed")
         if self.drift_check and self.rounds % DRIFT_EVERY_ROUNDS == 0:
             try:
                 self.drift_check()

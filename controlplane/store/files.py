@@ -340,6 +340,32 @@ def current_texts(session: Session, wanted: Iterable[FileKey]) -> dict[FileKey, 
     return texts
 
 
+def certificates_in_service(session: Session, revision: Revision | None) -> list[StoredFile]:
+    """Return, per stored certificate name, the version the hosts serve or will serve.
+
+    That is the version `revision` (the last deployed one) uses, and for a name it does
+    not use, the current version: what expiry metrics and alerts must watch. Sorted by
+    name.
+    """
+    pins = revision_pins(session, revision) if revision is not None else {}
+    found: dict[str, StoredFile] = {}
+    for (kind, name), digest in pins.items():
+        if kind != "certificate":
+            continue
+        row = session.scalars(
+            select(StoredFile).where(
+                StoredFile.kind == kind,
+                StoredFile.name == name,
+                StoredFile.content_sha256 == digest,
+            )
+        ).first()
+        if row is not None:
+            found[name] = row
+    for row in list_files(session, "certificate"):
+        found.setdefault(row.name, row)
+    return [found[name] for name in sorted(found)]
+
+
 # --- internals -----------------------------------------------------------------------------
 
 

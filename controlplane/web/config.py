@@ -22,6 +22,8 @@ class WebSettings:
     status_interval_s: float = 15.0  # 0: no background status poller, so no snapshot alerts
     alert_webhooks: tuple[str, ...] = ()
     metrics_token: str | None = None  # when set, GET /metrics needs it as a bearer token
+    # certificate_expiring fires below this many days left (LBCTL_CERT_ALERT_DAYS).
+    certificate_alert_days: int = 14
 
     @classmethod
     def from_environ(cls, **overrides: object) -> WebSettings:
@@ -43,6 +45,7 @@ class WebSettings:
                 if url.strip()
             ),
             "metrics_token": os.environ.get("LBCTL_METRICS_TOKEN") or None,
+            "certificate_alert_days": _days("LBCTL_CERT_ALERT_DAYS", 14),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
@@ -66,6 +69,16 @@ def _seconds(name: str, default: float) -> float:
     if not 0 <= value < 86400:  # also refuses nan and inf
         raise ValueError(f"{name} must be 0-86399 seconds (0 disables), got {raw!r}")
     return value
+
+
+def _days(name: str, default: int) -> int:
+    """Return a whole number of days 0-365 from the environment; raises ValueError."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and int(raw) <= 365):
+        raise ValueError(f"{name} must be a whole number of days 0-365, got {raw!r}")
+    return int(raw)
 
 
 def secret_key(home: Path) -> str:

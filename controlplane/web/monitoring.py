@@ -16,6 +16,7 @@ from ..model import LbModel
 from ..model.config_files import FileContents
 from ..observe.alerts import ENGINE_KEY, Alert, AlertEngine
 from ..observe.cache import StatusCache
+from ..observe.certificates import CertificateAlerts, CertificateExpiry
 from ..observe.drift_watch import DriftWatch
 from ..observe.metrics import ControlPlaneMetrics, MetricSources
 from ..observe.poller import StatusPoller
@@ -33,6 +34,7 @@ METRICS_KEY = "lbctl.metrics"
 SENDER_KEY = "lbctl.webhooks"
 POLLER_KEY = "lbctl.poller"
 DRIFT_KEY = "lbctl.drift"
+CERTIFICATES_KEY = "lbctl.certificate_alerts"
 
 
 def init_app(
@@ -57,6 +59,18 @@ def init_app(
     drift = DriftWatch(deployed_model, settings.environment, settings.inventory, engine)
     app.extensions[DRIFT_KEY] = drift
 
+    def certificates() -> list[CertificateExpiry]:
+        with sessions() as session:
+            deployed = revisions.deployed_revision(session, settings.environment)
+            return [
+                CertificateExpiry(row.name, row.not_after, row.fingerprint_sha256 or "")
+                for row in store.files.certificates_in_service(session, deployed)
+                if row.not_after is not None
+            ]
+
+    certificate_alerts = CertificateAlerts(engine, certificates, settings.certificate_alert_days)
+    app.extensions[CERTIFICATES_KEY] = certificate_alerts
+
     def latest_status() -> Any:
         return app.extensions[CACHE_KEY].latest(settings.inventory)
 
@@ -66,6 +80,7 @@ def init_app(
             latest_status,
             engine.firing,
             lambda: {"delivered": sender.delivered, "failed": sender.failed},
+            certificates,
         )
     )
     app.extensions[METRICS_KEY] = metrics
@@ -78,6 +93,7 @@ def init_app(
             engine,
             settings.status_interval_s,
             drift_check=drift.check,
+            certificate_check=certificate_alerts.check,
         )
         app.extensions[POLLER_KEY] = poller
         poller.start()

@@ -33,6 +33,7 @@ PAGES = [
     ("/deployments", "viewer"),
     ("/history", "viewer"),
     ("/history/diff?a=1&b=1", "viewer"),
+    ("/files", "viewer"),
     ("/audit", "operator"),
     ("/admin", "admin"),
 ]
@@ -73,6 +74,8 @@ POSTS = [
     ("/admin/users/viewer/disable", "admin"),
     ("/admin/tokens", "admin"),
     ("/admin/tokens/1/revoke", "admin"),
+    ("/files", "admin"),
+    ("/files/map/hosts/remove", "admin"),
 ]
 
 

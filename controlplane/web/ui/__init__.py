@@ -12,6 +12,7 @@ from . import (  # noqa: E402,F401
     audit,
     dashboard,
     deploys,
+    files_page,
     history,
     model_pages,
     operations,

@@ -12,6 +12,7 @@ from ..db import get_db
 from ..monitoring import status_cache
 from . import bp
 from .editing import environment, head
+from .files_page import certificates_card
 
 
 @bp.route("/")
@@ -23,6 +24,7 @@ def dashboard() -> Any:
         revision=revision,
         model=store.revision_model(revision) if revision else None,
         deployments=store.list_deployments(get_db(), environment(), limit=5),
+        card=certificates_card(),
     )
 
 
