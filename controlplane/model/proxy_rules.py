@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import FieldError
 from .logs import logging_errors
+from .proxies import proxy_option_errors
 from .stats import stats_page_errors, stats_page_warnings
 from .userlists import userlist_errors
 
@@ -24,6 +25,7 @@ def proxy_errors(model: LbModel) -> Iterator[FieldError]:
     """Yield every error of this area's fields in a field-valid model."""
     yield from userlist_errors(model)
     yield from logging_errors(model)
+    yield from proxy_option_errors(model)
     bound = _bound(model)
     yield from stats_page_errors(model, bound)
 

@@ -10,8 +10,9 @@ import ipaddress
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from ..model import Frontend, LbModel, Settings
+from ..model import Frontend, HealthCheck, LbModel, Pool, Server, Settings
 from ..model.logs import LogTarget
+from ..model.proxies import FrontendTimeouts, PoolTimeouts, ServerDefaults
 from ..model.stats import StatsPage, stats_section_name
 
 
@@ -106,3 +107,102 @@ def frontend_log_lines(fe: Frontend) -> list[str]:
         lines.append(f"unique-id-format '{logging.request_id.format}'")
         lines.append(f"unique-id-header {logging.request_id.header}")
     return lines
+
+
+def frontend_timeout_lines(fe: Frontend) -> list[str]:
+    """Return the frontend's own `timeout` lines (after settings.timeouts in defaults)."""
+    return _timeout_lines(fe.timeouts)
+
+
+def pool_timeout_lines(pool: Pool) -> list[str]:
+    """Return the pool's own `timeout` lines (after settings.timeouts in defaults)."""
+    return _timeout_lines(pool.timeouts)
+
+
+def _timeout_lines(timeouts: FrontendTimeouts | PoolTimeouts | None) -> list[str]:
+    if timeouts is None:
+        return []
+    values = timeouts.model_dump(exclude_none=True)
+    return [f"timeout {name.replace('_', '-')} {value}" for name, value in values.items()]
+
+
+def health_check_lines(check: HealthCheck | None) -> list[str]:
+    """Return what a check sends and expects beyond v1's http status (none at defaults)."""
+    if check is None:
+        return []
+    expects = []
+    if check.expect_string is not None:
+        expects.append(f"expect string '{check.expect_string}'")
+    if check.expect_regex is not None:
+        expects.append(f"expect rstring '{check.expect_regex}'")
+    if check.type == "http":
+        return [f"http-check {e}" for e in expects]
+    if check.send is None and not expects:
+        return []  # a plain connect check, as in v1
+    lines = ["option tcp-check"]
+    if check.send is not None:
+        lines.append(f"tcp-check send {_double_quoted(check.send)}")
+    return lines + [f"tcp-check {e}" for e in expects]
+
+
+def default_server_line(pool: Pool, check: HealthCheck | None) -> str:
+    """Return the pool's `default-server` options: the check's, the pool's own replacing them."""
+    words: dict[str, str] = {}
+    if check:
+        words |= {"inter": check.interval, "rise": str(check.rise), "fall": str(check.fall)}
+        if check.port:
+            words["port"] = str(check.port)
+        if check.agent:
+            words |= {"agent-check": "", "agent-port": str(check.agent.port)}
+            words["agent-inter"] = check.agent.interval
+            if check.agent.send is not None:
+                words["agent-send"] = _double_quoted(check.agent.send)
+    if pool.default_server is not None:
+        words |= _option_words(pool.default_server)
+    return _joined(words)
+
+
+def server_option_words(server: Server, pool: Pool) -> str:
+    """Return the server's own options, to append to its `server` line ("" at defaults)."""
+    words = _option_words(server)
+    pooled = pool.default_server.send_proxy if pool.default_server else None
+    if server.send_proxy and pooled and server.send_proxy != pooled:
+        # A server's send-proxy adds to default-server's send-proxy-v2 (measured: v2 won),
+        # so the pool's version is switched off first.
+        words = {f"no-send-proxy{_PROXY_SUFFIX[pooled]}": ""} | words
+    return " " + _joined(words) if words else ""
+
+
+_PROXY_SUFFIX = {"v1": "", "v2": "-v2"}
+
+
+def _option_words(options: Server | ServerDefaults) -> dict[str, str]:
+    words = {}
+    if options.check_interval:
+        words["inter"] = options.check_interval
+    if options.rise:
+        words["rise"] = str(options.rise)
+    if options.fall:
+        words["fall"] = str(options.fall)
+    if options.slow_start:
+        words["slowstart"] = options.slow_start
+    if options.send_proxy:
+        words[f"send-proxy{_PROXY_SUFFIX[options.send_proxy]}"] = ""
+    if isinstance(options, ServerDefaults):
+        if options.maxconn:
+            words["maxconn"] = str(options.maxconn)
+        if options.maxqueue:
+            words["maxqueue"] = str(options.maxqueue)
+    return words
+
+
+def _joined(words: dict[str, str]) -> str:
+    return " ".join(f"{key} {value}" if value else key for key, value in words.items())
+
+
+def _double_quoted(text: str) -> str:
+    """Return `text` in double quotes with line breaks as HAProxy's \\r and \\n escapes.
+
+    The model refuses '"', '\\' and '$' in such text, so nothing else needs escaping.
+    """
+    return '"' + text.replace("\r", "\\r").replace("\n", "\\n") + '"'

@@ -83,3 +83,37 @@ def test_without_logging_fields_the_v1_lines_stay(example) -> None:
     cfg = rendered(example).hosts[0].files["haproxy.cfg"]
     assert "global\n    log /dev/log local0\n" in cfg
     assert cfg.count("option httplog") == 2 and cfg.count("option tcplog") == 1
+
+
+@needs_binaries
+def test_timeouts_server_options_and_checks_render_and_pass_haproxy_c(example) -> None:
+    example["frontends"][0]["timeouts"] = {"client": "1h", "http_request": "5s"}
+    pool = example["pools"][0]
+    pool["timeouts"] = {"server": "1h", "tunnel": "2h"}
+    pool["default_server"] = {"check_interval": "1s", "slow_start": "30s", "maxconn": 100}
+    pool["servers"][0].update(rise=5, send_proxy="v1")
+    example["health_checks"][0].update(
+        expect_string="ok go", expect_regex=r"^ok\s", agent={"port": 9999, "send": "hi\n"}
+    )
+    example["health_checks"][1].update(send="PING\r\n", expect_string="+PONG")
+    result = rendered(example)
+    cfg = result.hosts[0].files["haproxy.cfg"]
+    assert "    maxconn" not in cfg.split("frontend web\n")[1].split("\n\n")[0]
+    assert "    timeout client 1h\n    timeout http-request 5s\n" in cfg
+    assert (
+        "    http-check expect status 200\n"
+        "    http-check expect string 'ok go'\n"
+        "    http-check expect rstring '^ok\\s'\n"
+        "    timeout server 1h\n"
+        "    timeout tunnel 2h\n"
+    ) in cfg
+    assert (
+        "    default-server inter 1s rise 2 fall 3 agent-check agent-port 9999 agent-inter 2s "
+        'agent-send "hi\\n" slowstart 30s maxconn 100\n'
+    ) in cfg
+    assert "server app1 198.18.0.20:8080 check weight 100 rise 5 send-proxy\n" in cfg
+    assert (
+        '    option tcp-check\n    tcp-check send "PING\\r\\n"\n    tcp-check expect string '
+        "'+PONG'\n"
+    ) in cfg
+    assert_haproxy_accepts(result)
