@@ -16,6 +16,7 @@ from .order import (
     IssuedCertificate,
     order_certificate,
 )
+from .placeholder import is_placeholder, placeholder_certificate
 from .renewal import RenewalState, next_attempt, renewal_due, renewal_time
 
 __all__ = [
@@ -23,10 +24,12 @@ __all__ = [
     "ChallengeResponder",
     "IssuedCertificate",
     "RenewalState",
+    "is_placeholder",
     "new_account_key",
     "new_certificate_key",
     "next_attempt",
     "order_certificate",
+    "placeholder_certificate",
     "renewal_due",
     "renewal_time",
 ]

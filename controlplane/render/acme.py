@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from ..model import Frontend, LbModel
 
-DEFAULT_FILES_DIR = "/etc/haproxy/lbctl"
 # The leading "_" keeps it apart from a model map's file (model names start alphanumeric).
 CHALLENGE_MAP_KEY = "maps/_acme-challenges.map"
 CHALLENGE_PREFIX = "/.well-known/acme-challenge/"
@@ -20,7 +19,7 @@ ACME_PORT = 80
 
 def files_dir(model: LbModel) -> str:
     """Return where the files that travel with the config live on an LB host."""
-    return str(getattr(model.settings, "files_dir", None) or DEFAULT_FILES_DIR)
+    return model.settings.files_dir
 
 
 def challenge_map_path(model: LbModel) -> str:
@@ -30,7 +29,7 @@ def challenge_map_path(model: LbModel) -> str:
 
 def acme_certificates(model: LbModel) -> list[str]:
     """Return the names of the model's certificates that ACME orders, in model order."""
-    return [c.name for c in getattr(model, "certificates", []) if getattr(c, "acme", None)]
+    return [c.name for c in model.certificates if c.acme is not None]
 
 
 def certificate_pairs(model: LbModel, certificate: str) -> list[str]:
@@ -103,4 +102,4 @@ def _certificates_of(fe: Frontend) -> list[str]:
     tls = fe.tls
     if tls is None:
         return []
-    return list(getattr(tls, "certificates", None) or [])
+    return list(tls.certificates)
