@@ -50,7 +50,11 @@ def runtime_kind(key: str) -> str | None:
 
 
 def shipped_files(rendered: Rendered, host: str) -> tuple[str, tuple[ShippedFile, ...]]:
-    """Return the host's files_dir and its attached files ("" and none for a plain config)."""
+    """Return the host's files_dir and its attached files.
+
+    files_dir goes with a config that has none too: files a previous deploy shipped are
+    then removed once this one succeeded.
+    """
     rendered_host = rendered.host(host)
     attached: Mapping[str, Any] = getattr(rendered_host, "attached", None) or {}
     files_dir = str(
@@ -60,7 +64,7 @@ def shipped_files(rendered: Rendered, host: str) -> tuple[str, tuple[ShippedFile
         ShippedFile(key, str(item.text), bool(getattr(item, "private", False)))
         for key, item in sorted(attached.items())
     )
-    return (files_dir if files else ""), files
+    return files_dir, files
 
 
 def attached_changes(

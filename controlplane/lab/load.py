@@ -13,6 +13,7 @@ import argparse
 import http.client
 import ipaddress
 import json
+import ssl
 import sys
 import threading
 import time
@@ -40,13 +41,25 @@ class Target:
     host: str
     port: int
     path: str
+    tls: bool = False  # https: the lab's own certificates, not verified (availability only)
+
+
+def _connect(target: Target, timeout: float) -> http.client.HTTPConnection:
+    if not target.tls:
+        return http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    # Load measures whether requests are served (a certificate rotated under it must not
+    # fail one); who signed the lab's throwaway certificates is the tests' own check.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return http.client.HTTPSConnection(target.host, target.port, timeout=timeout, context=context)
 
 
 def parse_target(url: str) -> Target:
     """Return the host, port and path of ``url``; refuse anything outside the lab networks."""
     parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        raise ValueError(f"{url!r}: only http://ADDRESS[:PORT]/PATH URLs are supported")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r}: only http(s)://ADDRESS[:PORT]/PATH URLs are supported")
     try:
         address = ipaddress.ip_address(parts.hostname)
     except ValueError:
@@ -57,7 +70,8 @@ def parse_target(url: str) -> Target:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return Target(str(address), parts.port or 80, path)
+    tls = parts.scheme == "https"
+    return Target(str(address), parts.port or (443 if tls else 80), path, tls)
 
 
 def _check_bounds(duration: float, max_requests: int) -> None:
@@ -125,7 +139,7 @@ def _request(conn: http.client.HTTPConnection, target: Target) -> tuple[int, str
 def _load_worker(
     target: Target, deadline: float, budget: _Budget, timeout: float, tally: _Tally
 ) -> None:
-    conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    conn = _connect(target, timeout)
     while time.monotonic() < deadline and budget.take():
         started = time.perf_counter()
         try:
@@ -202,7 +216,7 @@ def run_load(
 
 def _probe_once(target: Target, timeout: float) -> tuple[bool, str | None]:
     # A new connection every time: a failover must be visible, not hidden by a kept socket.
-    conn = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
+    conn = _connect(target, timeout)
     try:
         status, backend = _request(conn, target)
     except (OSError, http.client.HTTPException):

@@ -230,6 +230,10 @@ def stage_files(module: AnsibleModule) -> dict:
     # A deploy cut short between install and reload: HAProxy runs the marker's version.
     running = pending.decode().strip() or None if pending is not None else live
     files = {name: text.encode() for name, text in zip(names, contents, strict=True)}
+    if not files:
+        # The config names no file any more: files_dir goes with the install, and the
+        # clean-up after the deploy removes every version folder.
+        return {**none, "files_managed": True, "files_changed": running is not None}
     perms = {
         "owner": p["files_owner"],
         "group": p["files_group"],

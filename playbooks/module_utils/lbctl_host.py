@@ -382,7 +382,9 @@ def rotate_file(sock: str, path: str, kind: str, data: bytes) -> str:
     if kind in ("cert", "ca-file", "crl-file"):
         payload = "\n".join(lines)
         answer = _ask(sock, f"set ssl {kind} {path} <<\n{payload}\n")
-        if "Transaction" not in answer:
+        if (
+            "transaction" not in answer.lower()
+        ):  # "Transaction created for ...", "transaction created for CA ..."
             _ask(sock, f"abort ssl {kind} {path}")
             raise StepFailed("runtime: files", f"set ssl {kind} {path}: {answer[:300]}")
         _expect(_ask(sock, f"commit ssl {kind} {path}"), "Success", f"commit ssl {kind} {path}")
