@@ -15,6 +15,7 @@ from ..errors import FieldError
 from .logs import logging_errors
 from .proxies import proxy_option_errors
 from .stats import stats_page_errors, stats_page_warnings
+from .tuning import tuning_errors
 from .userlists import userlist_errors
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ def proxy_errors(model: LbModel) -> Iterator[FieldError]:
     yield from userlist_errors(model)
     yield from logging_errors(model)
     yield from proxy_option_errors(model)
+    yield from tuning_errors(model)
     bound = _bound(model)
     yield from stats_page_errors(model, bound)
 

@@ -16,8 +16,6 @@ from .binds import MAX_BINDS, Bind
 from .config_files import MAX_FILES, CaBundle, Certificate, Crl, ErrorPage, MapFile
 from .error_budget import Counted
 from .keepalived_options import KeepalivedGlobals, KeepalivedOptions
-from .resolvers import MAX_RESOLVERS, MAX_TEMPLATES_PER_POOL, Resolver, ServerTemplate
-from .routing import MAX_RULES, Rule
 from .logs import MAX_LOG_TARGETS, FrontendLogging, LogTarget
 from .proxies import (
     AgentCheck,
@@ -30,8 +28,11 @@ from .proxies import (
     SendText,
     ServerDefaults,
 )
+from .resolvers import MAX_RESOLVERS, MAX_TEMPLATES_PER_POOL, Resolver, ServerTemplate
+from .routing import MAX_RULES, Rule
 from .stats import MAX_STATS_PAGES, StatsPage
 from .tls import FrontendTls, PoolTls, TlsDefaults
+from .tuning import MAX_THREADS, Compression, Tune
 from .types import (
     CaFile,
     Directive,
@@ -97,6 +98,10 @@ class Settings(Single):
         "/etc/haproxy/lbctl", description="where the files that travel with the config live"
     )
     tls: TlsDefaults = Field(TlsDefaults(), description="global ssl-default-bind/server settings")
+    nbthread: int | None = Field(
+        None, ge=1, le=MAX_THREADS, description="worker threads; empty: one per CPU"
+    )
+    tune: Tune | None = Field(None, description="tune.* settings of known type")
     extra: list[Directive] = Field(
         default_factory=list, max_length=MAX_EXTRA, description="extra global directives"
     )
@@ -247,6 +252,7 @@ class Frontend(Strict):
     )
     maxconn: int | None = Field(None, ge=1, le=10_000_000)
     timeouts: FrontendTimeouts | None = Field(None, description="client-side timeouts")
+    compression: Compression | None = Field(None, description="compress responses (http)")
     forwarded_for: bool = Field(True, description="add X-Forwarded-For (http)")
     logging: FrontendLogging | None = Field(None, description="log format, targets, request id")
     extra: list[Directive] = Field(default_factory=list, max_length=MAX_EXTRA)

@@ -29,6 +29,7 @@ from .host_paths import ADMIN_SOCKET, MONITOR_URI, SERVER_STATE_FILE
 from .proxies import (
     StatsPageContext,
     UserlistContext,
+    compression_lines,
     default_server_line,
     frontend_log_lines,
     frontend_timeout_lines,
@@ -38,6 +39,7 @@ from .proxies import (
     pool_timeout_lines,
     server_option_words,
     stats_pages,
+    tuning_lines,
     userlists,
 )
 from .resolvers import ResolversContext, follow_dns, resolvers_sections, server_template_lines
@@ -192,6 +194,7 @@ def _global_lines(model: LbModel, host: str, peered: bool) -> list[str]:
         f"hard-stop-after {s.hard_stop_after}",
         *([f"localpeer {host}"] if peered else []),
         *tls_global_lines(s.tls),
+        *tuning_lines(s),
         *s.extra,
     ]
     return lines
@@ -255,7 +258,7 @@ def _frontend(
         lines += log_format_lines(fe)
     if fe.maxconn:
         lines.append(f"maxconn {fe.maxconn}")
-    lines += frontend_log_lines(fe) + frontend_timeout_lines(fe)
+    lines += frontend_log_lines(fe) + frontend_timeout_lines(fe) + compression_lines(fe)
     lines += error_page_lines(fe.error_pages, refs)
     acls, use_backends = routing(fe)
     return FrontendContext(

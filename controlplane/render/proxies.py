@@ -206,3 +206,31 @@ def _double_quoted(text: str) -> str:
     The model refuses '"', '\\' and '$' in such text, so nothing else needs escaping.
     """
     return '"' + text.replace("\r", "\\r").replace("\n", "\\n") + '"'
+
+
+def tuning_lines(settings: Settings) -> list[str]:
+    """Return `nbthread` and the `tune.*` lines of the global section (none at defaults)."""
+    lines = [f"nbthread {settings.nbthread}"] if settings.nbthread else []
+    if settings.tune is not None:
+        for name, value in settings.tune.model_dump(exclude_none=True).items():
+            lines.append(f"tune.{_TUNE_KEYWORDS.get(name, name)} {value}")
+    return lines
+
+
+_TUNE_KEYWORDS = {
+    "http_maxhdr": "http.maxhdr",
+    "ssl_default_dh_param": "ssl.default-dh-param",
+    "ssl_cachesize": "ssl.cachesize",
+    "ssl_lifetime": "ssl.lifetime",
+    "h2_max_concurrent_streams": "h2.max-concurrent-streams",
+}
+
+
+def compression_lines(fe: Frontend) -> list[str]:
+    compression = fe.compression
+    if compression is None:
+        return []
+    return [
+        f"compression algo {' '.join(compression.algorithms)}",
+        f"compression type {' '.join(compression.types)}",
+    ]

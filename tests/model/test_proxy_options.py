@@ -65,3 +65,30 @@ def test_bad_server_options_are_refused_with_their_path(example, field, value) -
     example["pools"][0]["servers"][1][field] = value
     errors = model_errors(example)
     assert errors and errors[0].startswith(f"pools[app].servers[app2].{field}:"), errors
+
+
+def test_maxrewrite_must_stay_under_half_the_buffer(example) -> None:
+    example["settings"]["tune"] = {"bufsize": 16384, "maxrewrite": 8192}
+    assert model_errors(example) == [
+        "settings.tune.maxrewrite: must be less than half of bufsize (16384), got 8192"
+    ]
+
+
+def test_compression_needs_an_http_frontend(example) -> None:
+    example["frontends"][2]["compression"] = {}
+    assert model_errors(example) == [
+        "frontends[app-direct].compression: compresses HTTP responses: needs mode http"
+    ]
+
+
+@pytest.mark.parametrize("media", ["text/html x", "text/html\n", "texthtml", "TEXT/HTML", "a/b#"])
+def test_a_media_type_that_could_inject_is_refused(example, media: str) -> None:
+    example["frontends"][0]["compression"] = {"types": [media]}
+    errors = model_errors(example)
+    assert errors and errors[0].startswith("frontends[web].compression.types[0]:"), errors
+
+
+def test_nbthread_is_bounded_by_haproxys_build(example) -> None:
+    example["settings"]["nbthread"] = 65
+    errors = model_errors(example)
+    assert errors and errors[0].startswith("settings.nbthread:")

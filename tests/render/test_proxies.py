@@ -117,3 +117,34 @@ def test_timeouts_server_options_and_checks_render_and_pass_haproxy_c(example) -
         "'+PONG'\n"
     ) in cfg
     assert_haproxy_accepts(result)
+
+
+@needs_binaries
+def test_threads_tune_items_and_compression_render_and_pass_haproxy_c(example) -> None:
+    example["settings"]["nbthread"] = 2
+    example["settings"]["tune"] = {
+        "bufsize": 32768,
+        "maxrewrite": 1024,
+        "http_maxhdr": 200,
+        "ssl_default_dh_param": 2048,
+        "ssl_cachesize": 50000,
+        "ssl_lifetime": "10m",
+        "h2_max_concurrent_streams": 50,
+        "maxaccept": 64,
+    }
+    example["frontends"][0]["compression"] = {
+        "algorithms": ["gzip", "deflate"],
+        "types": ["text/html", "application/json"],
+    }
+    result = rendered(example)
+    cfg = result.hosts[0].files["haproxy.cfg"]
+    assert (
+        "    nbthread 2\n    tune.bufsize 32768\n    tune.maxrewrite 1024\n"
+        "    tune.http.maxhdr 200\n    tune.ssl.default-dh-param 2048\n"
+        "    tune.ssl.cachesize 50000\n    tune.ssl.lifetime 10m\n"
+        "    tune.h2.max-concurrent-streams 50\n    tune.maxaccept 64\n"
+    ) in cfg
+    assert (
+        "    compression algo gzip deflate\n    compression type text/html application/json\n"
+    ) in cfg
+    assert_haproxy_accepts(result)

@@ -6,6 +6,7 @@ real haproxy beside small test servers on 127.0.0.1, and checks what HAProxy did
 
 from __future__ import annotations
 
+import gzip
 import socket
 import urllib.request
 from pathlib import Path
@@ -209,3 +210,35 @@ def test_a_frontend_logs_its_custom_format_with_the_request_id(example, tmp_path
             (line,) = running.wait_for_output("lbctl-test")
     assert line.split() == ["lbctl-test", "127.0.0.1", "200", f"id={sent_id}", "{-}", "#", "kept"]
     assert sent_id != "none" and len(sent_id) > 20
+
+
+def test_a_compressing_frontend_gzips_the_types_it_names(example, tmp_path: Path) -> None:
+    port = free_port()
+    page = b"<html>" + b"lbctl " * 500 + b"</html>"
+
+    def html(conn: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
+            data += chunk
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+            + f"Content-Length: {len(page)}\r\n\r\n".encode()
+            + page
+        )
+
+    with tcp_server(html) as web:
+        with_servers(example, web)
+        example["pools"][0].pop("health_check")
+        example["frontends"][0].update(routes=[], compression={"types": ["text/html"]})
+        cfg = rendered_cfg(example)
+        web_section = section(cfg, "frontend web").replace(
+            "bind 198.18.0.100:80", f"bind 127.0.0.1:{port}"
+        )
+        with haproxy(tmp_path, web_section + "\n" + section(cfg, "backend app")):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/", headers={"Accept-Encoding": "gzip"}
+            )
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                encoding, body = answer.headers["Content-Encoding"], answer.read()
+    assert encoding == "gzip"
+    assert gzip.decompress(body) == page and len(body) < len(page) // 10
