@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ...errors import FieldError
 
-Kind = Literal["text", "int", "bool", "select", "lines", "words", "password"]
+Kind = Literal["text", "int", "bool", "select", "lines", "words", "password", "pairs"]
 _INDEX = re.compile(r"\[([^\]]*)\]")
 
 
@@ -128,6 +128,9 @@ def _parse(f: FormField, form: Mapping[str, str]) -> Any:
         return [line.strip() for line in raw.splitlines() if line.strip()] or None
     if f.kind == "words":
         return [w for w in re.split(r"[\s,]+", text) if w] or None
+    if f.kind == "pairs":  # "Name: value" per line -> {name: value} (headers)
+        pairs = [line.partition(":") for line in raw.splitlines() if line.strip()]
+        return {name.strip(): value.strip() for name, _, value in pairs} or None
     if not text:
         return None
     if f.kind == "int" or f.numeric:
@@ -145,6 +148,8 @@ def _as_text(f: FormField, value: Any) -> str:
         return "\n".join(str(v) for v in value)
     if f.kind == "words":
         return ", ".join(str(v) for v in value)
+    if f.kind == "pairs":
+        return "\n".join(f"{k}: {v}" for k, v in value.items())
     return str(value)
 
 

@@ -1,5 +1,6 @@
 """Model pages: list, create, edit and delete LB hosts, VIP pairs, health checks, pools
-(with their servers) and frontends (with their routes). Every save is a new revision."""
+(with their servers) and frontends (with their rules and routes, which can also be moved
+up and down: their order is their meaning). Every save is a new revision."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..auth import role_required
 from . import bp
 from .editing import base_revision, can_edit, document, head, save_edit
 from .forms import FormErrors, FormField, apply_form, form_values, item_values, map_errors
+from .rule_summary import rule_summary
 from .specs import CHILDREN, REFERENCES, SERVERS, TOP_LEVEL, ItemSpec
 
 # A new pool needs one server: its form carries the first server's inputs too.
@@ -39,7 +41,7 @@ class Target:
         self, kind: str, name: str | None, child: str | None = None, child_key: str | None = None
     ) -> None:
         self.kind, self.name, self.child, self.child_key = kind, name, child, child_key
-        self.positional = child is not None and not CHILDREN[kind].named  # routes
+        self.positional = child is not None and not _child_spec(kind, child).named  # routes
         self.loc: tuple[str | int, ...] = ()
         self.document: dict[str, Any] = {}
 
@@ -93,13 +95,16 @@ def _position(items: list[dict[str, Any]], key: str) -> int:
 
 def _spec(kind: str, child: str | None = None) -> ItemSpec:
     spec = TOP_LEVEL.get(kind)
-    if spec is None or (child is not None and CHILDREN.get(kind, None) is None):
+    if spec is None:
         abort(404)
-    if child is not None:
-        spec = CHILDREN[kind]
-        if spec.key != child:
-            abort(404)
-    return spec
+    return spec if child is None else _child_spec(kind, child)
+
+
+def _child_spec(kind: str, child: str) -> ItemSpec:
+    for spec in CHILDREN.get(kind, ()):
+        if spec.key == child:
+            return spec
+    abort(404)
 
 
 def _choices(doc: dict[str, Any], fields: list[FormField]) -> dict[str, list[str]]:
@@ -123,12 +128,13 @@ def _render(
 ) -> Any:
     doc = document()
     revision = head()
-    child_spec = None
-    children: list[dict[str, Any]] = []
-    if context.get("name") and not context.get("child") and spec.key in CHILDREN:
-        child_spec = CHILDREN[spec.key]
+    child_sections: list[tuple[ItemSpec, list[dict[str, Any]]]] = []
+    if context.get("name") and not context.get("child"):
         found = [i for i in doc.get(spec.key, []) if i.get("name") == context["name"]]
-        children = found[0].get(child_spec.key, []) if found else []
+        for child_spec in CHILDREN.get(spec.key, ()):
+            items = found[0].get(child_spec.key, []) if found else []
+            shown = [rule_summary(i) for i in items] if child_spec.key == "rules" else items
+            child_sections.append((child_spec, shown))
     context.setdefault("base", revision.number if revision else None)
     page = render_template(
         "model_edit.html",
@@ -139,8 +145,7 @@ def _render(
         choices=_choices(doc, fields),
         revision=revision,
         can_edit=can_edit(),
-        child_spec=child_spec,
-        children=children,
+        child_sections=child_sections,
         **context,
     )
     return page, 422 if errors else 200
@@ -206,6 +211,32 @@ def model_delete(kind: str, name: str, child: str | None = None, key: str | None
     if child is not None or not isinstance(result, Revision):
         return redirect(url_for("ui.model_item", kind=kind, name=name))
     return redirect(url_for("ui.model_list", kind=kind))
+
+
+@bp.route("/model/<kind>/<name>/<child>/<key>/move", methods=["POST"])
+@role_required("operator")
+def model_move(kind: str, name: str, child: str, key: str) -> Any:
+    """Move a positional child (a rule, a route) one place up or down: order is meaning."""
+    spec = _spec(kind, child)
+    if spec.named:
+        abort(404)
+    step = -1 if request.form.get("direction") == "up" else 1
+    target = Target(kind, name, child, key)
+
+    def move(doc: dict[str, Any]) -> None:
+        items = target.items(doc)
+        index = target.find(items, key)
+        other = index + step
+        if 0 <= other < len(items):
+            items[index], items[other] = items[other], items[index]
+
+    direction = "up" if step < 0 else "down"
+    what = _describe(spec, name, child, key)
+    result = save_edit(move, f"Move {what} {direction}")
+    if isinstance(result, ModelInvalid):
+        problems = "; ".join(str(e) for e in result.errors)
+        flash(f"Cannot move {what}, nothing was saved: {problems}", "error")
+    return redirect(url_for("ui.model_item", kind=kind, name=name))
 
 
 def _describe(spec: ItemSpec, name: str, child: str | None, key: str | None) -> str:

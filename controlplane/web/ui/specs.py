@@ -156,8 +156,54 @@ FRONTENDS = ItemSpec(
     ("name", "vip_pair", "vip", "port", "mode", "default_pool"),
 )
 
+# A frontend's rules (model/routing.py): the common tests and every action, one rule per
+# form; `when_any` and the rarer tests are edited in the model file or the API.
+RULES = ItemSpec(
+    "rules",
+    "Rules",
+    "rule",
+    [
+        F("name", "Name", hint="optional; names the rule's ACLs"),
+        F("when.host", "When host", hint="exact or *.example.com"),
+        F("when.path_prefix", "When path prefix", hint="whole segments: /v1, /v1/..."),
+        F("when.path_begins", "When path begins", hint="raw prefix: /api matches /apiv2"),
+        F("when.path", "When path is"),
+        F("when.path_regex", "When path matches", hint="regular expression"),
+        F("when.method", "When method", "words", hint="e.g. GET, POST"),
+        F("when.header.name", "When header", hint="present, or equal to the next input"),
+        F("when.header.equals", "Header equals"),
+        F("when.source", "When source in", "words", hint="CIDRs, comma separated"),
+        F("unless.source", "Unless source in", "words", hint="CIDRs, comma separated"),
+        F("use_pool", "Use pool", "select", hint="one action per rule"),
+        F("redirect.scheme", "Redirect to", "select", ("", "https")),
+        F("redirect.location", "Redirect location", hint="exact URL"),
+        F("redirect.prefix", "Redirect prefix", hint="e.g. https://www.example.com"),
+        F(
+            "redirect.code",
+            "Redirect code",
+            "select",
+            ("", "301", "302", "303", "307", "308"),
+            hint="empty: 302",
+            numeric=True,
+        ),
+        F("deny.status", "Deny with status", "int", hint="e.g. 403"),
+        F("return.status", "Return status", "int", hint="e.g. 503"),
+        F("return.content_type", "Return content type", hint="empty: text/plain"),
+        F("return.body", "Return body", wide=True),
+        F("return.error_page", "Return error page", "select"),
+        F("request_headers.set", "Set request headers", "pairs", hint="Name: value", wide=True),
+        F("request_headers.delete", "Delete request headers", "words"),
+        F("response_headers.set", "Set response headers", "pairs", hint="Name: value", wide=True),
+        F("response_headers.delete", "Delete response headers", "words"),
+        F("hsts.max_age", "HSTS max-age", "int", hint="seconds, e.g. 31536000"),
+        F("basic_auth.userlist", "Basic auth user list", "select"),
+    ],
+    ("name", "conditions", "action"),
+    named=False,
+)
+
 TOP_LEVEL = {s.key: s for s in (LB_HOSTS, VIP_PAIRS, HEALTH_CHECKS, POOLS, FRONTENDS)}
-CHILDREN = {"pools": SERVERS, "frontends": ROUTES}
+CHILDREN: dict[str, tuple[ItemSpec, ...]] = {"pools": (SERVERS,), "frontends": (RULES, ROUTES)}
 # Selects whose choices are the names of other items: field -> document list.
 REFERENCES = {
     "hosts.0": "lb_hosts",
@@ -166,4 +212,7 @@ REFERENCES = {
     "pool": "pools",
     "vip_pair": "vip_pairs",
     "default_pool": "pools",
+    "use_pool": "pools",
+    "basic_auth.userlist": "userlists",
+    "return.error_page": "error_pages",
 }
