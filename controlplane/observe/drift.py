@@ -21,6 +21,7 @@ DriftKind = Literal[
     "server weight",
     "server missing",
     "server unknown",
+    "certificate served",  # HAProxy serves another certificate (certificate_drift.py)
 ]
 
 # A hand edit can be any size; the report keeps the start of each diff.
@@ -175,4 +176,30 @@ def collect_drift(
     names = [h.host for h in rendered.hosts if not hosts or h.host in hosts]
     probes = probe_hosts(inventory, names)
     status = collect_status(inventory, names)
-    return find_drift(model, rendered, probes, status)
+    report = find_drift(model, rendered, probes, status)
+    report.differences += _served_certificates(rendered, inventory, status)
+    return report
+
+
+def _served_certificates(
+    rendered: Rendered, inventory: Path, status: EnvironmentStatus
+) -> list[Difference]:
+    """Ask each host whose HAProxy answers which certificates it serves; compare them."""
+    from .certificate_drift import ask_with_runtime, certificate_drift, expected_certificates
+
+    up = {h.host for h in status.hosts if h.reachable and h.haproxy_up}
+    expected = {h: found for h, found in expected_certificates(rendered).items() if h in up}
+    if not any(expected.values()):
+        return []
+    try:
+        ask, close = ask_with_runtime(inventory, sorted(expected))
+    except Exception as exc:  # the inventory was read moments ago: this is rare
+        reason = f"{type(exc).__name__}: {exc}"[:300]
+        return [
+            Difference(h, "certificate served", "runtime API", "reachable", reason)
+            for h in sorted(expected)
+        ]
+    try:
+        return certificate_drift(expected, ask)
+    finally:
+        close()
