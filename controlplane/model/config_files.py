@@ -113,19 +113,31 @@ def _check_domain(value: str) -> str:
 AcmeDomain = Annotated[
     str, Field(description="fully qualified DNS name, no wildcard"), AfterValidator(_check_domain)
 ]
+_CONTACT = re.compile(r"mailto:[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}")
+_DIRECTORY = re.compile(r"https://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]{0,1000})?")
+
+
+def _check_contact(value: str) -> str:
+    if not _CONTACT.fullmatch(value):
+        raise ValueError(f"must be an e-mail address as mailto:ops@example.com, got {value[:60]!r}")
+    return value
+
+
+def _check_directory(value: str) -> str:
+    if not _DIRECTORY.fullmatch(value):
+        raise ValueError(f"must be the ACME server's https:// directory URL, got {value[:60]!r}")
+    return value
+
+
 AcmeContact = Annotated[
     str,
-    Field(
-        pattern=r"^mailto:[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}$",
-        description="account contact, e.g. mailto:ops@example.com",
-    ),
+    Field(description="account contact, e.g. mailto:ops@example.com"),
+    AfterValidator(_check_contact),
 ]
 AcmeDirectory = Annotated[
     str,
-    Field(
-        pattern=r"^https://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]{0,1000})?$",
-        description="the ACME server's directory URL (https)",
-    ),
+    Field(description="the ACME server's directory URL (https)"),
+    AfterValidator(_check_directory),
 ]
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 

@@ -43,7 +43,7 @@ def _both_alpn() -> list[Alpn]:
     return ["h2", "http/1.1"]
 
 
-class Hsts(Single):
+class FrontendHsts(Single):
     """Strict-Transport-Security header added to every response of an http frontend."""
 
     max_age: int = Field(HSTS_PRELOAD_MIN_AGE, ge=0, le=2 * HSTS_PRELOAD_MIN_AGE)
@@ -51,7 +51,7 @@ class Hsts(Single):
     preload: bool = False
 
     @model_validator(mode="after")
-    def _preload_needs(self) -> Hsts:
+    def _preload_needs(self) -> FrontendHsts:
         if self.preload and (not self.include_subdomains or self.max_age < HSTS_PRELOAD_MIN_AGE):
             raise ValueError(
                 f"preload needs include_subdomains: true and max_age of at least "
@@ -85,11 +85,13 @@ class FrontendTls(Single):
         None, description="lowest TLS version accepted; defaults to settings.tls.bind_min_version"
     )
     ciphers: CipherList | None = Field(
-        None, description="TLS 1.2 and below; defaults to settings.tls"
+        None, description="OpenSSL cipher list for TLS 1.2 and below (default: settings.tls)"
     )
-    ciphersuites: CipherList | None = Field(None, description="TLS 1.3; defaults to settings.tls")
+    ciphersuites: CipherList | None = Field(
+        None, description="OpenSSL cipher list for TLS 1.3 (default: settings.tls)"
+    )
     alpn: list[Alpn] = Field(default_factory=_both_alpn, max_length=8)
-    hsts: Hsts | None = Field(None, description="http frontends only")
+    hsts: FrontendHsts | None = Field(None, description="http frontends only")
     client_verify: ClientVerify | None = None
 
     @model_validator(mode="after")
@@ -133,5 +135,9 @@ class TlsDefaults(Single):
         False, description="session tickets (off: forward secrecy without rotating ticket keys)"
     )
     server_min_version: TlsVersion = "TLSv1.2"
-    server_ciphers: CipherList | None = Field(None, description="defaults to OpenSSL's")
-    server_ciphersuites: CipherList | None = Field(None, description="defaults to OpenSSL's")
+    server_ciphers: CipherList | None = Field(
+        None, description="OpenSSL cipher list towards servers, TLS 1.2 (default: OpenSSL's)"
+    )
+    server_ciphersuites: CipherList | None = Field(
+        None, description="OpenSSL cipher list towards servers, TLS 1.3 (default: OpenSSL's)"
+    )
