@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from controlplane.check import check_rendered
+from controlplane.cli import main
 from controlplane.errors import ModelInvalid
 from controlplane.model import validate_data
 from controlplane.model.config_files import FileContents
@@ -505,3 +507,39 @@ def test_an_error_page_that_is_not_an_http_response_is_refused(environment: Path
         validate_file(environment)
 
     assert [e.path for e in refused.value.errors] == ["error_pages[maintenance]"]
+
+
+def lbctl(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout + result.stderr
+
+
+@needs_binaries
+def test_no_cli_output_of_the_file_flow_holds_a_private_key(
+    environment: Path, tmp_path: Path, material: Material
+) -> None:
+    out = tmp_path / "out"
+    outputs = [
+        lbctl("validate", str(environment)),
+        lbctl("render", str(environment), "--out", str(out)),
+        lbctl("cert", "list", str(environment)),
+        lbctl("cert", "list", str(environment), "--json"),
+    ]
+    renewed = make_leaf(material.ca, "www.example.com", days=500)
+    (environment.parent / "certs" / "site.pem").write_text(renewed.bundle())
+    outputs.append(lbctl("diff", str(environment), "--against", str(out), "--color", "never"))
+    (environment.parent / "certs" / "shop.pem").write_text(
+        material.shop.cert_pem() + renewed.key_pem()
+    )
+    outputs.append(lbctl("render", str(environment), "--out", str(tmp_path / "refused")))
+
+    assert [code for code, _ in outputs] == [0, 0, 0, 0, 1, 1]
+    assert "proven by haproxy -c and keepalived -t" in outputs[1][1]
+    assert "-fingerprint_sha256: " in outputs[4][1]
+    assert "certificates[shop]: the private key does not match" in outputs[5][1]
+    printed = "\n".join(text for _, text in outputs)
+    assert "PRIVATE KEY" not in printed and "BEGIN" not in printed
+    for issued in [*material.keys(), renewed]:
+        body = "".join(issued.key_pem().splitlines()[1:-1])
+        assert body[:40] not in printed.replace("\n", "")
+    assert stat.S_IMODE((out / "lb-b" / "certs" / "shop.pem").stat().st_mode) == 0o600
