@@ -33,7 +33,11 @@ def _settings(environment: str | None, inventory: Path | None) -> WebSettings:
         overrides["environment"] = environment
     if inventory:
         overrides["inventory"] = inventory
-    return WebSettings.from_environ(**overrides)
+    try:
+        return WebSettings.from_environ(**overrides)
+    except ValueError as exc:  # a malformed LBCTL_* setting
+        fail(str(exc))
+        raise  # fail() exits; this line only tells the type checker so
 
 
 @acme.command()

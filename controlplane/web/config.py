@@ -24,6 +24,8 @@ class WebSettings:
     metrics_token: str | None = None  # when set, GET /metrics needs it as a bearer token
     # certificate_expiring fires below this many days left (LBCTL_CERT_ALERT_DAYS).
     certificate_alert_days: int = 14
+    # How often `lbctl serve` renews the due ACME certificates (LBCTL_ACME_INTERVAL; 0: never).
+    acme_interval_s: float = 3600.0
 
     @classmethod
     def from_environ(cls, **overrides: object) -> WebSettings:
@@ -46,6 +48,7 @@ class WebSettings:
             ),
             "metrics_token": os.environ.get("LBCTL_METRICS_TOKEN") or None,
             "certificate_alert_days": _days("LBCTL_CERT_ALERT_DAYS", 14),
+            "acme_interval_s": _seconds("LBCTL_ACME_INTERVAL", 3600.0),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -97,6 +97,10 @@ def init_app(
         )
         app.extensions[POLLER_KEY] = poller
         poller.start()
+    if background and settings.acme_interval_s > 0:
+        from .acme_renewal import start_acme_schedule
+
+        start_acme_schedule(app, settings, sessions, engine)
 
 
 def status_cache() -> StatusCache:
