@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..render import HAPROXY_FILE, KEEPALIVED_FILE
+from ..render.proxies import proxy_line_part
 from ..rendered_config import Section, Server, read_haproxy_cfg
 from ..runtime import ServerChange
 from ..runtime.haproxy import RuntimeState
@@ -135,7 +136,7 @@ def _frontend_part(line: str) -> str:
         return "access list"
     if line.startswith(("acl ", "http-request ", "http-response ", "tcp-request ", "use_backend ")):
         return "rules"
-    return "settings"
+    return proxy_line_part(line) or "settings"
 
 
 def _backend_changes(
@@ -145,7 +146,9 @@ def _backend_changes(
     new_servers = {s.name: s for s in new.servers}
     found: list[tuple[str, ServerChange | None]] = []
     if old.settings != new.settings:
-        found.append((f"backend {backend}: settings changed", None))
+        changed = sorted(set(old.settings) ^ set(new.settings))
+        parts = dict.fromkeys(proxy_line_part(line) or "settings" for line in changed)
+        found.append((f"backend {backend}: {', '.join(parts) or 'settings'} changed", None))
     for name, server in new_servers.items():
         before = old_servers.get(name)
         label = f"server {backend}/{name}"

@@ -234,3 +234,19 @@ def compression_lines(fe: Frontend) -> list[str]:
         f"compression algo {' '.join(compression.algorithms)}",
         f"compression type {' '.join(compression.types)}",
     ]
+
+
+# What part of the model a rendered proxy line comes from, for the change plan's words.
+_LINE_PARTS = (
+    (("log ", "no log", "log-format ", "unique-id-", "no option dontlognull"), "logging"),
+    (("option httplog", "option httpslog", "option tcplog"), "logging"),
+    (("timeout ",), "timeouts"),
+    (("compression ",), "compression"),
+    (("option httpchk", "http-check ", "option tcp-check", "tcp-check "), "health check"),
+    (("default-server ",), "server defaults"),
+)
+
+
+def proxy_line_part(line: str) -> str | None:
+    """Return which of this module's fields a frontend or backend line comes from, if any."""
+    return next((part for starts, part in _LINE_PARTS if line.startswith(starts)), None)
