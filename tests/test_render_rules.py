@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from controlplane.check import check_rendered
 from controlplane.model import validate_data
+from controlplane.model.config_files import FileContents
 from controlplane.render import render_model
 from tests.rules_models import EVERY_KIND, model_with
 from tests.support import needs_binaries
@@ -192,3 +193,30 @@ def test_any_accepted_text_renders_a_config_haproxy_accepts(values: list[str]) -
         {"response_headers": {"add": {"X-C": added}}},
     ]
     _assert_haproxy_accepts(model_with({"default_pool": "app", "rules": rules}))
+
+
+MAINTENANCE_PAGE = (
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nContent-Length: 13\r\n"
+    "Cache-Control: no-store\r\n\r\n<h1>Soon</h1>"
+)
+
+
+@needs_binaries
+def test_return_an_error_page_ships_it_and_answers_with_the_file() -> None:
+    data = model_with(
+        {
+            "default_pool": "app",
+            "rules": [{"when": {"path": "/"}, "return": {"error_page": "down"}}],
+        },
+        error_pages=[{"name": "down", "status": 503}],
+    )
+    model = validate_data(data).model
+    rendered = render_model(model, FileContents({("error_page", "down"): MAINTENANCE_PAGE}))
+    host = rendered.host("lb-a")
+    assert (
+        "http-request return errorfile /etc/haproxy/lbctl/errors/down.http if rule0_when_path"
+        in (host.files["haproxy.cfg"])
+    )
+    assert host.attached["errors/down.http"].text == MAINTENANCE_PAGE
+    report = check_rendered(rendered)
+    assert report.failures == []

@@ -372,6 +372,12 @@ def _attr(action: str) -> str:
     return "return_" if action == "return" else action
 
 
+def rule_label(rules: list[Rule], index: int) -> str:
+    """Return 'rules[api]' for a named rule, 'rules[3]' for another, as error paths say."""
+    name = rules[index].name
+    return f"rules[{name if name is not None else index}]"
+
+
 def rule_pools(rules: Iterable[Rule]) -> list[str]:
     """Return the pools a frontend's rules send to, in rule order."""
     return [r.use_pool for r in rules if r.use_pool is not None]
@@ -380,8 +386,8 @@ def rule_pools(rules: Iterable[Rule]) -> list[str]:
 def rule_errors(model: LbModel) -> Iterator[FieldError]:
     """Return errors of every frontend's rules: references, and what its mode cannot do."""
     pools = {p.name for p in model.pools}
-    userlists = {u.name for u in getattr(model, "userlists", [])}
-    error_pages = {e.name for e in getattr(model, "error_pages", [])}
+    userlists = {u.name for u in model.userlists}
+    error_pages = {e.name for e in model.error_pages}
     for fe in model.frontends:
         yield from _frontend_rule_errors(fe, pools, userlists, error_pages)
 
@@ -391,11 +397,11 @@ def _frontend_rule_errors(
 ) -> Iterator[FieldError]:
     names: dict[str, int] = {}
     for i, rule in enumerate(fe.rules):
-        path = f"frontends[{fe.name}].rules[{i}]"
+        path = f"frontends[{fe.name}].{rule_label(fe.rules, i)}"
         if rule.name is not None:
             if rule.name in names:
-                yield FieldError(
-                    f"{path}.name",
+                yield FieldError(  # by index: the name no longer tells the two apart
+                    f"frontends[{fe.name}].rules[{i}].name",
                     f"duplicate rule name {rule.name!r} (also rules[{names[rule.name]}])",
                 )
             names.setdefault(rule.name, i)
@@ -444,7 +450,8 @@ def rule_warnings(model: LbModel) -> Iterator[FieldError]:
         for i, rule in enumerate(fe.rules):
             if decided is not None:
                 yield FieldError(
-                    f"{path}.rules[{i}]", _unreached(fe, decided, "this rule is never reached")
+                    f"{path}.{rule_label(fe.rules, i)}",
+                    _unreached(fe, decided, "this rule is never reached"),
                 )
                 continue
             if rule.unconditional and rule.action in DECIDING:
@@ -453,7 +460,7 @@ def rule_warnings(model: LbModel) -> Iterator[FieldError]:
                 plain_only = rule.when is not None and rule.when.tls is False
                 if not plain_only:
                     yield FieldError(
-                        f"{path}.rules[{i}].redirect",
+                        f"{path}.{rule_label(fe.rules, i)}.redirect",
                         "this frontend serves https: redirecting its requests to https sends "
                         "them back here, a loop; add `when: {tls: false}` if some binds are "
                         "plain http",
@@ -464,6 +471,6 @@ def rule_warnings(model: LbModel) -> Iterator[FieldError]:
 
 def _unreached(fe: Frontend, decided: int, what: str) -> str:
     return (
-        f"rules[{decided}] ({fe.rules[decided].action}, no condition) decides every request, "
-        f"so {what}"
+        f"{rule_label(fe.rules, decided)} ({fe.rules[decided].action}, no condition) decides "
+        f"every request, so {what}"
     )

@@ -21,7 +21,6 @@ from ..model import (
     pool_mode,
     pool_users,
 )
-from ..model.config_files import attached_key
 from ..model.routing import rule_pools
 from .acme import acme_pairs, frontend_challenge_lines
 from .binds import frontend_binds
@@ -233,14 +232,13 @@ def _peers(model: LbModel, pair: VipPair) -> PeersContext:
 def _frontend(
     fe: Frontend, pair: VipPair, acme_challenge: list[str], refs: FileRefs
 ) -> FrontendContext:
-    files_dir = refs.files_dir
     address = frontend_vip(fe, pair)
     bind = f"[{address}]:{fe.port}" if ":" in address else f"{address}:{fe.port}"  # IPv6 VIP
     bind += bind_tls(fe, refs)
     rules = frontend_rules(
         fe,
         peers_section_name(pair.name) if fe.rate_limit else None,
-        lambda page: f"{files_dir.rstrip('/')}/{attached_key('error_page', page)}",
+        lambda page: refs.path("error_page", page),
     )
     lines: list[str] = list(rules.connection_lines)  # tcp-request first: HAProxy runs them first
     if fe.mode == "http":
