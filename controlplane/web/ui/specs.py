@@ -64,6 +64,8 @@ VIP_PAIRS = ItemSpec(
 )
 
 HTTP = "type=http"  # fields of http checks only
+TCP = "type=tcp"  # fields of tcp checks only
+SEND_PROXY = ("", "v1", "v2")
 
 HEALTH_CHECKS = ItemSpec(
     "health_checks",
@@ -80,6 +82,11 @@ HEALTH_CHECKS = ItemSpec(
         F("rise", "Rise", "int", default=2),
         F("fall", "Fall", "int", default=3),
         F("port", "Port", "int", hint="empty: the server's port"),
+        F("send", "Send", hint="tcp: bytes to send, e.g. PING\\r\\n", shown_when=TCP),
+        F("expect_string", "Expect text", hint="the response must contain it"),
+        F("expect_regex", "Expect regex", hint="the response must match it"),
+        F("agent.port", "Agent port", "int", hint="empty: no agent check"),
+        F("agent.interval", "Agent interval", default="2s"),
     ],
     ("name", "type", "path", "interval"),
 )
@@ -97,6 +104,11 @@ SERVERS = ItemSpec(
         F("maxconn", "Max connections", "int"),
         F("backup", "Backup", "bool", default=False),
         F("tls", "TLS to server", "bool", default=False),
+        F("check_interval", "Check interval", hint="empty: the health check's"),
+        F("rise", "Rise", "int", hint="empty: the health check's"),
+        F("fall", "Fall", "int", hint="empty: the health check's"),
+        F("slow_start", "Slow start", hint="e.g. 30s: ramp the weight up after coming up"),
+        F("send_proxy", "Send PROXY protocol", "select", SEND_PROXY),
     ],
     ("name", "address", "port", "weight", "state", "backup"),
 )
@@ -119,6 +131,21 @@ POOLS = ItemSpec(
         F("cookie_name", "Cookie name", default="SRVID"),
         F("tls_verify", "TLS verify", "select", ("required", "none"), "required"),
         F("tls_ca_file", "TLS CA file", default="@system-ca"),
+        F("tls.ca_bundle", "TLS CA bundle", "select", hint="verify servers against it"),
+        F("tls.client_certificate", "TLS client certificate", "select"),
+        F("tls.sni", "TLS SNI", hint="server name sent (and verified), e.g. app.internal"),
+        F("error_pages", "Error pages", "words", hint="names from error_pages"),
+        F("timeouts.connect", "Connect timeout", hint="empty: settings.timeouts"),
+        F("timeouts.server", "Server timeout", hint="e.g. 1h for databases"),
+        F("timeouts.queue", "Queue timeout"),
+        F("timeouts.tunnel", "Tunnel timeout", hint="WebSockets, CONNECT"),
+        F("default_server.check_interval", "Servers: check interval", hint="empty: the check's"),
+        F("default_server.rise", "Servers: rise", "int"),
+        F("default_server.fall", "Servers: fall", "int"),
+        F("default_server.slow_start", "Servers: slow start", hint="e.g. 30s"),
+        F("default_server.send_proxy", "Servers: send PROXY protocol", "select", SEND_PROXY),
+        F("default_server.maxconn", "Servers: max connections", "int", hint="per server"),
+        F("default_server.maxqueue", "Servers: max queue", "int", hint="per server"),
         F("extra", "Extra directives", "lines", hint="one HAProxy directive per line", wide=True),
     ],
     ("name", "balance", "health_check", "sticky"),
@@ -149,7 +176,33 @@ FRONTENDS = ItemSpec(
         F("mode", "Mode", "select", ("http", "tcp"), "http"),
         F("default_pool", "Default pool", "select"),
         F("tls.certificate", "TLS certificate", hint="PEM path on the LB host; empty: no TLS"),
+        F(
+            "tls.certificates",
+            "TLS certificates",
+            "words",
+            hint="names from certificates, comma separated; the first is the default",
+            wide=True,
+        ),
+        F("tls.min_version", "TLS min version", "select", ("", "TLSv1.2", "TLSv1.3")),
+        F("tls.ciphers", "TLS ciphers", hint="TLS 1.2; empty: the global default"),
+        F("tls.ciphersuites", "TLS 1.3 ciphersuites", hint="empty: the global default"),
+        F("tls.hsts.max_age", "HSTS max-age", "int", hint="seconds; empty: no HSTS"),
+        F("tls.hsts.include_subdomains", "HSTS subdomains", "bool", default=False),
+        F("tls.client_verify.mode", "Client certificates", "select", ("", "required", "optional")),
+        F("tls.client_verify.ca_bundle", "Client CA bundle", "select"),
+        F("tls.client_verify.crl", "Client CRL", "select"),
+        F("error_pages", "Error pages", "words", hint="names from error_pages"),
         F("maxconn", "Max connections", "int"),
+        F("timeouts.client", "Client timeout", hint="empty: settings.timeouts"),
+        F("timeouts.http_request", "HTTP request timeout", hint="http"),
+        F("timeouts.http_keep_alive", "Keep-alive timeout", hint="http"),
+        F("logging.enabled", "Logging", "bool", default=True),
+        F("logging.format", "Log format", "select", ("", "http", "https", "tcp")),
+        F("logging.custom_format", "Custom log format", hint="instead of the format", wide=True),
+        F("logging.log_empty_connections", "Log empty connections", "bool", default=False),
+        F("logging.request_id.header", "Request id header", hint="e.g. X-Request-ID; empty: none"),
+        F("compression.algorithms", "Compression", "words", hint="e.g. gzip; empty: none"),
+        F("compression.types", "Compressed types", "words", hint="empty: text, JS, JSON"),
         F("forwarded_for", "X-Forwarded-For", "bool", default=True),
         F("extra", "Extra directives", "lines", hint="one HAProxy directive per line", wide=True),
     ],
@@ -202,8 +255,57 @@ RULES = ItemSpec(
     named=False,
 )
 
-TOP_LEVEL = {s.key: s for s in (LB_HOSTS, VIP_PAIRS, HEALTH_CHECKS, POOLS, FRONTENDS)}
-CHILDREN: dict[str, tuple[ItemSpec, ...]] = {"pools": (SERVERS,), "frontends": (RULES, ROUTES)}
+USERLISTS = ItemSpec(
+    "userlists",
+    "User lists",
+    "user list",
+    [F("name", "Name", required=True)],
+    ("name",),
+)
+
+USERS = ItemSpec(
+    "users",
+    "Users",
+    "user",
+    [
+        F("name", "Name", required=True),
+        F(
+            "password",
+            "Password hash",
+            "password",
+            required=True,
+            hint="a hash, never the password: mkpasswd -m sha-512 or openssl passwd -6",
+            wide=True,
+        ),
+    ],
+    ("name",),
+)
+
+STATS_PAGES = ItemSpec(
+    "stats_pages",
+    "Stats pages",
+    "stats page",
+    [
+        F("name", "Name", required=True),
+        F("vip_pair", "VIP pair", "select", required=True),
+        F("vip", "VIP", hint="empty: the pair's first VIP"),
+        F("port", "Port", "int", required=True),
+        F("uri", "URI", default="/stats"),
+        F("userlist", "User list", "select", hint="empty: anyone who reaches it"),
+        F("refresh", "Refresh", hint="e.g. 10s; empty: no refresh"),
+        F("admin", "Admin actions", "bool", default=False, hint="needs a user list"),
+    ],
+    ("name", "vip_pair", "port", "uri", "userlist"),
+)
+
+TOP_LEVEL = {
+    s.key: s for s in (LB_HOSTS, VIP_PAIRS, HEALTH_CHECKS, POOLS, FRONTENDS, USERLISTS, STATS_PAGES)
+}
+CHILDREN: dict[str, tuple[ItemSpec, ...]] = {
+    "pools": (SERVERS,),
+    "frontends": (RULES, ROUTES),
+    "userlists": (USERS,),
+}
 # Selects whose choices are the names of other items: field -> document list.
 REFERENCES = {
     "hosts.0": "lb_hosts",
@@ -214,5 +316,10 @@ REFERENCES = {
     "default_pool": "pools",
     "use_pool": "pools",
     "basic_auth.userlist": "userlists",
+    "userlist": "userlists",
     "return.error_page": "error_pages",
+    "tls.ca_bundle": "ca_bundles",
+    "tls.client_certificate": "certificates",
+    "tls.client_verify.ca_bundle": "ca_bundles",
+    "tls.client_verify.crl": "crls",
 }
