@@ -27,7 +27,7 @@ def _lines(data: dict[str, Any], name: str = "fe0") -> list[str]:
 
 def _assert_haproxy_accepts(data: dict[str, Any]) -> None:
     report = check_rendered(render_model(validate_data(data).model))
-    assert report.failures == []
+    assert report.failures == [], [f.output for f in report.failures]
     assert [w for c in report.checks for w in c.warnings] == []
 
 
@@ -143,7 +143,7 @@ def test_free_text_is_single_quoted_and_log_format_percent_is_doubled() -> None:
     )  # `string` is literal: no log-format, no doubling
     assert "set-header X-Debug-Seen 'yes 100%%' if" in text
     assert "redirect location 'https://example.com/new%%20place?x=1' code 302" in text
-    assert "path_reg '^/a b#c?$'" in text
+    assert "path_reg -- '^/a b#c?$'" in text
 
 
 def test_unconditional_use_pool_has_no_condition() -> None:
@@ -220,3 +220,16 @@ def test_return_an_error_page_ships_it_and_answers_with_the_file() -> None:
     assert host.attached["errors/down.http"].text == MAINTENANCE_PAGE
     report = check_rendered(rendered)
     assert report.failures == []
+
+
+@needs_binaries
+def test_a_pattern_starting_with_a_dash_is_not_read_as_an_acl_flag() -> None:
+    """Found by hypothesis: `-m str '-x'` failed haproxy -c; patterns now follow `--`."""
+    rules = [
+        {"when": {"header": {"name": "X-A", "equals": "-i"}}, "deny": {}},
+        {"when": {"cookie": {"name": "c", "equals": "-m"}}, "deny": {}},
+        {"when": {"path_regex": "-f"}, "deny": {}},
+    ]
+    data = model_with({"default_pool": "app", "rules": rules})
+    assert "acl rule0_when_header req.fhdr(X-A) -m str -- '-i'" in _lines(data)
+    _assert_haproxy_accepts(data)

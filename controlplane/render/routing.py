@@ -147,6 +147,12 @@ def quoted(text: str) -> str:
     return f"'{text}'"
 
 
+def pattern(text: str) -> str:
+    """Return an ACL pattern: quoted, after `--` so a leading '-' is not read as a flag."""
+    # Measured: `-m str '-x'` fails haproxy -c ("'-' is not a valid ACL option").
+    return f"-- {quoted(text)}"
+
+
 def log_format_quoted(text: str) -> str:
     """Return literal text for an argument HAProxy reads as log-format: '%' doubled."""
     return quoted(text.replace("%", "%%"))
@@ -162,7 +168,7 @@ def _match_criteria(match: Match) -> list[tuple[str, list[str], bool]]:
     if match.host is not None:
         add("host", _host_criterion(_HOST, match.host))
     if match.host_regex is not None:
-        add("host_regex", f"{_HOST} -m reg {quoted(match.host_regex)}")
+        add("host_regex", f"{_HOST} -m reg {pattern(match.host_regex)}")
     if match.path is not None:
         add("path", f"path {match.path}")
     if match.path_begins is not None:
@@ -172,16 +178,16 @@ def _match_criteria(match: Match) -> list[tuple[str, list[str], bool]]:
     if match.path_ends is not None:
         add("path_ends", f"path_end {match.path_ends}")
     if match.path_regex is not None:
-        add("path_regex", f"path_reg {quoted(match.path_regex)}")
+        add("path_regex", f"path_reg {pattern(match.path_regex)}")
     if match.method is not None:
         add("method", "method " + " ".join(match.method))
     if match.header is not None:
         # req.fhdr: the whole field value, not split at commas as req.hdr is.
         fetch = f"req.fhdr({match.header.name})"
         if match.header.equals is not None:
-            add("header", f"{fetch} -m str {quoted(match.header.equals)}")
+            add("header", f"{fetch} -m str {pattern(match.header.equals)}")
         elif match.header.matches is not None:
-            add("header", f"{fetch} -m reg {quoted(match.header.matches)}")
+            add("header", f"{fetch} -m reg {pattern(match.header.matches)}")
         else:
             add("header", f"{fetch} -m found")
     for test, fetch_name in (("query", "url_param"), ("cookie", "req.cook")):
@@ -189,7 +195,7 @@ def _match_criteria(match: Match) -> list[tuple[str, list[str], bool]]:
         if param is not None:
             fetch = f"{fetch_name}({param.name})"
             if param.equals is not None:
-                add(test, f"{fetch} -m str {quoted(param.equals)}")
+                add(test, f"{fetch} -m str {pattern(param.equals)}")
             else:
                 add(test, f"{fetch} -m found")
     if match.source is not None:
