@@ -139,3 +139,37 @@ def test_the_answers_match_the_openapi_document(client: FlaskClient, tokens, sit
     for path, method, answer in calls:
         schema = answer_schema(document, path, method, answer.status_code)
         jsonschema.Draft202012Validator(schema).validate(answer.get_json())
+
+
+def test_no_answer_about_a_model_using_a_stored_certificate_holds_its_text(
+    client: FlaskClient, tokens, site
+):
+    admin, operator = bearer(tokens["admin"]), bearer(tokens["operator"])
+    put(client, tokens["admin"], "certificate", "site", site.bundle())
+    current = client.get("/api/v1/model", headers=admin).get_json()
+    model = current["model"]
+    model["certificates"] = [{"name": "site"}]
+    for frontend in model["frontends"]:
+        if frontend["name"] == "web-tls":
+            frontend["tls"] = {"certificates": ["site"]}
+    saved = client.put(
+        "/api/v1/model",
+        json={"base_revision": current["revision"], "message": "tls", "model": model},
+        headers=operator,
+    )
+    assert saved.status_code == 200, saved.get_json()
+    number = saved.get_json()["revision"]
+    answers = [
+        client.get("/api/v1/model", headers=admin),
+        client.get("/api/v1/model.yaml", headers=admin),
+        client.get(f"/api/v1/revisions/{number}", headers=admin),
+        client.post("/api/v1/render", headers=admin),
+        client.post("/api/v1/plan", json={"model": model}, headers=admin),
+        client.get("/api/v1/diff", headers=admin),
+        client.get("/api/v1/files", headers=admin),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200, (answer.request.path, answer.get_data(as_text=True))
+        no_pem(answer)
+    rendered = answers[3].get_json()["hosts"]
+    assert any("certs/site.pem" in text for files in rendered.values() for text in files.values())

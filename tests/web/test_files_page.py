@@ -94,3 +94,12 @@ def test_the_dashboard_card_lists_certificates_soonest_first_in_red_under_the_th
 def test_the_dashboard_has_no_card_without_certificates(app: Flask, as_role):
     use_fake_status(app)
     assert 'id="certificates"' not in as_role("viewer").get("/").get_data(as_text=True)
+
+
+def test_the_audit_page_shows_the_upload_by_its_metadata(as_role, ca):
+    admin = as_role("admin")
+    leaf = make_leaf(ca, "www.example.com")
+    upload(admin, "certificate", "site", leaf.bundle(), csrf_token(admin, "/files"))
+    page = admin.get("/audit").get_data(as_text=True)
+    assert "file.upload" in page and "certificate site" in page
+    assert "BEGIN" not in page and "PRIVATE" not in page
