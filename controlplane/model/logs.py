@@ -108,7 +108,7 @@ class LogTarget(Strict):
 
 
 class RequestId(Single):
-    header: HeaderName = Field("X-Request-ID", description="request header the id is sent in")
+    header: HeaderName = Field(description="request header the id is sent in, e.g. X-Request-ID")
     format: FormatText = Field(
         "%{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid",
         description="log-format text of the id (printable ASCII, no single quote); the "

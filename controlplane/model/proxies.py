@@ -7,7 +7,7 @@ be set for a whole pool (`default_server`) or per server; a server's own value w
 Free text sent to or matched against a server (a tcp check's `send`, an `expect_string`,
 an `expect_regex`) is printed quoted: the expectations between single quotes (HAProxy
 expands nothing there, so a regex keeps its backslashes) and `send` between double
-quotes, with its line breaks written as `\\r` and `\\n`.
+quotes, with its line breaks written as `\\r` and `\\n` (which `send` may also use itself).
 """
 
 from __future__ import annotations
@@ -101,13 +101,17 @@ CheckRegex = Annotated[
 ]
 
 
+_ESCAPE = re.compile(r"\\[rnt]")
+
+
 def _check_send(value: str) -> str:
-    for char in value:
+    for char in _ESCAPE.sub("", value):
         if char in "\r\n":
             continue
         if not " " <= char <= "~" or char in '"\\$':
             raise ValueError(
-                f"must be printable ASCII and line breaks, without '\"', '\\' or '$', got {char!r}"
+                "must be printable ASCII with line breaks typed or written \\r \\n \\t, "
+                f"without '\"', '$' or another '\\', got {char!r}"
             )
     return value
 
@@ -117,7 +121,7 @@ SendText = Annotated[
     Field(
         min_length=1,
         max_length=1024,
-        description="bytes a tcp check sends: printable ASCII and line breaks (e.g. PING\\r\\n)",
+        description="bytes a check sends: printable ASCII; line breaks typed or as \\r\\n",
     ),
     AfterValidator(_check_send),
 ]

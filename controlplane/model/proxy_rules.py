@@ -16,7 +16,7 @@ from .logs import logging_errors
 from .proxies import proxy_option_errors
 from .stats import stats_page_errors, stats_page_warnings
 from .tuning import tuning_errors
-from .userlists import userlist_errors
+from .userlists import userlist_errors, userlist_warnings
 
 if TYPE_CHECKING:
     from .schema import LbModel
@@ -35,6 +35,7 @@ def proxy_errors(model: LbModel) -> Iterator[FieldError]:
 def proxy_warnings(model: LbModel) -> Iterator[FieldError]:
     """Yield what works but is probably not what the operator meant."""
     yield from stats_page_warnings(model)
+    yield from userlist_warnings(model)
 
 
 def _bound(model: LbModel) -> dict[tuple[str, int], str]:

@@ -67,10 +67,6 @@ MediaType = Annotated[
 Algorithm = Literal["gzip", "deflate", "raw-deflate"]
 
 
-def _gzip() -> list[Algorithm]:
-    return ["gzip"]
-
-
 def _default_types() -> list[str]:
     return ["text/html", "text/plain", "text/css", "application/javascript", "application/json"]
 
@@ -78,7 +74,9 @@ def _default_types() -> list[str]:
 class Compression(Single):
     """Compress responses of these types with the first algorithm the client accepts."""
 
-    algorithms: list[Algorithm] = Field(default_factory=_gzip, min_length=1, max_length=3)
+    algorithms: list[Algorithm] = Field(
+        min_length=1, max_length=3, description="e.g. [gzip]; the first the client accepts wins"
+    )
     types: list[MediaType] = Field(
         default_factory=_default_types, min_length=1, max_length=MAX_COMPRESSED_TYPES
     )

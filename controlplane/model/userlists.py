@@ -81,7 +81,7 @@ class User(Strict):
 
 class Userlist(Strict):
     name: Name
-    users: list[Counted[User]] = Field(min_length=1, max_length=MAX_USERS)
+    users: list[Counted[User]] = Field(default_factory=list, max_length=MAX_USERS)
 
 
 def userlist_errors(model: LbModel) -> Iterator[FieldError]:
@@ -104,6 +104,7 @@ def userlist_errors(model: LbModel) -> Iterator[FieldError]:
             users.setdefault(user.name, i)
 
 
-def userlist_names(model: LbModel) -> dict[str, None]:
-    """Return the names of the model's user lists, ordered (for lookups and hints)."""
-    return dict.fromkeys(u.name for u in model.userlists)
+def userlist_warnings(model: LbModel) -> Iterator[FieldError]:
+    for userlist in model.userlists:
+        if not userlist.users:
+            yield FieldError(f"userlists[{userlist.name}].users", "no users: nobody can log in")

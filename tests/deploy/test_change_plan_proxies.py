@@ -78,12 +78,12 @@ def test_a_stats_page_is_added_and_changed_by_reloads() -> None:
 
 def test_frontend_logging_timeouts_and_compression_are_named() -> None:
     name = lab_model().frontends[0].name
-    assert planned(after=[frontend(logging={"request_id": {}})]) == [
+    assert planned(after=[frontend(logging={"request_id": {"header": "X-Request-ID"}})]) == [
         (f"frontend {name}: logging changed", "reload")
     ]
-    assert planned(after=[frontend(timeouts={"client": "1h"}, compression={})]) == [
-        (f"frontend {name}: compression, timeouts changed", "reload")
-    ]
+    assert planned(
+        after=[frontend(timeouts={"client": "1h"}, compression={"algorithms": ["gzip"]})]
+    ) == [(f"frontend {name}: compression, timeouts changed", "reload")]
 
 
 def test_pool_checks_timeouts_and_server_defaults_are_named() -> None:

@@ -58,7 +58,7 @@ def test_log_target_and_log_targets_together_are_refused(example) -> None:
 
 def test_http_log_formats_and_request_ids_need_an_http_frontend(example) -> None:
     tcp = example["frontends"][2]
-    tcp["logging"] = {"format": "http", "request_id": {}}
+    tcp["logging"] = {"format": "http", "request_id": {"header": "X-Request-ID"}}
     assert model_errors(example) == [
         "frontends[app-direct].logging.format: a tcp frontend cannot log in http format; use tcp",
         "frontends[app-direct].logging.request_id: a request id travels in an HTTP header: "
@@ -85,7 +85,9 @@ def test_a_format_that_would_inject_or_read_the_host_is_refused(example, text, r
     errors = model_errors(with_logging(example, custom_format=text))
     assert len(errors) == 1 and errors[0].startswith("frontends[web].logging.custom_format:")
     assert reason in errors[0]
-    errors = model_errors(with_logging(example, request_id={"format": text}))
+    errors = model_errors(
+        with_logging(example, request_id={"header": "X-Request-ID", "format": text})
+    )
     assert errors and errors[0].startswith("frontends[web].logging.request_id.format:")
 
 

@@ -50,7 +50,9 @@ def test_check_expectations_that_could_inject_are_refused(example, field, value)
     assert len(errors) == 1 and errors[0].startswith(f"health_checks[http-ok].{field}:"), errors
 
 
-@pytest.mark.parametrize("value", ['PING" \n', "PING\\r\\n", "${HOME}", "PING\x00", "\u0430"])
+@pytest.mark.parametrize(
+    "value", ['PING" \n', "PING\\x41", "PING\\", "${HOME}", "PING\x00", "\u0430"]
+)
 def test_a_send_text_that_could_inject_is_refused(example, value: str) -> None:
     example["health_checks"][1]["send"] = value
     errors = model_errors(example)
@@ -75,7 +77,7 @@ def test_maxrewrite_must_stay_under_half_the_buffer(example) -> None:
 
 
 def test_compression_needs_an_http_frontend(example) -> None:
-    example["frontends"][2]["compression"] = {}
+    example["frontends"][2]["compression"] = {"algorithms": ["gzip"]}
     assert model_errors(example) == [
         "frontends[app-direct].compression: compresses HTTP responses: needs mode http"
     ]
@@ -83,7 +85,7 @@ def test_compression_needs_an_http_frontend(example) -> None:
 
 @pytest.mark.parametrize("media", ["text/html x", "text/html\n", "texthtml", "TEXT/HTML", "a/b#"])
 def test_a_media_type_that_could_inject_is_refused(example, media: str) -> None:
-    example["frontends"][0]["compression"] = {"types": [media]}
+    example["frontends"][0]["compression"] = {"algorithms": ["gzip"], "types": [media]}
     errors = model_errors(example)
     assert errors and errors[0].startswith("frontends[web].compression.types[0]:"), errors
 
@@ -92,3 +94,8 @@ def test_nbthread_is_bounded_by_haproxys_build(example) -> None:
     example["settings"]["nbthread"] = 65
     errors = model_errors(example)
     assert errors and errors[0].startswith("settings.nbthread:")
+
+
+def test_send_takes_line_breaks_typed_or_escaped(example) -> None:
+    example["health_checks"][1]["send"] = "PING\\r\\n"
+    assert model_errors(example) == []

@@ -59,7 +59,7 @@ def test_log_targets_formats_and_request_ids_render_and_pass_haproxy_c(example) 
         "custom_format": "%ci:%cp [%tr] %ft %b/%s %ST %B %ID {%[capture.req.hdr(0)]} # x",
         "log_empty_connections": True,
         "targets": [{"address": "/dev/log", "facility": "local3"}],
-        "request_id": {},
+        "request_id": {"header": "X-Request-ID"},
     }
     example["frontends"][1]["logging"] = {"format": "https"}
     example["frontends"][2]["logging"] = {"format": "tcp", "enabled": False}
@@ -148,3 +148,11 @@ def test_threads_tune_items_and_compression_render_and_pass_haproxy_c(example) -
         "    compression algo gzip deflate\n    compression type text/html application/json\n"
     ) in cfg
     assert_haproxy_accepts(result)
+
+
+def test_a_typed_and_an_escaped_line_break_render_the_same(example) -> None:
+    example["health_checks"][1]["send"] = "PING\r\n"
+    typed = rendered(example).hosts[0].files["haproxy.cfg"]
+    example["health_checks"][1]["send"] = "PING\\r\\n"
+    assert rendered(example).hosts[0].files["haproxy.cfg"] == typed
+    assert '    tcp-check send "PING\\r\\n"\n' in typed

@@ -198,7 +198,7 @@ def test_a_frontend_logs_its_custom_format_with_the_request_id(example, tmp_path
         example["frontends"][0]["routes"] = []
         example["frontends"][0]["logging"] = {
             "custom_format": "lbctl-test %ci %ST id=%ID {%[capture.req.hdr(0)]} # kept",
-            "request_id": {},
+            "request_id": {"header": "X-Request-ID"},
         }
         cfg = rendered_cfg(example)
         web_section = section(cfg, "frontend web").replace(
@@ -229,7 +229,9 @@ def test_a_compressing_frontend_gzips_the_types_it_names(example, tmp_path: Path
     with tcp_server(html) as web:
         with_servers(example, web)
         example["pools"][0].pop("health_check")
-        example["frontends"][0].update(routes=[], compression={"types": ["text/html"]})
+        example["frontends"][0].update(
+            routes=[], compression={"algorithms": ["gzip"], "types": ["text/html"]}
+        )
         cfg = rendered_cfg(example)
         web_section = section(cfg, "frontend web").replace(
             "bind 198.18.0.100:80", f"bind 127.0.0.1:{port}"
