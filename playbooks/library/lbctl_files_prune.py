@@ -10,9 +10,9 @@ DOCUMENTATION = r"""
 module: lbctl_files_prune
 short_description: Remove every version folder of files_dir but the one HAProxy runs
 description:
-  - Runs once the whole deploy of the host succeeded (HAProxy and keepalived proven): the
+  - Runs once the whole deploy of the host succeeded (HAProxy and keepalived proven), so the
     version folders a rollback would have needed are no longer needed. What files_dir
-    names now is kept; every other version folder (files no longer referenced, older
+    names now is kept, and every other version folder (files no longer referenced, older
     contents) is removed.
 options:
   files_dir: {type: path, required: true}

@@ -15,12 +15,15 @@ from ansible.module_utils.lbctl_host import (
     atomic_write,
     begin_install,
     end_install,
+    journal_alerts,
     live_version,
+    pid_alive,
     point_files_dir,
     read_bytes,
     read_tree,
     rotate_files,
     runtime_command,
+    start_problems,
     versions_dir,
     wait_until,
 )
@@ -51,6 +54,13 @@ description:
     runtime API (set/commit ssl cert, ca-file, crl-file; prepare/add/commit map) without a
     reload; `show ssl cert` must report the new certificate's fingerprint and the same
     worker must still answer.
+  - A host whose HAProxy runs without an admin socket (a config lbctl did not write; many
+    have no C(stats socket)) is reloaded, not started, because the master named by
+    C(pid_file) is alive. The new config has the socket, so the new worker is proven the
+    usual way.
+  - When no new worker comes up, the error says why as far as the host can tell, with what
+    lbctl_host's C(start_problems) finds (file-descriptor limit, addresses) and HAProxy's
+    own ALERT lines from the systemd journal, if there is one.
   - A failure reports the step that failed in C(msg) and C(lbctl_step).
   - Changes nothing (changed false) when HAProxy already runs C(source), that is when the
     live file holds it, no reload is pending, HAProxy answers and there are no
@@ -73,6 +83,7 @@ options:
   files_version: {type: str, default: ""}
   files_pending: {type: path, default: ""}
   files_runtime: {type: bool, default: false}
+  pid_file: {type: path, default: ""}
 """
 
 # The options above as AnsibleModule takes them (tests/deploy keeps the two equal).
@@ -93,6 +104,7 @@ ARGUMENT_SPEC = {
     "files_version": {"type": "str", "default": ""},
     "files_pending": {"type": "path", "default": ""},
     "files_runtime": {"type": "bool", "default": False},
+    "pid_file": {"type": "path", "default": ""},
 }
 
 
@@ -195,7 +207,7 @@ def needed(p: dict, worker: str | None) -> str:
     if os.path.exists(p["pending"]) or (p["files_pending"] and os.path.exists(p["files_pending"])):
         return "reload pending"
     if worker is None:
-        return "not running"
+        return "no admin socket" if master_alive(p) else "not running"
     if p["runtime_commands"]:
         return "runtime commands"
     new = read_bytes(p["source"])
@@ -204,6 +216,21 @@ def needed(p: dict, worker: str | None) -> str:
     if files_change(p):
         return "attached files differ"
     return ""
+
+
+def master_alive(p: dict) -> bool:
+    """Return whether an HAProxy master runs (per its pid file), answering or not."""
+    return bool(p["pid_file"]) and pid_alive(p["pid_file"], attempts=2)
+
+
+def no_new_worker(p: dict, before: str | None) -> StepFailed:
+    """Return the failure of a reload that brought no new worker, with what explains it."""
+    detail = f"no new worker within {p['timeout']:.0f}s (worker before: {before or 'none'})"
+    with open(p["config_path"], encoding="utf-8", errors="replace") as handle:
+        reasons = start_problems(handle.read(), p["pid_file"]) + journal_alerts()
+    if reasons:
+        detail += ": " + "; ".join(reasons)
+    return StepFailed("verify: a new worker serves the runtime API", detail)
 
 
 def apply(module: AnsibleModule, before: str | None) -> dict:
@@ -234,7 +261,9 @@ def apply(module: AnsibleModule, before: str | None) -> dict:
             raise StepFailed("reload: save server states", str(exc)) from exc
     install(p)
 
-    command = p["reload_command"] if before is not None else p["start_command"]
+    # A master without an admin socket runs too: reloading is right, starting is a no-op.
+    running = before is not None or master_alive(p)
+    command = p["reload_command"] if running else p["start_command"]
     rc, out, err = module.run_command(command)
     if rc != 0:
         raise StepFailed("reload: haproxy", f"`{command}` exited {rc}: {(err or out).strip()}")
@@ -244,10 +273,7 @@ def apply(module: AnsibleModule, before: str | None) -> dict:
         lambda: (pid := worker_pid(p["socket"])) not in (None, before) and pid, p["timeout"]
     )
     if after is None:
-        raise StepFailed(
-            "verify: a new worker serves the runtime API",
-            f"no new worker within {p['timeout']:.0f}s (worker before: {before or 'none'})",
-        )
+        raise no_new_worker(p, before)
     listed = set((runtime_command(p["socket"], "show backend") or "").split())
     missing = sorted(set(p["expected_backends"]) - listed)
     if missing:

@@ -31,18 +31,18 @@ description:
   - A live file that will be replaced is copied to C(backup) now, under the control plane's
     deploy lock, so the backup is exactly the file the install replaces.
   - A daemon also needs the install + reload when its live file already is the new one but
-    it does not run it: a pending-reload marker (C(haproxy_pending), C(keepalived_pending))
+    it does not run it; a pending-reload marker (C(haproxy_pending), C(keepalived_pending))
     is left by a deploy cut short between install and reload (its copy is what runs, so it
     becomes the backup), or the daemon does not run at all (C(haproxy_socket) does not
     answer, C(keepalived_pid_file) names no live process). C(haproxy_why) and
-    C(keepalived_why) say which: differs, reload pending, not running.
-  - One module call instead of a dozen tasks: each task is an SSH round trip.
+    C(keepalived_why) say which (differs, reload pending, not running).
+  - One module call instead of a dozen tasks, as each task is an SSH round trip.
   - A file that cannot be written (a full disk) fails the step naming the file; nothing
     live has changed then.
   - The files the config needs (C(attached_names), certificates, CA bundles, CRLs, maps,
     error pages) are written into their own version folder beside C(files_dir), with the
     owner and modes given (private keys C(files_key_mode)); the live C(files_dir) symlink
-    is not touched (except on a host that has none yet: no running config can use it).
+    is not touched (except on a host that has none yet, as no running config can use it).
     C(haproxy_why) is "attached files differ" when only they change, and C(files_runtime)
     says whether the runtime API can replace them without a reload (same names, every
     changed file a certificate, CA file, CRL file or map, HAProxy running what its files
@@ -51,6 +51,10 @@ options:
   haproxy_pending: {type: path, default: "", description: the haproxy apply's marker}
   keepalived_pending: {type: path, default: "", description: the keepalived apply's marker}
   haproxy_socket: {type: path, default: "", description: runtime API; empty skips the check}
+  haproxy_pid_file:
+    type: path
+    default: ""
+    description: the master's pid file; a live master without an admin socket runs too
   keepalived_pid_file: {type: path, default: "", description: empty skips the check}
   haproxy_cfg: {type: str, required: true, description: new haproxy.cfg}
   keepalived_names:
@@ -99,7 +103,9 @@ def running(name: str, p: dict) -> bool:
     """Return whether the daemon runs (True when its check is not configured)."""
     if name == "haproxy":
         sock = p["haproxy_socket"]
-        return not sock or runtime_command(sock, "show info") is not None
+        if not sock or runtime_command(sock, "show info") is not None:
+            return True
+        return bool(p["haproxy_pid_file"]) and pid_alive(p["haproxy_pid_file"], attempts=2)
     return not p["keepalived_pid_file"] or pid_alive(p["keepalived_pid_file"])
 
 
@@ -136,6 +142,7 @@ def main() -> None:
             "haproxy_pending": {"type": "path", "default": ""},
             "keepalived_pending": {"type": "path", "default": ""},
             "haproxy_socket": {"type": "path", "default": ""},
+            "haproxy_pid_file": {"type": "path", "default": ""},
             "keepalived_pid_file": {"type": "path", "default": ""},
             "files_dir": {"type": "path", "default": ""},
             "files_pending": {"type": "path", "default": ""},

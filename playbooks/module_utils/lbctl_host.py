@@ -486,3 +486,131 @@ def rotate_in_place(
         end_install(pending)
     prune_versions(files_dir, version)
     return {"changed": True, "worker": after, "served": served}
+
+
+# --- Why HAProxy would not start: what a check can know before the install ------------------
+#
+# `haproxy -c` passes configs that a real start refuses: a maxconn the process cannot get
+# file descriptors for (2.6 enforces `strict-limits`: "Cannot raise FD limit"), an address
+# the host does not have. A reload that fails that way leaves the old worker running and
+# says nothing on the runtime API, so these are found before the install instead.
+
+# HAProxy needs about two descriptors per connection (client and server side), one per
+# listener, and a few of its own (measured: maxconn 20000 asked for 40,033).
+FDS_PER_CONNECTION = 2
+FDS_OF_ITS_OWN = 33
+
+
+def _global_maxconn(text: str) -> int | None:
+    section = ""
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if not raw[:1].isspace():
+            section = line.split()[0]
+            continue
+        words = line.split()
+        if section == "global" and words[0] == "maxconn" and len(words) > 1 and words[1].isdigit():
+            return int(words[1])
+    return None
+
+
+def _bind_addresses(text: str) -> list[tuple[str, str]]:
+    """Return (address, the bind line) of every IPv4 `bind` with a literal address."""
+    found = []
+    for raw in text.splitlines():
+        words = raw.split("#", 1)[0].split()
+        if len(words) > 1 and words[0] == "bind":
+            address = words[1].rsplit(":", 1)[0]
+            if address.count(".") == 3 and all(p.isdigit() for p in address.split(".")):
+                found.append((address, " ".join(words[:2])))
+    return found
+
+
+def fd_hard_limit(pid_file: str = "") -> tuple[int, str]:
+    """Return the hard file-descriptor limit a (re)started HAProxy gets, and whose it is.
+
+    A reload re-executes the running master, which keeps its limits: those count. Without
+    a running master, a start command's limits are unknown here; this process's are the
+    best guess (a systemd unit may set LimitNOFILE).
+    """
+    import resource
+
+    try:
+        with open(pid_file) as handle:
+            pid = int(handle.read().split()[0])
+        with open(f"/proc/{pid}/limits") as handle:
+            for line in handle:
+                if line.startswith("Max open files"):
+                    field = line.split()[4]
+                    if field.isdigit():
+                        return int(field), f"the running HAProxy master's (pid {pid})"
+    except (OSError, ValueError, IndexError):
+        pass
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return (hard if hard != resource.RLIM_INFINITY else 1 << 30), "this session's"
+
+
+def host_addresses() -> set[str]:
+    """Return the IPv4 addresses the host holds (all interfaces)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, timeout=5
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {line.split()[3].split("/")[0] for line in out.splitlines() if len(line.split()) > 3}
+
+
+def start_problems(text: str, pid_file: str = "") -> list[str]:
+    """Return why HAProxy would refuse to start this config on this host (empty: none known)."""
+    problems = []
+    maxconn = _global_maxconn(text)
+    binds = _bind_addresses(text)
+    if maxconn is not None:
+        needed = FDS_PER_CONNECTION * maxconn + len(binds) + FDS_OF_ITS_OWN
+        limit, whose = fd_hard_limit(pid_file)
+        if needed > limit:
+            problems.append(
+                f"maxconn {maxconn} needs about {needed} file descriptors, but {whose} hard "
+                f"limit is {limit}: lower settings.maxconn to at most "
+                f"{max(0, (limit - len(binds) - FDS_OF_ITS_OWN) // FDS_PER_CONNECTION)}, or "
+                "raise the limit (LimitNOFILE= in the haproxy unit)"
+            )
+    try:
+        with open("/proc/sys/net/ipv4/ip_nonlocal_bind") as handle:
+            nonlocal_bind = handle.read().strip() == "1"
+    except OSError:
+        nonlocal_bind = True  # not Linux as we know it: do not guess
+    if not nonlocal_bind and binds:
+        held = host_addresses()
+        for address, line in binds:
+            if address not in held and address != "0.0.0.0" and not address.startswith("127."):
+                problems.append(
+                    f"`{line}`: the host does not have {address} and net.ipv4.ip_nonlocal_bind "
+                    "is 0, so HAProxy cannot bind it (a VIP on the BACKUP host needs "
+                    "ip_nonlocal_bind = 1)"
+                )
+    return problems
+
+
+def journal_alerts(unit: str = "haproxy.service", seconds: int = 60) -> list[str]:
+    """Return HAProxy's recent ALERT lines from the systemd journal (none without systemd).
+
+    A worker that fails to start during a reload writes why to the master's stderr, which
+    systemd keeps in the journal; the runtime API never hears of it.
+    """
+    import shutil as _shutil
+    import subprocess
+
+    if _shutil.which("journalctl") is None or not os.path.isdir("/run/systemd/system"):
+        return []
+    argv = ["journalctl", "-u", unit, "--since", f"-{seconds}s", "-o", "cat", "--no-pager"]
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in out.splitlines() if "ALERT" in line][-5:]
