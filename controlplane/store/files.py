@@ -38,6 +38,7 @@ from ..model.certificates import (
     inspect_crl,
     private_key_in,
 )
+from ..model.config_files import declared_files as model_declared_files
 from ..model.types import NAME_PATTERN
 from .acme import rotate_account_keys
 from .audit import Actor, record_audit
@@ -535,15 +536,6 @@ def _now(now: datetime | None) -> datetime:
 
 # --- what a model declares -----------------------------------------------------------------
 
-# The model's list of each kind (model/config_files.py and model/tls.py).
-MODEL_FIELDS = {
-    "certificates": "certificate",
-    "ca_bundles": "ca_bundle",
-    "crls": "crl",
-    "maps": "map",
-    "error_pages": "error_page",
-}
-
 
 def declared_files(model: object) -> dict[FileKey, str]:
     """Return (kind, name) -> field path of every file the model declares.
@@ -552,7 +544,6 @@ def declared_files(model: object) -> dict[FileKey, str]:
     name; a `file:` path only means something next to a model file (the file flow).
     """
     found: dict[FileKey, str] = {}
-    for field_name, kind in MODEL_FIELDS.items():
-        for entry in getattr(model, field_name, None) or []:
-            found.setdefault((kind, entry.name), f"{field_name}[{entry.name}]")
+    for declared in model_declared_files(model):
+        found.setdefault((declared.kind, declared.name), declared.path)
     return found
