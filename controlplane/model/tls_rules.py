@@ -146,6 +146,9 @@ def _used(model: LbModel) -> dict[str, set[str]]:
     used: dict[str, set[str]] = defaultdict(set)
     for fe in model.frontends:
         used["error_page"].update(fe.error_pages)
+        used["error_page"].update(
+            r.return_.error_page for r in fe.rules if r.return_ and r.return_.error_page
+        )
         if fe.tls is not None:
             used["certificate"].update(fe.tls.certificates)
             if fe.tls.client_verify is not None:
