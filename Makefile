@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests and the lab need (installed only when missing).
 APT_PACKAGES := haproxy keepalived bubblewrap openssh-server openssh-client iproute2 util-linux \
-	curl socat python3 python3-venv openssl postgresql chromium pebble
+	curl socat python3 python3-venv openssl postgresql chromium pebble dnsmasq-base
 OUT ?= out
 
 .PHONY: run test test-extended deps system-deps lint lock golden clean

@@ -109,8 +109,12 @@ class ResolverHold(Single):
     other: Duration = Field("30s", description="after another DNS error")
     refused: Duration = Field("30s", description="after the server refused the query")
     timeout: Duration = Field("30s", description="after no answer")
-    obsolete: Duration = Field(
-        "30s", description="keep an SRV entry gone from the answers this long"
+    # HAProxy keeps a record gone from the answers for `hold obsolete` (0s by default) and
+    # prefers a server's current address while it is kept: measured in the lab, `hold
+    # obsolete 30s` kept a server on its old address for the 10 s a test waited after its A
+    # record changed.
+    obsolete: Duration | None = Field(
+        None, description="keep a record gone from the answers this long; unset: drop it at once"
     )
 
 

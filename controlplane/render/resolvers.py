@@ -52,7 +52,7 @@ def resolver_lines(resolver: Resolver) -> list[str]:
         f"hold other {h.other}",
         f"hold refused {h.refused}",
         f"hold timeout {h.timeout}",
-        f"hold obsolete {h.obsolete}",
+        *([f"hold obsolete {h.obsolete}"] if h.obsolete else []),
     ]
 
 

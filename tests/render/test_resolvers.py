@@ -61,7 +61,7 @@ def test_a_resolvers_section_prints_every_setting(example) -> None:
         "    hold other 30s\n"
         "    hold refused 30s\n"
         "    hold timeout 30s\n"
-        "    hold obsolete 30s\n"
+        "\n"
     ) in haproxy_cfg(with_consul(example))
 
 
