@@ -12,6 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from controlplane.cli import main
+from controlplane.model import LbModel
 from tests.support import EXAMPLE, MODELS, ROOT, needs_binaries
 
 
@@ -122,14 +123,20 @@ def test_schema_is_json_schema_of_the_model():
     code, out, _ = lbctl("schema")
     schema = json.loads(out)
     assert code == 0
-    assert set(schema["properties"]) == {
+    assert set(schema["properties"]) == set(LbModel.model_fields)
+    assert {
         "settings",
         "lb_hosts",
         "vip_pairs",
         "health_checks",
         "pools",
         "frontends",
-    }
+        "certificates",
+        "ca_bundles",
+        "crls",
+        "maps",
+        "error_pages",
+    } <= set(schema["properties"])
     assert schema["$defs"]["Server"]["additionalProperties"] is False
 
 
