@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import yaml
@@ -23,6 +24,7 @@ from controlplane import store
 from controlplane.lab import Lab
 from controlplane.lab.acme_server import AcmeTestServer, running_pebble
 from controlplane.runtime import ChannelPool
+from controlplane.runtime.acme_challenges import MapChallengeResponder
 from controlplane.store import acme as acme_store
 from controlplane.store.file_encryption import FILES_KEY_ENV, new_key
 from controlplane.usecases import acme, revisions
@@ -37,6 +39,7 @@ ENVIRONMENT = "lab-acme"
 HOSTS = ("lb1", "lb2")
 DOMAIN = "www.lab.test"
 ACTOR = store.Actor("tester", "operator", via="cli")
+CHALLENGE_MAP = "/etc/haproxy/lbctl/maps/_acme-challenges.map"
 
 
 def acme_model(directory: str) -> str:
@@ -156,23 +159,8 @@ def test_the_challenge_map_is_empty_again_on_both_hosts(
     acme_lab: Lab, first_order: AcmeOutcome
 ) -> None:
     for host in HOSTS:
-        answer = runtime(acme_lab, host, "show map /etc/haproxy/lbctl/maps/_acme-challenges.map")
+        answer = runtime(acme_lab, host, f"show map {CHALLENGE_MAP}")
         assert answer.strip() == "", answer
-
-
-def test_a_forced_renewal_rotates_a_new_certificate_without_a_reload(
-    acme_lab: Lab, first_order: AcmeOutcome, sessions, pebble, channels
-) -> None:
-    pids = {h: worker_pid(acme_lab, h) for h in HOSTS}
-    [renewed] = acme.renew_certificates(
-        sessions, ENVIRONMENT, acme_lab.inventory_path, ACTOR, force=True,
-        ca_bundle=str(pebble.ca_bundle), channels=channels,
-    )  # fmt: skip
-    assert renewed.status == "issued", renewed.message
-    assert renewed.serial != first_order.serial
-    assert f"{served_certificate(acme_lab).serial_number:x}" == renewed.serial
-    assert {h: worker_pid(acme_lab, h) for h in HOSTS} == pids  # same worker: no reload
-    assert "rotated without a reload" in renewed.message
 
 
 def test_a_certificate_not_due_is_left_alone(
@@ -183,6 +171,53 @@ def test_a_certificate_not_due_is_left_alone(
         ca_bundle=str(pebble.ca_bundle), channels=channels,
     )  # fmt: skip
     assert outcome.status == "not_due"
+
+
+def test_at_two_thirds_of_its_lifetime_it_renews_and_rotates_without_a_reload(
+    acme_lab: Lab, first_order: AcmeOutcome, sessions, pebble, channels
+) -> None:
+    issued = served_certificate(acme_lab)
+    start, end = issued.not_valid_before_utc, issued.not_valid_after_utc
+    due = start + (end - start) * 2 / 3
+    pids = {h: worker_pid(acme_lab, h) for h in HOSTS}
+    [early] = acme.renew_certificates(
+        sessions, ENVIRONMENT, acme_lab.inventory_path, ACTOR, now=due - timedelta(minutes=1),
+        ca_bundle=str(pebble.ca_bundle), channels=channels,
+    )  # fmt: skip
+    assert early.status == "not_due"
+    [renewed] = acme.renew_certificates(
+        sessions, ENVIRONMENT, acme_lab.inventory_path, ACTOR, now=due,
+        ca_bundle=str(pebble.ca_bundle), channels=channels,
+    )  # fmt: skip
+    assert renewed.status == "issued", renewed.message
+    assert renewed.serial != first_order.serial
+    assert f"{served_certificate(acme_lab).serial_number:x}" == renewed.serial
+    assert {h: worker_pid(acme_lab, h) for h in HOSTS} == pids  # same worker: no reload
+    assert "rotated without a reload" in renewed.message
+
+
+def test_a_published_answer_is_on_both_hosts_and_served_through_the_vip(
+    acme_lab: Lab, first_order: AcmeOutcome, channels: ChannelPool
+) -> None:
+    targets = list(channels.targets(acme_lab.inventory_path, list(HOSTS)).values())
+    responder = MapChallengeResponder(channels, targets, CHALLENGE_MAP)
+    token, answer = "lab-Token_1", "lab-Token_1.thumbprint-X"
+    url = f"http://{VIP}/.well-known/acme-challenge/{token}"
+    fetch = ["curl", "-s", "-o", "-", "-w", " %{http_code}", "--max-time", "5", url]
+    responder.publish(token, answer)
+    try:
+        assert all(
+            f'value="{answer}"' in runtime(acme_lab, h, f"get map {CHALLENGE_MAP} {token}")
+            for h in HOSTS
+        )
+        assert acme_lab.exec_in_client(fetch).stdout == f"{answer} 200"
+    finally:
+        responder.withdraw(token)
+    assert all(
+        "found=no" in runtime(acme_lab, h, f"get map {CHALLENGE_MAP} {token}") for h in HOSTS
+    )
+    # An unknown token is an ordinary request: the frontend's pool answers it.
+    assert not acme_lab.exec_in_client(fetch).stdout.startswith(answer)
 
 
 def test_the_audit_log_records_each_issue_without_key_material(
