@@ -42,8 +42,14 @@ def save_revision(
     message: str,
     base_revision: int | None,
     secrets_replaced: bool = True,
+    replaced_files: dict[FileKey, str] | None = None,
 ) -> Revision:
     """Return the new newest revision of the environment, holding `model`.
+
+    Each file the model declares keeps the version the newest revision uses; a file it
+    did not use gets the store's current version, and `replaced_files` ((kind, name) ->
+    content hash) sets new ones (an upload). So only an upload or a rollback changes
+    which bytes a file has: editing the model after a rollback keeps the rolled-back ones.
 
     `base_revision` is the number of the revision the change was made from (None for an
     environment's first). When it is not the newest, StaleRevision is raised and the
@@ -59,7 +65,14 @@ def save_revision(
         salt = head.secrets_salt
     else:
         salt = new_salt()
-    return _add_revision(session, environment, head, base_revision, model, author, message, salt)
+    declared = declared_files(model)
+    pins = current_pins(session, declared) | (revision_pins(session, head) if head else {})
+    pins = {
+        key: digest for key, digest in (pins | (replaced_files or {})).items() if key in declared
+    }
+    return _add_revision(
+        session, environment, head, base_revision, model, author, message, salt, pins
+    )
 
 
 def _writable_head(
@@ -85,13 +98,11 @@ def _add_revision(
     author: str,
     message: str,
     salt: str,
-    pins: dict[FileKey, str] | None = None,
+    pins: dict[FileKey, str],
 ) -> Revision:
     content = canonical_content(model)
     if not secret_values(json.loads(content)):
         salt = ""  # nothing to hide: the hash then identifies the content alone
-    if pins is None:  # a new revision uses the current version of every file it declares
-        pins = current_pins(session, declared_files(model))
     current = head.number if head else None
     revision = Revision(
         environment=environment,

@@ -105,7 +105,14 @@ def _save_same_model(
     message = f"New version of {what} ({detail})"
     # The secrets stay as they are: the hash changes only through the files it uses.
     revision = store.save_revision(
-        session, environment, model, actor.name, message, head.number, secrets_replaced=False
+        session,
+        environment,
+        model,
+        actor.name,
+        message,
+        head.number,
+        secrets_replaced=False,
+        replaced_files={(row.kind, row.name): row.content_sha256},
     )
     store.record_audit(
         session,

@@ -120,3 +120,16 @@ def test_certificates_are_listed_soonest_expiry_first(session, ca):
         ("middle", 59),
         ("late", 299),
     ]
+
+
+def test_editing_the_model_after_a_rollback_keeps_the_rolled_back_certificate(session, ca):
+    first, second = make_leaf(ca, "www.example.com"), make_leaf(ca, "www.example.com")
+    stored_files.put_certificate(session, ENV, ADMIN, "site", first.bundle())
+    one = revisions.save_document(session, ENV, tls_document(), SEED, "tls", None)
+    two = stored_files.put_certificate(session, ENV, ADMIN, "site", second.bundle()).revision
+    back = revisions.rollback(session, ENV, one.number, ADMIN, two.number)
+
+    edited = tls_document()
+    edited["settings"] = dict(edited.get("settings") or {}, maxconn=30000)
+    after = revisions.save_document(session, ENV, edited, SEED, "maxconn", back.number)
+    assert attached_certificate(revisions.render_revision(session, after)) == first.bundle()
