@@ -40,6 +40,7 @@ from ..acme import (
     renewal_due,
     renewal_time,
 )
+from ..deploy import DeployLocked, environment_lock
 from ..model import LbModel
 from ..model.config_files import AcmeCertificate, attached_key
 from ..render.acme import certificate_pairs, challenge_frontends, challenge_map_path, files_dir
@@ -53,6 +54,8 @@ log = logging.getLogger(__name__)
 
 ALERT_KIND = "certificate_renewal_failing"
 DEPLOY_TIMEOUT_S = 600.0
+# How long a renewal waits for a deploy of the same environment to finish first.
+LOCK_WAIT_S = 120.0
 
 Status = Literal["issued", "not_due", "backing_off", "failed"]
 
@@ -194,7 +197,14 @@ def _turn(
                 model = store.revision_model(store.current_revision(session, environment))  # type: ignore[arg-type]
         issued = _order(sessions, model, inventory, name, spec, ca_bundle, channels)
         return _serve(sessions, environment, inventory, actor, name, issued, channels, now)
-    except (AcmeOrderFailed, AcmeRenewalError, runtime.RuntimeAnswerError, store.StoreError) as exc:
+    except (
+        AcmeOrderFailed,
+        AcmeRenewalError,
+        DeployLocked,
+        runtime.InventoryUnreadable,
+        runtime.RuntimeAnswerError,
+        store.StoreError,
+    ) as exc:
         return _failed(sessions, actor, name, str(exc), state, now, list(spec.domains))
 
 
@@ -245,7 +255,7 @@ def _deploy_placeholder(
 def _deploy(
     sessions: sessionmaker[Session], environment: str, inventory: Path, actor: Actor, number: int
 ) -> int:
-    deployment_id = start_deploy(sessions, environment, inventory, actor, number)
+    deployment_id = start_deploy(sessions, environment, inventory, actor, number, LOCK_WAIT_S)
     deployment = wait_for_deployment(sessions, deployment_id, DEPLOY_TIMEOUT_S)
     if deployment.state != "succeeded":
         raise AcmeRenewalError(
@@ -377,7 +387,12 @@ def _rotate(
         revision = store.get_revision(session, environment, number)
         deployment_id = store.create_deployment(session, revision, actor.name).id
         store.start_deployment(session, deployment_id)
-    result = rotate_files(channels, list(targets.values()), files_dir(model), {key: pem}, {key})
+    # A deploy and a rotation of one environment must not overlap (runtime/rotation.py).
+    with (
+        store.deploy_lock(sessions.kw["bind"], environment, LOCK_WAIT_S),
+        environment_lock(environment, LOCK_WAIT_S),
+    ):
+        result = rotate_files(channels, list(targets.values()), files_dir(model), {key: pem}, {key})
     results = [h.as_dict() for h in result.hosts]
     with sessions.begin() as session:
         for host in result.hosts:
