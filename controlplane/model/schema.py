@@ -95,7 +95,8 @@ class Settings(Single):
     peers_port: Port = Field(10000, description="port HAProxy peers replicate stick tables on")
     keepalived: KeepalivedGlobals = KeepalivedGlobals()
     files_dir: FilePath = Field(
-        "/etc/haproxy/lbctl", description="where the files that travel with the config live"
+        "/etc/haproxy/lbctl",
+        description="an absolute folder on the LB host for the files that travel with the config",
     )
     tls: TlsDefaults = Field(TlsDefaults(), description="global ssl-default-bind/server settings")
     nbthread: int | None = Field(

@@ -14,9 +14,26 @@ from ..errors import FieldError
 from .config_files import SECTIONS
 from .schema import Frontend, LbModel, Pool
 
+# Folders files_dir cannot be in: the system's own (a package upgrade owns them), the
+# kernel's, and those the local check's sandbox mounts read-only (the shipped files are
+# bound at files_dir there, which cannot be done inside a read-only mount).
+_RESERVED_DIRS = (
+    "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/proc", "/sys", "/dev",
+    "/etc/ssl/certs", "/check",
+)  # fmt: skip
+
 
 def tls_file_errors(model: LbModel) -> Iterator[FieldError]:
     """Duplicate file names, unknown references, and TLS options that cannot apply."""
+    files_dir = model.settings.files_dir.rstrip("/")
+    reserved = [d for d in _RESERVED_DIRS if files_dir == d or files_dir.startswith(d + "/")]
+    if reserved or files_dir.count("/") < 2:
+        yield FieldError(
+            "settings.files_dir",
+            f"must be a folder of its own, like /etc/haproxy/lbctl, not under {reserved[0]}"
+            if reserved
+            else f"must be a folder of its own, like /etc/haproxy/lbctl, got {files_dir or '/'}",
+        )
     for section in SECTIONS.values():
         seen: dict[str, int] = {}
         for index, item in enumerate(getattr(model, section)):

@@ -299,3 +299,22 @@ def test_an_error_page_status_haproxy_does_not_know_is_refused(document: dict[st
     [error] = model_errors(document)
 
     assert error.startswith("error_pages[maintenance].status: must be one of 200, 400")
+
+
+@pytest.mark.parametrize(
+    "files_dir", ["/usr/lib/lbctl", "/etc/ssl/certs/lbctl", "/check/x", "/etc", "/proc/x"]
+)
+def test_files_dir_must_be_a_folder_of_its_own(document: dict[str, Any], files_dir: str) -> None:
+    document["settings"] = {"files_dir": files_dir}
+
+    [error] = model_errors(document)
+
+    assert error.startswith(
+        "settings.files_dir: must be a folder of its own, like /etc/haproxy/lbctl"
+    )
+
+
+def test_files_dir_elsewhere_is_fine(document: dict[str, Any]) -> None:
+    document["settings"] = {"files_dir": "/srv/haproxy-files"}
+
+    assert model_errors(document) == []
