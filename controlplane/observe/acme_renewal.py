@@ -2,7 +2,8 @@
 
 Every `interval_s` (LBCTL_ACME_INTERVAL, an hour by default) the schedule asks the renewal
 use case to do what is due: a certificate not due costs one store read, so the check is
-cheap, and the backoff after a failure lives in the store (acme/renewal.py), not here.
+cheap. The backoff after a failure lives in the store (acme/renewal.py); the schedule only
+wakes up earlier when a failed certificate's next try comes before the next round.
 A certificate whose renewal failed FAILING_AFTER times in a row fires the alert through
 the existing engine and webhooks; it is resolved by the next successful issue.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol
 
 from .alerts import AlertEngine
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 
 RENEWAL_FAILING = "certificate_renewal_failing"
 DEFAULT_INTERVAL_S = 3600.0
+MIN_WAIT_S = 30.0  # between rounds, however soon a retry is due
 
 
 class RenewalOutcome(Protocol):
@@ -35,6 +38,8 @@ class RenewalOutcome(Protocol):
     def failures(self) -> int: ...
     @property
     def failing(self) -> bool: ...
+    @property
+    def retry_at(self) -> datetime | None: ...
 
 
 # Runs the renewals that are due now and returns one outcome per ACME certificate.
@@ -86,5 +91,18 @@ class AcmeRenewalSchedule:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.run_once()
-            self._stop.wait(self.interval_s)
+            outcomes = self.run_once()
+            self._stop.wait(next_wait(outcomes, self.interval_s, datetime.now(UTC)))
+
+
+def next_wait(outcomes: list[RenewalOutcome], interval_s: float, now: datetime) -> float:
+    """Return the seconds until the next round: the interval, or sooner for a due retry.
+
+    So the backoff after a failure (1 min, 2, 4, ...) is what spaces retries, not the
+    hour between rounds.
+    """
+    retries = [o.retry_at for o in outcomes if o.retry_at is not None]
+    if not retries:
+        return interval_s
+    soonest = (min(retries) - now).total_seconds()
+    return max(MIN_WAIT_S, min(interval_s, soonest))

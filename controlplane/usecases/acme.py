@@ -74,9 +74,12 @@ class AcmeOutcome:
     failures: int = 0
     failing: bool = False  # failed FAILING_AFTER times in a row: the alert's condition
     hosts: list[dict[str, Any]] = field(default_factory=list)
+    retry_at: datetime | None = None  # failed or backing off: when the next try is allowed
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        found = asdict(self)
+        found["retry_at"] = self.retry_at.isoformat() if self.retry_at else None
+        return found
 
 
 class AcmeRenewalError(Exception):
@@ -188,7 +191,12 @@ def _turn(
         when = state.next_attempt_at.isoformat() if state.next_attempt_at else "later"
         message = f"backing off after {state.failures} failures; next try {when}"
         return AcmeOutcome(
-            name, "backing_off", message, failures=state.failures, failing=state.failing
+            name,
+            "backing_off",
+            message,
+            failures=state.failures,
+            failing=state.failing,
+            retry_at=state.next_attempt_at,
         )
     try:
         if current is None:
@@ -455,4 +463,11 @@ def _failed(
                 else None,
             },
         )
-    return AcmeOutcome(name, "failed", error, failures=after.failures, failing=after.failing)
+    return AcmeOutcome(
+        name,
+        "failed",
+        error,
+        failures=after.failures,
+        failing=after.failing,
+        retry_at=after.next_attempt_at,
+    )

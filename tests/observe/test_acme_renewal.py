@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from controlplane.observe.acme_renewal import RENEWAL_FAILING, AcmeRenewalSchedule, alert_on
+from datetime import UTC, datetime, timedelta
+
+from controlplane.observe.acme_renewal import (
+    RENEWAL_FAILING,
+    AcmeRenewalSchedule,
+    alert_on,
+    next_wait,
+)
 from controlplane.observe.alerts import Alert, AlertEngine
 from controlplane.usecases.acme import AcmeOutcome
 
@@ -51,3 +58,14 @@ def test_a_round_that_raises_is_logged_and_the_schedule_goes_on() -> None:
 
     schedule = AcmeRenewalSchedule(broken, alerts, 3600)
     assert schedule.run_once() == [] and schedule.rounds == 1
+
+
+def test_a_failed_renewal_brings_the_next_round_forward_to_its_retry() -> None:
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    retry = AcmeOutcome("www", "failed", "timeout", failures=1, retry_at=now + timedelta(minutes=2))
+    assert next_wait([retry], 3600, now) == 120
+    assert next_wait([AcmeOutcome("www", "not_due", "")], 3600, now) == 3600
+    soon = AcmeOutcome("www", "failed", "x", failures=1, retry_at=now + timedelta(seconds=1))
+    assert next_wait([soon], 3600, now) == 30  # never a busy loop
+    late = AcmeOutcome("www", "backing_off", "", failures=8, retry_at=now + timedelta(hours=6))
+    assert next_wait([late], 3600, now) == 3600
