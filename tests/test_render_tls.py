@@ -543,3 +543,21 @@ def test_no_cli_output_of_the_file_flow_holds_a_private_key(
         body = "".join(issued.key_pem().splitlines()[1:-1])
         assert body[:40] not in printed.replace("\n", "")
     assert stat.S_IMODE((out / "lb-b" / "certs" / "shop.pem").stat().st_mode) == 0o600
+
+
+def test_host_names_of_rules_count_for_certificate_coverage(
+    tmp_path: Path, material: Material, document: dict[str, Any]
+) -> None:
+    frontend = document["frontends"][0]
+    frontend["routes"] = []
+    frontend["rules"] = [{"when": {"host": "api.example.com"}, "use_pool": "app"}]
+    model = write_environment(tmp_path, material, document)
+
+    loaded, _ = validate_file(model)
+
+    assert [w.message for w in loaded.warnings if w.path.startswith("certificates[")] == [
+        "covers none of the host names routed to its frontend (api.example.com); "
+        "it is valid for www.example.com",
+        "covers none of the host names routed to its frontend (api.example.com); "
+        "it is valid for shop.example.com",
+    ]

@@ -73,12 +73,18 @@ def check_file_contents(
 
 
 def frontend_host_names(model: LbModel) -> dict[str, list[str]]:
-    """Certificate name -> the host names routed to the frontends that serve it."""
+    """Certificate name -> the host names routed to the frontends that serve it.
+
+    Routes' hosts and the host or SNI tests of the frontend's rules; wildcard matches are
+    left out (a certificate for a.example.com covers part of *.example.com, not none of it).
+    """
     names: dict[str, list[str]] = defaultdict(list)
     for fe in model.frontends:
         if fe.tls is None:
             continue
         hosts = [r.host for r in fe.routes if r.host is not None]
+        matches = [m for rule in fe.rules for m in (rule.when, *rule.when_any) if m is not None]
+        hosts += [h for m in matches for h in (m.host, m.sni) if h is not None]
         for cert in fe.tls.certificates:
             names[cert].extend(h for h in hosts if not h.startswith("*."))
     return names
