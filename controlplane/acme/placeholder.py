@@ -19,7 +19,9 @@ from cryptography.x509.oid import NameOID
 from .keys import new_certificate_key
 
 PLACEHOLDER_ISSUER = "lbctl ACME placeholder"
-PLACEHOLDER_LIFETIME = datetime.timedelta(days=7)
+# Long enough that a CA failing for weeks never leaves an expired file, which render refuses
+# (so no deploy of the environment could go through); the alerts say it is a stand-in first.
+PLACEHOLDER_LIFETIME = datetime.timedelta(days=90)
 
 
 def placeholder_certificate(domains: list[str], now: datetime.datetime | None = None) -> str:

@@ -204,7 +204,8 @@ def _turn(
             with sessions() as session:
                 model = store.revision_model(store.current_revision(session, environment))  # type: ignore[arg-type]
         issued = _order(sessions, model, inventory, name, spec, ca_bundle, channels)
-        return _serve(sessions, environment, inventory, actor, name, issued, channels, now)
+        why = reason or "forced"
+        return _serve(sessions, environment, inventory, actor, name, issued, channels, now, why)
     except (
         AcmeOrderFailed,
         AcmeRenewalError,
@@ -319,6 +320,7 @@ def _serve(
     issued: IssuedCertificate,
     channels: runtime.ChannelPool,
     now: datetime,
+    reason: str,
 ) -> AcmeOutcome:
     """Store the issued certificate, serve it (rotation, else a deploy), audit it."""
     from .revisions import deployed_revision
@@ -357,6 +359,7 @@ def _serve(
                 "revision": number,
                 "deployment": deployment_id,
                 "served_by": "runtime" if rotate else "deploy",
+                "reason": reason,
             },
         )
     message = f"issued serial {serial}, valid until {issued.not_after.isoformat()}; " + (
