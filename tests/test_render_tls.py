@@ -561,3 +561,25 @@ def test_host_names_of_rules_count_for_certificate_coverage(
         "covers none of the host names routed to its frontend (api.example.com); "
         "it is valid for shop.example.com",
     ]
+
+
+@needs_binaries
+def test_v1_paths_are_still_stood_in_beside_the_real_files(
+    tmp_path: Path, material: Material, document: dict[str, Any]
+) -> None:
+    document["frontends"].append(
+        {
+            "name": "legacy",
+            "vip_pair": "public",
+            "port": 8443,
+            "default_pool": "app",
+            "tls": {"certificate": "/etc/haproxy/certs/legacy.pem"},
+        }
+    )
+    model = write_environment(tmp_path, material, document)
+
+    result = render_file(model)
+
+    assert result.report is not None and not result.report.failures
+    [check] = [c for c in result.report.checks if c.host == "lb-a" and c.file == HAPROXY_FILE]
+    assert check.substituted == ["/etc/haproxy/certs/legacy.pem"]
