@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..errors import FieldError
 from .access import access_errors
 from .binds import bind_errors, bind_warnings
+from .extra_advice import extra_advice
 from .keepalived_options import check_keepalived_options, keepalived_warnings
 from .proxy_rules import proxy_errors, proxy_warnings
 from .resolvers import resolver_errors, resolver_warnings
@@ -76,6 +77,7 @@ def check_model(model: LbModel) -> Findings:
     found.warnings.extend(rule_warnings(model))
     found.warnings.extend(proxy_warnings(model))
     found.warnings.extend(keepalived_warnings(model))
+    found.warnings.extend(extra_advice(model))
     found.warnings.extend(resolver_warnings(model))
     found.warnings.extend(bind_warnings(model))
     found.warnings.extend(tls_file_warnings(model))
