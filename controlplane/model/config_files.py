@@ -43,8 +43,8 @@ _FOLDERS: dict[FileKind, tuple[str, str]] = {
 }
 MAX_FILES = 10_000
 MAX_ACME_DOMAINS = 100  # Let's Encrypt's limit of names per certificate
-# Far past any real map or error page, small enough to hold in memory: HAProxy reads an
-# error page of at most one buffer (16 kB by default) and refuses a larger one.
+# The file flow reads at most this much of one file (the model file's own limit): far past
+# a certificate chain or a map of real size, small enough to hold in memory.
 MAX_FILE_BYTES = 16 * 2**20
 
 
