@@ -16,6 +16,7 @@ from blinker import Namespace
 from sqlalchemy.orm import Session
 
 from .. import store
+from ..deploy.attached import attached_digests, attached_texts
 from ..deploy.change_plan import PlannedChange, plan_hosts
 from ..diff import FileDiff, diff_files
 from ..model import (
@@ -35,10 +36,10 @@ from ..model.secrets import (
     secret_stand_in,
     secret_values,
 )
-from ..render import render_model
+from ..render import Rendered, render_model
 from ..store import Actor, Revision
 from .files import RenderResult, render_loaded
-from .stored_files import current_contents, revision_contents
+from .stored_files import checked, current_contents, revision_contents
 
 DocumentEdit = Callable[[dict[str, Any]], None]
 
@@ -149,6 +150,7 @@ def render_revision(
     started = time.monotonic()
     loaded = validate_data(revision_document(revision, masked=False), source="model")
     contents = revision_contents(session, revision, loaded.model)
+    loaded = checked(loaded, contents, f"{revision.environment} revision {revision.number}")
     result = render_loaded(loaded, binary_check, contents=contents)
     revision_rendered.send(revision.environment, seconds=time.monotonic() - started)
     return result
@@ -223,7 +225,7 @@ def render_document(
     """
     loaded = candidate_model(session, environment, document)
     contents = current_contents(session, loaded.model)
-    return render_loaded(loaded, binary_check, contents=contents)
+    return render_loaded(checked(loaded, contents, "model"), binary_check, contents=contents)
 
 
 def review_document(
@@ -245,9 +247,20 @@ def review_document(
         current_contents(session, result.loaded.model),
     )
     current_files = _stored_files(session, stand_ins, head) if head else {}
-    deployed_files = _stored_files(session, stand_ins, deployed) if deployed else {}
+    deployed_rendering = _stored_rendering(session, stand_ins, deployed) if deployed else None
+    deployed_files = (
+        {h.host: dict(h.files) for h in deployed_rendering.hosts} if deployed_rendering else {}
+    )
+    # Attached files (certificates, maps, ...) are planned by digest: a content-only
+    # change is `runtime` (no reload); their texts never reach a diff.
+    plans = plan_hosts(
+        deployed_files,
+        candidate,
+        attached_digests(deployed_rendering) if deployed_rendering else {},
+        attached_texts(result.rendered),
+    )
     return CandidateReview(
-        changes=[c for h in plan_hosts(deployed_files, candidate) for c in h.changes],
+        changes=[c for h in plans for c in h.changes],
         loaded=result.loaded,
         current=head,
         deployed=deployed,
@@ -259,8 +272,12 @@ def review_document(
 def _stored_files(
     session: Session, stand_ins: _SecretStandIns, revision: Revision
 ) -> dict[str, dict[str, str]]:
+    return {h.host: dict(h.files) for h in _stored_rendering(session, stand_ins, revision).hosts}
+
+
+def _stored_rendering(session: Session, stand_ins: _SecretStandIns, revision: Revision) -> Rendered:
     model = stand_ins.for_stored(revision)
-    return _files(model, revision_contents(session, revision, model))
+    return render_model(model, revision_contents(session, revision, model))
 
 
 class _SecretStandIns:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from .. import store
 from ..errors import FieldError, ModelInvalid
-from ..model import LbModel
+from ..model import LbModel, LoadedModel
 from ..model.config_files import FileContents
+from ..model.file_checks import check_file_contents
 from ..store import Actor, Revision, StoredFile
 from ..store import files as stored
 
@@ -143,6 +144,19 @@ def current_contents(session: Session, model: LbModel, source: str = "model") ->
     """Return the texts of the current stored versions, for a model not saved yet."""
     declared = stored.declared_files(model)
     return _complete(declared, stored.current_texts(session, declared), source)
+
+
+def checked(loaded: LoadedModel, contents: FileContents, source: str) -> LoadedModel:
+    """Return the model with its files' warnings added; raises ModelInvalid on their errors.
+
+    The same checks as the file flow's (model/file_checks.py), run when a stored revision
+    or a candidate is rendered: a certificate that expired since its upload, or that covers
+    none of the names routed to its frontend, is said at plan, render and deploy time.
+    """
+    found = check_file_contents(loaded.model, contents)
+    if found.errors:
+        raise ModelInvalid(found.errors, source)
+    return LoadedModel(loaded.model, loaded.warnings + found.warnings)
 
 
 def _complete(

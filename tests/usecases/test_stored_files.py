@@ -5,6 +5,7 @@ naming a file the store does not have is refused naming the field."""
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -133,3 +134,27 @@ def test_editing_the_model_after_a_rollback_keeps_the_rolled_back_certificate(se
     edited["settings"] = dict(edited.get("settings") or {}, maxconn=30000)
     after = revisions.save_document(session, ENV, edited, SEED, "maxconn", back.number)
     assert attached_certificate(revisions.render_revision(session, after)) == first.bundle()
+
+
+def test_stored_files_are_checked_as_the_file_flow_checks_them(session, ca):
+    expired = make_leaf(ca, "www.example.com", days=-1)
+    before = datetime.now(UTC) - timedelta(days=2)
+    store.files.put_certificate(session, ADMIN, "site", expired.bundle(), now=before)
+    revision = revisions.save_document(session, ENV, tls_document(), SEED, "tls", None)
+    with pytest.raises(ModelInvalid) as refused:
+        revisions.render_revision(session, revision, binary_check=False)
+    (error,) = refused.value.errors
+    assert error.path == "certificates[site]" and "expired on" in error.message
+
+
+def test_a_certificate_covering_none_of_its_frontends_names_is_a_warning(session, ca):
+    stored_files.put_certificate(session, ENV, ADMIN, "site", make_leaf(ca, "a.example").bundle())
+    document = tls_document()
+    for frontend in document["frontends"]:
+        if frontend["name"] == "web-tls":
+            frontend["routes"] = [{"host": "shop.example.com", "pool": "app"}]
+    result = revisions.render_document(session, ENV, document, binary_check=False)
+    assert any(
+        w.path == "certificates[site]" and "covers none of the host names" in w.message
+        for w in result.warnings
+    )
