@@ -147,8 +147,56 @@ POOLS = ItemSpec(
         F("default_server.maxconn", "Servers: max connections", "int", hint="per server"),
         F("default_server.maxqueue", "Servers: max queue", "int", hint="per server"),
         F("extra", "Extra directives", "lines", hint="one HAProxy directive per line", wide=True),
+        F("resolvers", "Resolvers", "select", hint="servers by DNS name follow address changes"),
+        F("resolve_prefer", "Resolve prefer", "select", ("ipv4", "ipv6"), "ipv4"),
     ],
     ("name", "balance", "health_check", "sticky"),
+)
+
+# Slots filled at runtime from DNS (model/resolvers.py), edited like a pool's servers.
+SERVER_TEMPLATES = ItemSpec(
+    "server_templates",
+    "Server templates",
+    "server template",
+    [
+        F("name", "Name prefix", required=True, hint="web gives slots web1, web2, ..."),
+        F("count", "Slots", "int", required=True, hint="how many servers DNS may fill"),
+        F(
+            "dns_name",
+            "DNS name",
+            required=True,
+            hint="SRV name, e.g. _http._tcp.app.service.consul, or a host name",
+            wide=True,
+        ),
+        F("port", "Port", "int", hint="host names only: SRV records carry the port"),
+        F("weight", "Weight", "int", default=100, hint="0-256"),
+        F("tls", "TLS to servers", "bool", default=False),
+    ],
+    ("name", "count", "dns_name", "port"),
+)
+
+RESOLVERS = ItemSpec(
+    "resolvers",
+    "Resolvers",
+    "resolver",
+    [
+        F("name", "Name", required=True),
+        F("nameservers.0.address", "Nameserver", required=True, hint="IPv4/IPv6, e.g. 127.0.0.1"),
+        F("nameservers.0.port", "Nameserver port", "int", default=53, hint="Consul: 8600"),
+        F("nameservers.1.address", "Second nameserver", hint="optional; more in the model file"),
+        F("nameservers.1.port", "Second nameserver port", "int", default=53),
+        F("resolve_retries", "Resolve retries", "int", default=3),
+        F("accepted_payload_size", "Accepted payload size", "int", default=8192, hint="bytes"),
+        F("timeouts.resolve", "Resolve every", default="1s", hint="how fast a change is seen"),
+        F("timeouts.retry", "Retry after", default="1s"),
+        F("hold.valid", "Hold valid", default="10s"),
+        F("hold.nx", "Hold NXDOMAIN", default="30s"),
+        F("hold.other", "Hold other errors", default="30s"),
+        F("hold.refused", "Hold refused", default="30s"),
+        F("hold.timeout", "Hold timeout", default="30s"),
+        F("hold.obsolete", "Hold obsolete", hint="empty: forget a vanished record at once"),
+    ],
+    ("name", "nameservers", "resolve_retries"),
 )
 
 ROUTES = ItemSpec(
@@ -209,6 +257,23 @@ FRONTENDS = ItemSpec(
     ("name", "vip_pair", "vip", "port", "mode", "default_pool"),
 )
 
+# Listeners besides the VIP (model/binds.py): an address and port, or a unix socket.
+BINDS = ItemSpec(
+    "binds",
+    "Binds",
+    "bind",
+    [
+        F("address", "Address", hint="*, ::, an IPv4 or IPv6 address; empty for a socket"),
+        F("port", "Port", "int"),
+        F("unix_socket", "Unix socket", hint="e.g. /run/haproxy/web.sock", wide=True),
+        F("mode", "Socket mode", hint="octal, e.g. 660"),
+        F("accept_proxy", "Accept PROXY protocol", "bool", default=False),
+        F("tls", "TLS like the VIP", "bool", default=True, hint="when the frontend has TLS"),
+    ],
+    ("address", "port", "unix_socket", "accept_proxy"),
+    named=False,
+)
+
 # A frontend's rules (model/routing.py): the common tests and every action, one rule per
 # form; `when_any` and the rarer tests are edited in the model file or the API.
 RULES = ItemSpec(
@@ -240,10 +305,10 @@ RULES = ItemSpec(
             numeric=True,
         ),
         F("deny.status", "Deny with status", "int", hint="e.g. 403"),
-        F("return.status", "Return status", "int", hint="e.g. 503"),
-        F("return.content_type", "Return content type", hint="empty: text/plain"),
-        F("return.body", "Return body", wide=True),
-        F("return.error_page", "Return error page", "select"),
+        F("respond.status", "Respond with status", "int", hint="e.g. 503"),
+        F("respond.content_type", "Respond content type", hint="empty: text/plain"),
+        F("respond.body", "Respond body", wide=True),
+        F("respond.error_page", "Respond with error page", "select"),
         F("request_headers.set", "Set request headers", "pairs", hint="Name: value", wide=True),
         F("request_headers.delete", "Delete request headers", "words"),
         F("response_headers.set", "Set response headers", "pairs", hint="Name: value", wide=True),
@@ -299,11 +364,21 @@ STATS_PAGES = ItemSpec(
 )
 
 TOP_LEVEL = {
-    s.key: s for s in (LB_HOSTS, VIP_PAIRS, HEALTH_CHECKS, POOLS, FRONTENDS, USERLISTS, STATS_PAGES)
+    s.key: s
+    for s in (
+        LB_HOSTS,
+        VIP_PAIRS,
+        HEALTH_CHECKS,
+        POOLS,
+        FRONTENDS,
+        USERLISTS,
+        STATS_PAGES,
+        RESOLVERS,
+    )
 }
 CHILDREN: dict[str, tuple[ItemSpec, ...]] = {
-    "pools": (SERVERS,),
-    "frontends": (RULES, ROUTES),
+    "pools": (SERVERS, SERVER_TEMPLATES),
+    "frontends": (RULES, ROUTES, BINDS),
     "userlists": (USERS,),
 }
 # Selects whose choices are the names of other items: field -> document list.
@@ -317,9 +392,10 @@ REFERENCES = {
     "use_pool": "pools",
     "basic_auth.userlist": "userlists",
     "userlist": "userlists",
-    "return.error_page": "error_pages",
+    "respond.error_page": "error_pages",
     "tls.ca_bundle": "ca_bundles",
     "tls.client_certificate": "certificates",
     "tls.client_verify.ca_bundle": "ca_bundles",
     "tls.client_verify.crl": "crls",
+    "resolvers": "resolvers",
 }
