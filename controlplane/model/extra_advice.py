@@ -199,9 +199,12 @@ def field_exists(section: Section, dotted: str) -> bool:
     """Return whether the schema has the field a row names (below the section's class)."""
     from .schema import Frontend, LbModel, Pool, Settings  # schema -> rules -> this module
 
-    cls: type[BaseModel] | None = {"settings": Settings, "pools": Pool, "frontends": Frontend}[
-        section
-    ]
+    sections: dict[str, type[BaseModel]] = {
+        "settings": Settings,
+        "pools": Pool,
+        "frontends": Frontend,
+    }
+    cls: type[BaseModel] | None = sections[section]
     if dotted.startswith("/"):
         cls, dotted = LbModel, dotted[1:]
     for part in dotted.split("."):
