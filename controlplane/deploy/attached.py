@@ -67,14 +67,38 @@ def shipped_files(rendered: Rendered, host: str) -> tuple[str, tuple[ShippedFile
     return files_dir, files
 
 
+def digest(text: str) -> str:
+    """Return the SHA-256 of a file's text: what a plan compares (a host reports no more)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def attached_digests(rendered: Rendered) -> dict[str, dict[str, str]]:
+    """Return host -> key -> digest of every attached file of a rendering."""
+    return {
+        h.host: {
+            key: digest(str(f.text)) for key, f in (getattr(h, "attached", None) or {}).items()
+        }
+        for h in rendered.hosts
+    }
+
+
+def attached_texts(rendered: Rendered) -> dict[str, dict[str, str]]:
+    """Return host -> key -> text of every attached file of a rendering (holds keys)."""
+    return {
+        h.host: {key: str(f.text) for key, f in (getattr(h, "attached", None) or {}).items()}
+        for h in rendered.hosts
+    }
+
+
 def attached_changes(
     old: Mapping[str, str], new: Mapping[str, str], config_reloads: bool
 ) -> list[tuple[str, str, bool]]:
     """Return (key, what changed, by the runtime API?) for each attached file that differs.
 
-    `old` and `new` map a key to its text; `config_reloads` says whether haproxy.cfg needs
-    a reload anyway (then every file goes with it). The runtime API is used only when it
-    can apply every file change: one reload carries them all otherwise.
+    `old` maps a key to its content's digest (`digest`), `new` to its text; `config_reloads`
+    says whether haproxy.cfg needs a reload anyway (then every file goes with it). The
+    runtime API is used only when it can apply every file change: one reload carries them
+    all otherwise.
     """
     found = []
     for key in sorted(set(old) | set(new)):
@@ -82,7 +106,7 @@ def attached_changes(
             found.append((key, "new file", False))
         elif key not in new:
             found.append((key, "removed", False))
-        elif old[key] != new[key]:
+        elif old[key] != digest(new[key]):
             kind = runtime_kind(key)
             fits = kind == "map" or len(new[key].encode()) <= RUNTIME_PAYLOAD_LIMIT
             found.append((key, "content changed", kind is not None and fits))

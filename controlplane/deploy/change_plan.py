@@ -63,8 +63,9 @@ def plan_host(
 ) -> HostPlan:
     """Return the plan of replacing a host's files `old` with `new`; a file `new` lacks stays.
 
-    `old_attached` / `new_attached` (key under files_dir -> text) add the attached files'
-    changes; None for `new_attached` leaves them out (the caller does not know them).
+    `old_attached` (key under files_dir -> digest of the content) and `new_attached` (key ->
+    text) add the attached files' changes; None for `new_attached` leaves them out (the
+    caller does not know them).
     """
     changes: list[PlannedChange] = []
     runtime: list[ServerChange] = []
@@ -91,9 +92,27 @@ def plan_host(
     return HostPlan(host, changes, runtime)
 
 
-def plan_hosts(old: Mapping[str, HostFiles], new: Mapping[str, HostFiles]) -> list[HostPlan]:
-    """Return the plan of every host of `new` (host -> file -> text)."""
-    return [plan_host(host, old.get(host, {}), files) for host, files in new.items()]
+def plan_hosts(
+    old: Mapping[str, HostFiles],
+    new: Mapping[str, HostFiles],
+    old_attached: Mapping[str, Mapping[str, str]] | None = None,
+    new_attached: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[HostPlan]:
+    """Return the plan of every host of `new` (host -> file -> text).
+
+    With `new_attached` (host -> key -> text; `old_attached` host -> key -> digest, see
+    attached.py) the attached files' changes are planned too.
+    """
+    return [
+        plan_host(
+            host,
+            old.get(host, {}),
+            files,
+            (old_attached or {}).get(host, {}),
+            None if new_attached is None else new_attached.get(host, {}),
+        )
+        for host, files in new.items()
+    ]
 
 
 def _haproxy_changes(old_cfg: str, new_cfg: str) -> list[tuple[str, ServerChange | None]]:

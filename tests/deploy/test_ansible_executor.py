@@ -9,6 +9,7 @@ import pytest
 
 from controlplane.deploy import AnsibleExecutor, DeployEvent, HostDeploy, ansible_executor
 from controlplane.deploy.ansible_executor import host_result
+from controlplane.deploy.attached import ShippedFile
 from controlplane.deploy.events import from_runner_event
 from controlplane.deploy.runner import PlaybookRun
 
@@ -135,3 +136,43 @@ def test_deploy_hands_the_playbook_the_jobs_files_and_commands(
     assert seen["haproxy_rollback_commands"] == ["set server app/app1 weight 100"]
     assert seen["vrrp_instances"] == ["edge"]
     assert not Path(seen["render_dir"]).exists()  # the rendered files go with the run
+
+
+def test_attached_files_go_as_files_of_the_run_never_as_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, Any] = {}
+    key_text = "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n"
+
+    def run_playbook(playbook: str, inventory: Path, **kwargs: Any) -> PlaybookRun:
+        folder = Path(kwargs["extravars"]["render_dir"]) / kwargs["limit"] / "files"
+        seen["extravars"] = kwargs["extravars"]
+        seen["files"] = {
+            str(p.relative_to(folder)): (p.read_text(), p.stat().st_mode & 0o777)
+            for p in folder.rglob("*")
+            if p.is_file()
+        }
+        return PlaybookRun("successful", 0, [_verdict("attached files differ")])
+
+    monkeypatch.setattr(ansible_executor, "run_playbook", run_playbook)
+    job = HostDeploy(
+        "lb1",
+        "haproxy text",
+        ("keepalived",),
+        files_dir="/etc/haproxy/lbctl",
+        attached=(
+            ShippedFile("certs/site.pem", key_text, private=True),
+            ShippedFile("maps/hosts.map", "a.example.com app\n"),
+        ),
+    )
+    AnsibleExecutor(Path("hosts.yml")).deploy(job, lambda e: None, lambda: False)
+
+    assert seen["files"] == {
+        "certs/site.pem": (key_text, 0o600),
+        "maps/hosts.map": ("a.example.com app\n", 0o600),
+    }
+    extravars = seen["extravars"]
+    assert extravars["files_dir"] == "/etc/haproxy/lbctl"
+    assert extravars["attached_names"] == ["certs/site.pem", "maps/hosts.map"]
+    assert extravars["attached_private"] == ["certs/site.pem"]
+    assert "secret" not in repr(extravars) and "secret" not in repr(job)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from controlplane.deploy.attached import digest
 from controlplane.deploy.change_plan import plan_host
 from controlplane.render import HAPROXY_FILE, render_model
 from controlplane.runtime import ServerChange, server_commands
@@ -89,7 +90,8 @@ def test_identical_files_plan_nothing() -> None:
 
 
 def _files_plan(old_attached: dict[str, str], new_attached: dict[str, str], cfg: str = "x\n"):
-    return plan_host("lb1", {HAPROXY_FILE: "x\n"}, {HAPROXY_FILE: cfg}, old_attached, new_attached)
+    old = {key: digest(text) for key, text in old_attached.items()}
+    return plan_host("lb1", {HAPROXY_FILE: "x\n"}, {HAPROXY_FILE: cfg}, old, new_attached)
 
 
 def test_a_certificate_content_change_is_a_runtime_rotation() -> None:
