@@ -20,7 +20,7 @@ from controlplane.check import check_rendered
 from controlplane.cli import main
 from controlplane.errors import ModelInvalid
 from controlplane.model import validate_data
-from controlplane.model.config_files import FileContents
+from controlplane.model.config_files import FileContents, declared_files
 from controlplane.render import HAPROXY_FILE, render_model
 from controlplane.usecases.files import (
     diff_against_dir,
@@ -583,3 +583,31 @@ def test_v1_paths_are_still_stood_in_beside_the_real_files(
     assert result.report is not None and not result.report.failures
     [check] = [c for c in result.report.checks if c.host == "lb-a" and c.file == HAPROXY_FILE]
     assert check.substituted == ["/etc/haproxy/certs/legacy.pem"]
+
+
+@needs_binaries
+def test_an_acme_certificate_ships_the_challenge_map_with_its_pair(
+    material: Material, document: dict[str, Any]
+) -> None:
+    document["certificates"].append({"name": "www", "acme": {"domains": ["www.example.com"]}})
+    document["frontends"][0]["tls"]["certificates"] = ["www", "shop"]
+    document["frontends"].append(
+        {"name": "plain", "vip_pair": "public", "port": 80, "default_pool": "app"}
+    )
+    del document["certificates"][0]  # site: no longer used
+    model = validate_data(document).model
+    files = material.files()
+    texts = {
+        (d.kind, d.name): files[d.file] if d.file else material.site.bundle()
+        for d in declared_files(model)
+    }
+
+    rendered = render_model(model, FileContents(texts))
+
+    attached = rendered.host("lb-a").attached
+    assert attached["maps/_acme-challenges.map"].text.startswith("#")
+    assert (
+        "map(/etc/haproxy/lbctl/maps/_acme-challenges.map)"
+        in (rendered.host("lb-a").files[HAPROXY_FILE])
+    )
+    assert not check_rendered(rendered).failures
