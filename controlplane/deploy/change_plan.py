@@ -6,6 +6,9 @@ other haproxy.cfg change needs a reload; a keepalived.conf change a keepalived r
 An attached file (certificate, CA file, CRL file, map) whose content changed under the
 same name is replaced through the runtime API too when haproxy.cfg needs no reload
 (attached.py); a new, removed or other file goes with a reload.
+A server address a DNS resolver changes is never in the files, so it is never planned:
+HAProxy follows the name at runtime by itself. A `resolvers` section, a pool starting to
+follow DNS, server templates and binds change haproxy.cfg and go with a reload.
 """
 
 from __future__ import annotations
