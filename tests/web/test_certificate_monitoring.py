@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from controlplane import store
+from controlplane.observe.poller import StatusPoller
 from controlplane.store.file_encryption import FILES_KEY_ENV, new_key
 from controlplane.usecases import stored_files
 from controlplane.web import create_app
@@ -20,6 +21,7 @@ from tests.support import EXAMPLE
 from tests.tls_material import make_ca, make_leaf
 
 from .test_monitoring import scrape
+from .ui_support import use_fake_status
 
 ADMIN = store.Actor("alice", "admin", None, "api")
 METRIC = "lbctl_certificate_expiry_timestamp_seconds"
@@ -106,3 +108,18 @@ def test_the_threshold_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("LBCTL_CERT_ALERT_DAYS", "two weeks")
     with pytest.raises(ValueError, match="LBCTL_CERT_ALERT_DAYS must be a whole number"):
         WebSettings.from_environ()
+
+
+def test_the_poller_checks_certificates_every_round(app: Flask, hook, ca):
+    use_fake_status(app)
+    put(app, "site", make_leaf(ca, "www.example.com", days=3))
+    poller = StatusPoller(
+        lambda: app.extensions["lbctl.status_cache"],
+        app.config["LBCTL"].inventory,
+        app.extensions["lbctl.alerts"],
+        0.0,
+        certificate_check=app.extensions[CERTIFICATES_KEY].check,
+    )
+    poller.poll_once()
+    kinds = [(a["kind"], a["subject"]) for a in hook.wait_for(1, 5)]
+    assert ("certificate_expiring", "certificate site") in kinds
