@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from .. import store
 from ..errors import FieldError, ModelInvalid
 from ..model import LbModel, LoadedModel
-from ..model.config_files import FileContents
+from ..model.config_files import FileContents, declared_files
 from ..model.file_checks import check_file_contents
 from ..store import Actor, Revision, StoredFile
 from ..store import files as stored
@@ -137,13 +137,13 @@ def revision_contents(session: Session, revision: Revision, model: LbModel) -> F
     """
     texts = stored.pinned_texts(session, revision)
     source = f"{revision.environment} revision {revision.number}"
-    return _complete(stored.declared_files(model), texts, source)
+    return _complete(model, texts, source)
 
 
 def current_contents(session: Session, model: LbModel, source: str = "model") -> FileContents:
     """Return the texts of the current stored versions, for a model not saved yet."""
     declared = stored.declared_files(model)
-    return _complete(declared, stored.current_texts(session, declared), source)
+    return _complete(model, stored.current_texts(session, declared), source)
 
 
 def checked(loaded: LoadedModel, contents: FileContents, source: str) -> LoadedModel:
@@ -159,17 +159,25 @@ def checked(loaded: LoadedModel, contents: FileContents, source: str) -> LoadedM
     return LoadedModel(loaded.model, loaded.warnings + found.warnings)
 
 
-def _complete(
-    declared: dict[stored.FileKey, str], texts: dict[stored.FileKey, str], source: str
-) -> FileContents:
-    missing = [
-        FieldError(path, str(stored.FileMissing(kind, name, path)).partition(": ")[2])
-        for (kind, name), path in declared.items()
-        if (kind, name) not in texts
-    ]
+def _complete(model: LbModel, texts: dict[stored.FileKey, str], source: str) -> FileContents:
+    """Return the declared files' texts; raises ModelInvalid naming each one missing."""
+    missing = []
+    for declared in declared_files(model):
+        if (declared.kind, declared.name) in texts:
+            continue
+        if declared.acme:
+            message = (
+                f"ACME has not issued certificate {declared.name!r} yet: "
+                f"lbctl acme renew {declared.name} orders it"
+            )
+        else:
+            problem = stored.FileMissing(declared.kind, declared.name, declared.path)
+            message = str(problem).partition(": ")[2]
+        missing.append(FieldError(declared.path, message))
     if missing:
         raise ModelInvalid(missing, source)
-    return FileContents({key: texts[key] for key in declared})  # type: ignore[misc]
+    wanted = stored.declared_files(model)
+    return FileContents({key: texts[key] for key in wanted})  # type: ignore[misc]
 
 
 # --- what lists and pages show -------------------------------------------------------------

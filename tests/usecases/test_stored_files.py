@@ -158,3 +158,17 @@ def test_a_certificate_covering_none_of_its_frontends_names_is_a_warning(session
         w.path == "certificates[site]" and "covers none of the host names" in w.message
         for w in result.warnings
     )
+
+
+def test_an_acme_certificate_not_issued_yet_says_so(session):
+    document = tls_document()
+    document["certificates"] = [{"name": "site", "acme": {"domains": ["www.example.com"]}}]
+    revision = revisions.save_document(session, ENV, document, SEED, "acme", None)
+    with pytest.raises(ModelInvalid) as refused:
+        revisions.render_revision(session, revision, binary_check=False)
+    (error,) = refused.value.errors
+    assert error.path == "certificates[site]"
+    assert (
+        error.message
+        == "ACME has not issued certificate 'site' yet: lbctl acme renew site orders it"
+    )
