@@ -23,6 +23,7 @@ from ..rendered_config import Section, Server, read_haproxy_cfg
 from ..runtime import ServerChange
 from ..runtime.haproxy import RuntimeState
 from .attached import attached_changes
+from .keepalived_plan import keepalived_changes
 
 ChangePath = Literal["runtime", "reload", "keepalived reload"]
 # A host's files: name -> text; a name mapped to None, or missing, is a file the host lacks.
@@ -82,10 +83,14 @@ def plan_host(
                 changes.append(PlannedChange(host, HAPROXY_FILE, what, path))
                 if change:
                     runtime.append(change)
-    new_conf = new.get(KEEPALIVED_FILE)
-    if new_conf is not None and old.get(KEEPALIVED_FILE) != new_conf:
-        what = "new file (start)" if old.get(KEEPALIVED_FILE) is None else "changed"
-        changes.append(PlannedChange(host, KEEPALIVED_FILE, what, "keepalived reload"))
+    new_conf, old_conf = new.get(KEEPALIVED_FILE), old.get(KEEPALIVED_FILE)
+    if new_conf is not None and old_conf != new_conf:
+        # Every change is one keepalived reload; the lines say what it changes.
+        whats = ["new file (start)"] if old_conf is None else keepalived_changes(old_conf, new_conf)
+        changes += [
+            PlannedChange(host, KEEPALIVED_FILE, what, "keepalived reload")
+            for what in whats or ["changed"]
+        ]
     if new_attached is not None:
         reloads = any(c.path == "reload" for c in changes if c.file == HAPROXY_FILE)
         for key, what, by_runtime in attached_changes(old_attached or {}, new_attached, reloads):

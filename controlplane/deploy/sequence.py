@@ -8,10 +8,11 @@ reloads, and the change plan names the VIPs that may move.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..model import LbModel, vip_address
 from ..rendered_config import KeepalivedConfig, Server, read_haproxy_cfg, read_keepalived_conf
+from .keepalived_plan import advert_changes
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class HostProbe:
     files: dict[str, str | None]
     addresses: list[str]
     error: str = ""
+    # key under files_dir -> SHA-256 of the attached files the host holds (when asked for)
+    attached: dict[str, str] = field(default_factory=dict)
 
 
 def deploy_order(model: LbModel, probes: dict[str, HostProbe], hosts: list[str]) -> list[str]:
@@ -140,6 +143,12 @@ def vip_moves(host: str, old_conf: str | None, new_conf: str) -> list[str]:
                 f"{host}: VRRP instance {name} priority {before[name]} -> {priority}: "
                 f"its VIPs ({vips}) may move when the pair preempts"
             )
+    lines += [
+        f"{host}: VRRP instance {name}: the VIPs its adverts carry change "
+        f"({', '.join(was) or '-'} -> {', '.join(now) or '-'}): until both hosts are "
+        "deployed both may hold the VIPs (split brain); advertised_vips: first avoids it"
+        for name, was, now in advert_changes(old_conf, new_conf)
+    ]
     return lines
 
 
