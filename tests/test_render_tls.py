@@ -368,6 +368,21 @@ def test_diff_shows_a_renewed_certificate_as_metadata_never_pem(
     assert "+www.example.com other" in text
 
 
+def test_render_out_removes_attached_files_it_no_longer_ships(
+    environment: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    (out / "lb-a" / "maps").mkdir(parents=True)
+    (out / "lb-a" / "maps" / "old.map").write_text("gone 1\n")
+    (out / "lb-a" / "notes.txt").write_text("mine\n")
+
+    write_rendered(render_file(environment, binary_check=False).rendered, out)
+
+    assert not (out / "lb-a" / "maps" / "old.map").exists()
+    assert (out / "lb-a" / "maps" / "hosts.map").exists()
+    assert (out / "lb-a" / "notes.txt").exists()
+
+
 def test_diff_reports_a_file_no_longer_shipped_as_removed(
     environment: Path, tmp_path: Path, document: dict[str, Any]
 ) -> None:

@@ -111,7 +111,8 @@ def write_rendered(rendered: Rendered, out_dir: Path | str) -> list[Path]:
     """Write DIR/<host>/<file> for every host: every file, or none when anything fails.
 
     The attached files go to DIR/<host>/<key> (certs/site.pem, maps/hosts.map ...); those
-    holding a private key are created with mode 0600 and never exist with a wider one.
+    holding a private key are created with mode 0600 and never exist with a wider one, and
+    attached files an earlier rendering left there that this one does not ship are removed.
     Files are written to temporaries first and moved into place only when all of them
     exist, so a failure (disk full, permissions) leaves the folder as it was.
     """
@@ -137,9 +138,23 @@ def write_rendered(rendered: Rendered, out_dir: Path | str) -> list[Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
         for temp, target in moves:
             os.replace(temp, target)
+        for host in rendered.hosts:
+            _remove_unshipped(out / host.host, set(host.attached))
         return [target for _, target in moves]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_unshipped(host_dir: Path, keys: set[str]) -> None:
+    """Remove attached files an earlier rendering wrote that this one no longer ships.
+
+    The folder then holds this rendering only, so `diff --against` it shows no file as
+    removed forever; only the folders attached files live in are looked at.
+    """
+    for folder in ATTACHED_FOLDERS:
+        for path in sorted((host_dir / folder).rglob("*")) if (host_dir / folder).is_dir() else []:
+            if path.is_file() and path.relative_to(host_dir).as_posix() not in keys:
+                path.unlink()
 
 
 def _write_private(path: Path, text: str) -> None:
