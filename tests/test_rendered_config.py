@@ -56,9 +56,12 @@ def section_headers(model: LbModel, host: str) -> list[str]:
     return [
         "global",
         "defaults",
+        *(f"userlist {u.name}" for u in ctx.userlists),
         *(f"peers {p.name}" for p in ctx.peers),
+        *(f"resolvers {r.name}" for r in ctx.resolvers),
         "frontend lbctl:monitor",
         "frontend lbctl:metrics",
+        *(f"listen {s.name}" for s in ctx.stats_pages),
         *(f"frontend {f.name}" for f in ctx.frontends),
         *(f"backend {b.name}" for b in ctx.backends),
     ]

@@ -151,3 +151,17 @@ def proxy_option_errors(model: LbModel) -> Iterator[FieldError]:
                     yield FieldError(
                         f"frontends[{fe.name}].timeouts.{name}", "applies to http frontends only"
                     )
+
+
+def proxy_option_warnings(model: LbModel) -> Iterator[FieldError]:
+    """Yield check options set on servers of a pool that has no health check."""
+    for pool in model.pools:
+        if pool.health_check is not None:
+            continue
+        for server in pool.servers:
+            unused = [f for f in ("check_interval", "rise", "fall") if getattr(server, f)]
+            if unused:
+                yield FieldError(
+                    f"pools[{pool.name}].servers[{server.name}].{unused[0]}",
+                    "the pool has no health_check, so its servers are not checked",
+                )

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..errors import FieldError
+from .binds import ALL_IPV4
 from .logs import logging_errors
-from .proxies import proxy_option_errors
+from .proxies import proxy_option_errors, proxy_option_warnings
 from .stats import stats_page_errors, stats_page_warnings
 from .tuning import tuning_errors
 from .userlists import userlist_errors, userlist_warnings
@@ -36,6 +37,7 @@ def proxy_warnings(model: LbModel) -> Iterator[FieldError]:
     """Yield what works but is probably not what the operator meant."""
     yield from stats_page_warnings(model)
     yield from userlist_warnings(model)
+    yield from proxy_option_warnings(model)
 
 
 def _bound(model: LbModel) -> dict[tuple[str, int], str]:
@@ -50,4 +52,8 @@ def _bound(model: LbModel) -> dict[tuple[str, int], str]:
         address = fe.vip or first_vip.get(fe.vip_pair)
         if address is not None:
             bound.setdefault((address, fe.port), f"frontends[{fe.name}]")
+        for i, bind in enumerate(fe.binds):
+            if bind.port is not None:
+                where = f"frontends[{fe.name}].binds[{i}]"
+                bound.setdefault((bind.address or ALL_IPV4, bind.port), where)
     return bound

@@ -75,8 +75,12 @@ def stats_page_errors(model: LbModel, bound: dict[tuple[str, int], str]) -> Iter
                 f"{page.vip} is not a VIP of vip_pairs[{pair.name}] ({', '.join(addresses)})",
             )
         key = (page.vip or addresses[0], page.port)
-        if key in bound:
-            yield FieldError(f"{path}.port", f"{key[0]}:{key[1]} is already bound by {bound[key]}")
+        # A bind on every address ('*' IPv4, '::' both families) takes the port on the VIP too.
+        taken = [k for k in (key, ("*", page.port), ("::", page.port)) if k in bound]
+        if taken:
+            yield FieldError(
+                f"{path}.port", f"{key[0]}:{key[1]} is already bound by {bound[taken[0]]}"
+            )
         bound.setdefault(key, f"stats_pages[{page.name}]")
 
 

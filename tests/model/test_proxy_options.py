@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from controlplane.model import validate_data
 from tests.support import model_errors
 
 
@@ -99,3 +100,13 @@ def test_nbthread_is_bounded_by_haproxys_build(example) -> None:
 def test_send_takes_line_breaks_typed_or_escaped(example) -> None:
     example["health_checks"][1]["send"] = "PING\\r\\n"
     assert model_errors(example) == []
+
+
+def test_check_options_on_servers_of_an_unchecked_pool_are_a_warning(example) -> None:
+    example["pools"][0].pop("health_check")
+    example["pools"][0]["servers"][0]["rise"] = 5
+    warnings = [str(w) for w in validate_data(example).warnings]
+    assert (
+        "pools[app].servers[app1].rise: the pool has no health_check, so its servers are not "
+        "checked"
+    ) in warnings

@@ -66,3 +66,11 @@ def test_the_uri_cannot_inject(example) -> None:
     for uri in ["/stats x", "/stats\n    bind :1", "/st#ats", "stats"]:
         errors = model_errors(with_stats(example, uri=uri))
         assert errors and errors[0].startswith("stats_pages[ops].uri:"), uri
+
+
+def test_a_page_cannot_take_a_port_a_frontend_binds_on_every_address(example) -> None:
+    example["frontends"][0]["binds"] = [{"address": "*", "port": 8404}]
+    errors = model_errors(with_stats(example))
+    assert errors == [
+        "stats_pages[ops].port: 198.18.0.100:8404 is already bound by frontends[web].binds[0]"
+    ]

@@ -156,3 +156,31 @@ def test_a_typed_and_an_escaped_line_break_render_the_same(example) -> None:
     example["health_checks"][1]["send"] = "PING\\r\\n"
     assert rendered(example).hosts[0].files["haproxy.cfg"] == typed
     assert '    tcp-check send "PING\\r\\n"\n' in typed
+
+
+# Accepted free text that looks like syntax: quotes, comments, conditions, braces.
+TRICKY = 'a "b" # c if TRUE } { d'
+
+
+@needs_binaries
+def test_free_text_that_looks_like_syntax_stays_one_quoted_argument(example) -> None:
+    example["frontends"][0]["logging"] = {
+        "custom_format": f"%ci {TRICKY}",
+        "request_id": {"header": "X-Request-ID", "format": f"%rt {TRICKY}"},
+    }
+    example["health_checks"][0].update(expect_string=TRICKY, expect_regex=f"^{TRICKY}\\s$")
+    example["health_checks"][1].update(send="a # b if TRUE\r\n", expect_string=TRICKY)
+    example["health_checks"][0]["agent"] = {"port": 9999, "send": "a # b\\n"}
+    result = rendered(example)
+    cfg = result.hosts[0].files["haproxy.cfg"]
+    for line in (
+        f"    log-format '%ci {TRICKY}'\n",
+        f"    unique-id-format '%rt {TRICKY}'\n",
+        f"    http-check expect string '{TRICKY}'\n",
+        f"    http-check expect rstring '^{TRICKY}\\s$'\n",
+        '    tcp-check send "a # b if TRUE\\r\\n"\n',
+        f"    tcp-check expect string '{TRICKY}'\n",
+    ):
+        assert cfg.count(line) == 1, line
+    assert 'agent-send "a # b\\n"' in cfg
+    assert_haproxy_accepts(result)
