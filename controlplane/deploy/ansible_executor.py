@@ -50,11 +50,19 @@ class AnsibleExecutor:
 
 
 def probe_hosts(
-    inventory: Path, hosts: list[str], on_event: EventSink | None = None
+    inventory: Path, hosts: list[str], on_event: EventSink | None = None, files_dir: str = ""
 ) -> dict[str, HostProbe]:
-    """Return what each host runs: its deployed files and the addresses it holds."""
+    """Return what each host runs: its deployed files and the addresses it holds.
+
+    With `files_dir`, also the digest of every attached file under it (for a plan).
+    """
     run = run_playbook(
-        "probe.yml", inventory, limit=",".join(hosts), on_event=on_event, fact_keys=("lbctl_probe",)
+        "probe.yml",
+        inventory,
+        limit=",".join(hosts),
+        extravars={"files_dir": files_dir} if files_dir else None,
+        on_event=on_event,
+        fact_keys=("lbctl_probe",),
     )
     failed = {
         e.host: e.message
@@ -75,8 +83,21 @@ def probe_hosts(
                 KEEPALIVED_FILE: _decode(facts, "keepalived"),
             },
             list(facts.get("addresses", [])),
+            attached=_attached(facts.get("attached"), files_dir),
         )
     return probes
+
+
+def _attached(found: object, files_dir: str) -> dict[str, str]:
+    """Return key under files_dir -> digest, from find's path -> checksum."""
+    if not isinstance(found, dict) or not files_dir:
+        return {}
+    prefix = files_dir.rstrip("/") + "/"
+    return {
+        str(path).removeprefix(prefix): str(checksum)
+        for path, checksum in found.items()
+        if str(path).startswith(prefix)
+    }
 
 
 def _decode(facts: dict, name: str) -> str | None:

@@ -244,11 +244,14 @@ def diff_hosts(
     changes.
     """
     from ..deploy import diff_deployed, probe_hosts
+    from ..deploy.attached import attached_texts
     from ..deploy.change_plan import plan_hosts
     from ..deploy.sequence import vip_moves
 
     result = render_file(path, True, progress)
-    probes = probe_hosts(Path(inventory), _hosts(result.rendered, limit), on_event)
+    probes = probe_hosts(
+        Path(inventory), _hosts(result.rendered, limit), on_event, result.rendered.files_dir
+    )
     unreachable = {p.host: p.error for p in probes.values() if not p.reachable}
     if unreachable:
         raise HostsUnreachable(unreachable)
@@ -256,7 +259,16 @@ def diff_hosts(
     live = {host: probe.files for host, probe in probes.items()}
     return DeployPreview(
         diffs=diff_deployed(result.rendered, probes),
-        changes=[c for plan in plan_hosts(live, expected) for c in plan.changes],
+        changes=[
+            change
+            for plan in plan_hosts(
+                live,
+                expected,
+                {host: probe.attached for host, probe in probes.items()},
+                attached_texts(result.rendered),
+            )
+            for change in plan.changes
+        ],
         vip_moves=[
             line
             for host, files in expected.items()

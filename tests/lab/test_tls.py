@@ -25,7 +25,7 @@ from controlplane.deploy import runner as deploy_runner
 from controlplane.errors import ModelInvalid
 from controlplane.lab import Lab
 from controlplane.runtime import ChannelPool, rotate_files
-from controlplane.usecases.files import deploy_file
+from controlplane.usecases.files import deploy_file, diff_hosts
 from tests.tls_material import Issued, make_ca, make_leaf
 
 from .deploying import LAB_MODEL, VIP, runtime, statuses, wait_for, worker_pid
@@ -260,6 +260,12 @@ def test_a_deploy_that_changes_only_a_certificate_takes_the_runtime_path(site: S
     site.b = new_b
     site.write()  # also what the rotations above changed: the model follows the hosts
 
+    # The plan (lbctl diff -i / deploy --check) compares the hosts' files by digest.
+    preview = diff_hosts(site.model, lab.inventory_path)
+    assert sorted((c.host, c.file, c.path) for c in preview.changes) == [
+        ("lb1", "certs/site-b.pem", "runtime"),
+        ("lb2", "certs/site-b.pem", "runtime"),
+    ]
     assert site.deploy() == [("lb2", "changed"), ("lb1", "changed")]
 
     assert _pids(lab) == pids  # set ssl cert + commit, no reload
