@@ -51,8 +51,10 @@ class Target:
         if self.child is None:
             return top
         index = _index(top, self.name)
-        self.loc = (self.kind, index, self.child)
-        return top[index].setdefault(self.child, [])
+        under = _child_spec(self.kind, self.child).under  # track_scripts: in `keepalived`
+        self.loc = (self.kind, index, *([under] if under else []), self.child)
+        parent = top[index].setdefault(under, {}) if under else top[index]
+        return parent.setdefault(self.child, [])
 
     def find(self, items: list[dict[str, Any]], key: str | None) -> int:
         return _position(items, key or "") if self.positional else _index(items, key)
@@ -70,7 +72,12 @@ class Target:
         if delete:
             del items[index]
             if self.child is not None and not items:
-                doc[self.kind][self.loc[1]].pop(self.child)  # routes: [] is the default
+                parent = doc[self.kind][self.loc[1]]
+                under = _child_spec(self.kind, self.child).under
+                holder = parent[under] if under else parent
+                holder.pop(self.child)  # routes: [] is the default
+                if under and not holder:
+                    parent.pop(under)
             self.loc = base[:-1] if self.child else ()
             return
         change(items[index])
@@ -132,7 +139,10 @@ def _render(
     if context.get("name") and not context.get("child"):
         found = [i for i in doc.get(spec.key, []) if i.get("name") == context["name"]]
         for child_spec in CHILDREN.get(spec.key, ()):
-            items = found[0].get(child_spec.key, []) if found else []
+            parent = found[0] if found else {}
+            if child_spec.under:
+                parent = parent.get(child_spec.under, {})
+            items = parent.get(child_spec.key, [])
             shown = [rule_summary(i) for i in items] if child_spec.key == "rules" else items
             child_sections.append((child_spec, shown))
     context.setdefault("base", revision.number if revision else None)

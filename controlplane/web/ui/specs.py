@@ -17,6 +17,7 @@ class ItemSpec:
     fields: list[F]
     columns: tuple[str, ...]  # field names shown in the list table
     named: bool = True  # items have a unique `name` (routes are positional)
+    under: str = ""  # a child list inside an object of its parent: "keepalived"
 
 
 LB_HOSTS = ItemSpec(
@@ -59,8 +60,56 @@ VIP_PAIRS = ItemSpec(
         F("track_weight", "Track weight", "int", default=60, hint="0: FAULT when HAProxy fails"),
         F("authentication.type", "Auth type", "select", ("PASS", "AH"), "PASS"),
         F("authentication.password", "Auth password", "password", hint="VRRPv2 only, ≤ 8 chars"),
+        # keepalived options (model/keepalived_options.py); scripts and tracked interfaces
+        # are lists of their own, edited below the pair.
+        F(
+            "keepalived.advertised_vips",
+            "Advertised VIPs",
+            "select",
+            ("all", "first"),
+            "all",
+            hint="first: adding a VIP causes no split brain",
+        ),
+        F("keepalived.vip_interface", "VIP interface", hint="empty: the hosts' interface"),
+        F("keepalived.notify.master", "On MASTER run", hint="/path args", wide=True),
+        F("keepalived.notify.backup", "On BACKUP run", hint="/path args", wide=True),
+        F("keepalived.notify.fault", "On FAULT run", hint="/path args", wide=True),
+        F("keepalived.notify.stop", "On stop run", hint="/path args", wide=True),
+        F("keepalived.garp.master_delay", "GARP delay", default="1s", hint="second burst"),
+        F("keepalived.garp.master_repeat", "GARP repeat", "int", default=3),
+        F("keepalived.garp.master_refresh", "GARP refresh", default="60s", hint="while MASTER"),
     ],
     ("name", "hosts", "mode", "vips", "virtual_router_id"),
+)
+
+# A pair's own checks and tracked interfaces (vip_pairs[].keepalived.*).
+TRACK_SCRIPTS = ItemSpec(
+    "track_scripts",
+    "Track scripts",
+    "track script",
+    [
+        F("name", "Name", required=True),
+        F("command", "Command", required=True, hint="/path args; no quotes, #, !, $", wide=True),
+        F("interval", "Interval", default="2s", hint="whole seconds"),
+        F("timeout", "Timeout", hint="whole seconds; empty: none"),
+        F("weight", "Weight", "int", default=0, hint="priority lost on failure; 0: FAULT"),
+        F("rise", "Rise", "int", default=2),
+        F("fall", "Fall", "int", default=2),
+    ],
+    ("name", "command", "weight"),
+    under="keepalived",
+)
+
+TRACK_INTERFACES = ItemSpec(
+    "track_interfaces",
+    "Tracked interfaces",
+    "tracked interface",
+    [
+        F("name", "Interface", required=True),
+        F("weight", "Weight", "int", default=0, hint="priority lost while down; 0: FAULT"),
+    ],
+    ("name", "weight"),
+    under="keepalived",
 )
 
 HTTP = "type=http"  # fields of http checks only
@@ -378,6 +427,7 @@ TOP_LEVEL = {
 }
 CHILDREN: dict[str, tuple[ItemSpec, ...]] = {
     "pools": (SERVERS, SERVER_TEMPLATES),
+    "vip_pairs": (TRACK_SCRIPTS, TRACK_INTERFACES),
     "frontends": (RULES, ROUTES, BINDS),
     "userlists": (USERS,),
 }
