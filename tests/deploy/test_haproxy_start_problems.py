@@ -134,3 +134,53 @@ def test_a_running_haproxy_without_an_admin_socket_is_reloaded_not_started(
     assert stage_module.running(
         "haproxy", {"haproxy_socket": nobody, "haproxy_pid_file": socketless["pid_file"]}
     )
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A running HAProxy with its admin socket, as lbctl leaves one."""
+    port = _free_port()
+    cfg, pid_file, sock = tmp_path / "haproxy.cfg", tmp_path / "haproxy.pid", tmp_path / "a.sock"
+    cfg.write_text(_config(port, admin_socket=str(sock)))
+    subprocess.run(["haproxy", "-W", "-D", "-p", str(pid_file), "-f", str(cfg)], check=True)
+    assert host.wait_until(lambda: host.worker_of(str(sock)), 5)
+    master = int(pid_file.read_text().split()[0])
+    try:
+        yield {
+            "pending": str(tmp_path / "pending"),
+            "config_path": str(cfg),
+            "socket": str(sock),
+            "state_file": str(tmp_path / "server-state"),
+            "reload_command": f"kill -USR2 {master}",  # says nothing, like systemctl reload
+            "start_command": "false",
+            "monitor_url": f"http://127.0.0.1:{port}/",
+            "pid_file": str(pid_file),
+            "timeout": 2.0,
+            "_port": port,
+        }
+    finally:
+        subprocess.run(["kill", str(master)], check=False)
+
+
+def test_a_reload_that_brings_no_new_worker_says_why(
+    running: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    if Path("/proc/sys/net/ipv4/ip_nonlocal_bind").read_text().strip() != "0":
+        pytest.skip("this network namespace allows non-local binds")
+    port = running.pop("_port")
+    worker = host.worker_of(running["socket"])
+    new = tmp_path / "new.cfg"
+    # haproxy -c passes it; the new worker cannot bind an address the host does not have.
+    new.write_text(
+        _config(port, admin_socket=running["socket"]) + "frontend extra\n  bind 198.18.250.1:9\n"
+    )
+    assert subprocess.run(["haproxy", "-c", "-q", "-f", str(new)]).returncode == 0
+
+    result = _run(apply_module, {**running, "source": str(new)}, capsys)
+
+    assert (
+        result["failed"] and result["lbctl_step"] == "verify: a new worker serves the runtime API"
+    )
+    assert "no new worker within 2s" in result["msg"]
+    assert "`bind 198.18.250.1:9`: the host does not have 198.18.250.1" in result["msg"]
+    assert host.worker_of(running["socket"]) == worker  # the old worker still serves
