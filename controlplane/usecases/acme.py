@@ -199,10 +199,17 @@ def _turn(
             retry_at=state.next_attempt_at,
         )
     try:
+        challenge_hosts(model, name)  # before any deploy: refuse what no deploy can fix
         if current is None:
             _deploy_placeholder(sessions, environment, inventory, actor, name, list(spec.domains))
+        elif not _route_deployed(sessions, environment, name):
+            # A stand-in or a certificate whose deploy failed or never ran: the hosts must
+            # serve the challenge route before the CA fetches it.
             with sessions() as session:
-                model = store.revision_model(store.current_revision(session, environment))  # type: ignore[arg-type]
+                number = store.current_revision(session, environment).number  # type: ignore[union-attr]
+            _deploy(sessions, environment, inventory, actor, number)
+        with sessions() as session:
+            model = store.revision_model(store.current_revision(session, environment))  # type: ignore[arg-type]
         issued = _order(sessions, model, inventory, name, spec, ca_bundle, channels)
         why = reason or "forced"
         return _serve(sessions, environment, inventory, actor, name, issued, channels, now, why)
@@ -215,6 +222,19 @@ def _turn(
         store.StoreError,
     ) as exc:
         return _failed(sessions, actor, name, str(exc), state, now, list(spec.domains))
+
+
+def _route_deployed(sessions: sessionmaker[Session], environment: str, name: str) -> bool:
+    """Return whether the deployed revision serves `name` and its pairs' challenge route."""
+    from .revisions import deployed_revision
+
+    with sessions() as session:
+        deployed = deployed_revision(session, environment)
+        if deployed is None:
+            return False
+        model = store.revision_model(deployed)
+    pairs = certificate_pairs(model, name)
+    return bool(pairs) and all(challenge_frontends(model, pair) for pair in pairs)
 
 
 def _due_reason(current: StoredFile | None, domains: list[str], now: datetime) -> str | None:
@@ -274,15 +294,8 @@ def _deploy(
     return deployment_id
 
 
-def _order(
-    sessions: sessionmaker[Session],
-    model: LbModel,
-    inventory: Path,
-    name: str,
-    spec: AcmeCertificate,
-    ca_bundle: str | None,
-    channels: runtime.ChannelPool,
-) -> IssuedCertificate:
+def challenge_hosts(model: LbModel, name: str) -> list[str]:
+    """Return the hosts that must answer `name`'s challenges; AcmeRenewalError if none can."""
     pairs = certificate_pairs(model, name)
     if not pairs:
         raise AcmeRenewalError(
@@ -296,10 +309,23 @@ def _order(
                 f"challenge of {name}; add one (mode http, port 80, no tls)"
             )
     hosts = [h for p in model.vip_pairs if p.name in pairs for h in p.hosts]
+    return list(dict.fromkeys(hosts))
+
+
+def _order(
+    sessions: sessionmaker[Session],
+    model: LbModel,
+    inventory: Path,
+    name: str,
+    spec: AcmeCertificate,
+    ca_bundle: str | None,
+    channels: runtime.ChannelPool,
+) -> IssuedCertificate:
+    hosts = challenge_hosts(model, name)
     try:
-        targets = channels.targets(inventory, list(dict.fromkeys(hosts)))
-    except runtime.InventoryUnreadable as exc:
-        raise AcmeRenewalError(str(exc)) from None
+        targets = channels.targets(inventory, hosts)
+    except (runtime.InventoryUnreadable, OSError) as exc:
+        raise AcmeRenewalError(f"inventory {inventory}: {exc}") from None
     with sessions.begin() as session:
         account_key = acme_store.account_key(session, spec.directory)
     responder = MapChallengeResponder(channels, list(targets.values()), challenge_map_path(model))
