@@ -15,9 +15,9 @@ from ansible.module_utils.lbctl_host import (
     atomic_write,
     begin_install,
     end_install,
+    haproxy_master_alive,
     journal_alerts,
     live_version,
-    pid_alive,
     point_files_dir,
     read_bytes,
     read_tree,
@@ -220,7 +220,7 @@ def needed(p: dict, worker: str | None) -> str:
 
 def master_alive(p: dict) -> bool:
     """Return whether an HAProxy master runs (per its pid file), answering or not."""
-    return bool(p["pid_file"]) and pid_alive(p["pid_file"], attempts=2)
+    return haproxy_master_alive(p["pid_file"])
 
 
 def no_new_worker(p: dict, before: str | None) -> StepFailed:

@@ -11,6 +11,7 @@ from ansible.module_utils.lbctl_host import (
     atomic_write,
     build_version,
     copy_if_exists,
+    haproxy_master_alive,
     live_version,
     octal_mode,
     pid_alive,
@@ -105,7 +106,7 @@ def running(name: str, p: dict) -> bool:
         sock = p["haproxy_socket"]
         if not sock or runtime_command(sock, "show info") is not None:
             return True
-        return bool(p["haproxy_pid_file"]) and pid_alive(p["haproxy_pid_file"], attempts=2)
+        return haproxy_master_alive(p["haproxy_pid_file"])
     return not p["keepalived_pid_file"] or pid_alive(p["keepalived_pid_file"])
 
 

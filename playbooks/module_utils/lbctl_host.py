@@ -614,3 +614,22 @@ def journal_alerts(unit: str = "haproxy.service", seconds: int = 60) -> list[str
     except (OSError, subprocess.SubprocessError):
         return []
     return [line.strip() for line in out.splitlines() if "ALERT" in line][-5:]
+
+
+def haproxy_master_alive(pid_file: str) -> bool:
+    """Return whether `pid_file` names a running HAProxy of this host, answering or not.
+
+    A stale pid file can name a reused pid: the process must be haproxy, and in this
+    mount namespace (hosts that share a kernel, like the lab's, see each other's pids).
+    """
+    if not pid_file:
+        return False
+    try:
+        with open(pid_file) as handle:
+            pid = int(handle.read().split()[0])
+        with open(f"/proc/{pid}/comm") as handle:
+            if not handle.read().strip().startswith("haproxy"):
+                return False
+        return os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
+    except (OSError, ValueError, IndexError):
+        return False
