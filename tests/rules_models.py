@@ -54,7 +54,7 @@ EVERY_KIND: list[dict[str, Any]] = [
     },
     {
         "when": {"path": "/maintenance"},
-        "return": {
+        "respond": {
             "status": 503,
             "content_type": "text/html",
             "body": '<h1>Back soon # "really" \\o/ $HOME 100%</h1>',

@@ -187,7 +187,7 @@ def test_any_accepted_text_renders_a_config_haproxy_accepts(values: list[str]) -
         },
         {
             "when": {"cookie": {"name": "c", "equals": cookie}},
-            "return": {"status": 200, "body": body},
+            "respond": {"status": 200, "body": body},
         },
         {"when": {"path": "/auth"}, "basic_auth": {"userlist": "ops", "realm": realm}},
         {"response_headers": {"add": {"X-C": added}}},
@@ -202,11 +202,11 @@ MAINTENANCE_PAGE = (
 
 
 @needs_binaries
-def test_return_an_error_page_ships_it_and_answers_with_the_file() -> None:
+def test_respond_with_an_error_page_ships_it_and_answers_with_the_file() -> None:
     data = model_with(
         {
             "default_pool": "app",
-            "rules": [{"when": {"path": "/"}, "return": {"error_page": "down"}}],
+            "rules": [{"when": {"path": "/"}, "respond": {"error_page": "down"}}],
         },
         error_pages=[{"name": "down", "status": 503}],
     )

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import FieldError
 from .base import Port, Single, Strict
@@ -257,7 +257,7 @@ class Deny(Single):
     status: Annotated[int, AfterValidator(_check_deny_status)] = 403
 
 
-class Return(Single):
+class Respond(Single):
     """Answer directly: a status with a short body, or one of the model's error pages."""
 
     status: int = Field(200, ge=200, le=599)
@@ -266,7 +266,7 @@ class Return(Single):
     error_page: Name | None = Field(None, description="name of an error_pages entry")
 
     @model_validator(mode="after")
-    def _body_or_page(self) -> Return:
+    def _body_or_page(self) -> Respond:
         if self.error_page is not None and {"body", "content_type"} & self.model_fields_set:
             raise ValueError("an error_page is a whole response: give it, or body/content_type")
         return self
@@ -275,9 +275,9 @@ class Return(Single):
 class HeaderEdits(Single):
     """Headers to set (replace), add (keep existing ones) and delete, in that order."""
 
-    set: dict[HeaderName, Text] = Field(default_factory=dict, max_length=MAX_HEADERS)
-    add: dict[HeaderName, Text] = Field(default_factory=dict, max_length=MAX_HEADERS)
-    delete: list[HeaderName] = Field(default_factory=list, max_length=MAX_HEADERS)
+    set: dict[HeaderName, Text] | None = Field(None, min_length=1, max_length=MAX_HEADERS)
+    add: dict[HeaderName, Text] | None = Field(None, min_length=1, max_length=MAX_HEADERS)
+    delete: list[HeaderName] | None = Field(None, min_length=1, max_length=MAX_HEADERS)
 
     @model_validator(mode="after")
     def _edits_something(self) -> HeaderEdits:
@@ -305,14 +305,14 @@ ACTIONS = (
     "use_pool",
     "redirect",
     "deny",
-    "return",
+    "respond",
     "request_headers",
     "response_headers",
     "hsts",
     "basic_auth",
 )
 # Actions that end the rule list when they apply; the others apply and reading goes on.
-DECIDING = frozenset({"use_pool", "redirect", "deny", "return"})
+DECIDING = frozenset({"use_pool", "redirect", "deny", "respond"})
 # What a tcp frontend can do: there is no HTTP request to test or answer.
 TCP_TESTS = frozenset({"source", "dst_port"})
 TCP_ACTIONS = frozenset({"use_pool", "deny"})
@@ -320,8 +320,6 @@ TCP_ACTIONS = frozenset({"use_pool", "deny"})
 
 class Rule(Strict):
     """When `when` holds (every test), one of `when_any` holds and none of `unless`: act."""
-
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=False)
 
     name: Name | None = Field(None, description="names the rule's ACLs in haproxy.cfg")
     when: Match | None = Field(None, description="every test must hold")
@@ -332,7 +330,7 @@ class Rule(Strict):
     use_pool: Name | None = None
     redirect: Redirect | None = None
     deny: Deny | None = None
-    return_: Return | None = Field(None, alias="return")
+    respond: Respond | None = Field(None, description="answer directly (`http-request return`)")
     request_headers: HeaderEdits | None = None
     response_headers: HeaderEdits | None = None
     hsts: Hsts | None = None
@@ -348,7 +346,7 @@ class Rule(Strict):
         return self
 
     def actions_given(self) -> list[str]:
-        return [a for a in ACTIONS if getattr(self, _attr(a)) is not None]
+        return [a for a in ACTIONS if getattr(self, a) is not None]
 
     @property
     def action(self) -> str:
@@ -366,10 +364,6 @@ class Rule(Strict):
             yield f"when_any[{i}]", match
         if self.unless is not None:
             yield "unless", self.unless
-
-
-def _attr(action: str) -> str:
-    return "return_" if action == "return" else action
 
 
 def rule_label(rules: list[Rule], index: int) -> str:
@@ -412,9 +406,11 @@ def _frontend_rule_errors(
                 f"{path}.basic_auth.userlist",
                 _unknown("userlist", rule.basic_auth.userlist, userlists),
             )
-        page = rule.return_.error_page if rule.return_ is not None else None
+        page = rule.respond.error_page if rule.respond is not None else None
         if page is not None and page not in error_pages:
-            yield FieldError(f"{path}.return.error_page", _unknown("error page", page, error_pages))
+            yield FieldError(
+                f"{path}.respond.error_page", _unknown("error page", page, error_pages)
+            )
         if fe.mode == "tcp":
             yield from _tcp_rule_errors(path, rule)
 

@@ -164,7 +164,7 @@ def _used(model: LbModel) -> dict[str, set[str]]:
     for fe in model.frontends:
         used["error_page"].update(fe.error_pages)
         used["error_page"].update(
-            r.return_.error_page for r in fe.rules if r.return_ and r.return_.error_page
+            r.respond.error_page for r in fe.rules if r.respond and r.respond.error_page
         )
         if fe.tls is not None:
             used["certificate"].update(fe.tls.certificates)

@@ -46,9 +46,9 @@ def referenced_files(
                     wanted[("crl", verify.crl)] = None
         for name in fe.error_pages:
             wanted[("error_page", name)] = None
-        for rule in fe.rules:  # `return: {error_page: NAME}` answers with the file
-            if rule.return_ is not None and rule.return_.error_page is not None:
-                wanted[("error_page", rule.return_.error_page)] = None
+        for rule in fe.rules:  # `respond: {error_page: NAME}` answers with the file
+            if rule.respond is not None and rule.respond.error_page is not None:
+                wanted[("error_page", rule.respond.error_page)] = None
         for pool_name in users.get(fe.name, ()):
             pool = pools.get(pool_name)
             if pool is None:

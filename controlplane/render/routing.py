@@ -274,7 +274,7 @@ class _RuleWriter:
                 lines.append(f"http-request deny deny_status {rule.deny.status}{when}")
         elif rule.redirect is not None:
             lines.append(f"http-request redirect {_redirect(rule)}{when}")
-        elif rule.return_ is not None:
+        elif rule.respond is not None:
             lines.append(f"http-request return {self._return(rule)}{when}")
         elif rule.request_headers is not None:
             lines += [f"http-request {edit}{when}" for edit in _header_edits(rule.request_headers)]
@@ -305,7 +305,7 @@ class _RuleWriter:
         return f" if {matched}"
 
     def _return(self, rule: Rule) -> str:
-        answer = rule.return_
+        answer = rule.respond
         assert answer is not None
         if answer.error_page is not None:
             return f"errorfile {self.error_page_path(answer.error_page)}"
@@ -348,9 +348,9 @@ def _redirect(rule: Rule) -> str:
 
 def _header_edits(edits: HeaderEdits) -> list[str]:
     return [
-        *(f"set-header {n} {log_format_quoted(v)}" for n, v in edits.set.items()),
-        *(f"add-header {n} {log_format_quoted(v)}" for n, v in edits.add.items()),
-        *(f"del-header {n}" for n in edits.delete),
+        *(f"set-header {n} {log_format_quoted(v)}" for n, v in (edits.set or {}).items()),
+        *(f"add-header {n} {log_format_quoted(v)}" for n, v in (edits.add or {}).items()),
+        *(f"del-header {n}" for n in edits.delete or []),
     ]
 
 

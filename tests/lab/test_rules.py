@@ -41,7 +41,7 @@ RULES = [
     {"when": {"method": ["DELETE"]}, "deny": {"status": 405}},
     {
         "when": {"path": "/maintenance"},
-        "return": {"status": 503, "body": 'back soon # 100% "sure"'},
+        "respond": {"status": 503, "body": 'back soon # 100% "sure"'},
     },
     {"when": {"path": "/strip"}, "request_headers": {"delete": ["X-Remove"]}},
     {"request_headers": {"set": {"X-Tag": "blue sky"}}},
@@ -210,7 +210,7 @@ def test_basic_auth_asks_for_credentials_and_lets_the_user_in(rules_lab: Lab) ->
     assert request(rules_lab, "/administrator").status == 200  # a segment prefix
 
 
-def test_deny_and_return_answer_without_a_server(rules_lab: Lab) -> None:
+def test_deny_and_respond_answer_without_a_server(rules_lab: Lab) -> None:
     denied = request(rules_lab, "/private/x")
     assert denied.status == 403 and denied.backend is None
     assert request(rules_lab, "/", args=("-X", "DELETE")).status == 405

@@ -110,6 +110,8 @@ def json_types(annotation: Any) -> set[type]:
         return {type(arg) for arg in typing.get_args(annotation)}
     if origin is list:
         return {list}
+    if origin is dict:  # a mapping field (header edits): its contents are checked per key
+        return {dict}
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return {dict}
     return {annotation}

@@ -41,6 +41,7 @@ from tests.model.schema_paths import (
     model_classes,
     pattern_of,
 )
+from tests.rules_models import OPS_HASH
 from tests.support import MODELS, load_yaml
 
 MAX_MESSAGE_CHARS = 1000  # an unknown reference lists 8 known names
@@ -70,7 +71,67 @@ def _base_document() -> dict[str, Any]:
     document["pools"][0].update(tls_verify="required", tls_ca_file="/etc/ssl/lbctl/ca.pem")
     document["frontends"][0].update(vip="198.18.1.100", mode="http")
     _add_tls_files(document)
+    _add_rules(document)
+    _add_discovery(document)
     return document
+
+
+def _add_discovery(document: dict[str, Any]) -> None:
+    """Resolvers, servers that follow DNS, server templates and binds (issue 14)."""
+    document["resolvers"] = [{
+        "name": "dc",
+        "nameservers": [{"address": "127.0.0.1", "port": 8600}, {"address": "2001:db8::53"}],
+        "resolve_retries": 3, "accepted_payload_size": 8192,
+        "timeouts": {"resolve": "1s", "retry": "1s"},
+        "hold": {"valid": "10s", "nx": "30s", "other": "30s", "refused": "30s",
+                 "timeout": "30s", "obsolete": "5s"},
+    }]  # fmt: skip
+    pools = {p["name"]: p for p in document["pools"]}
+    pools["shop"].update(resolvers="dc", resolve_prefer="ipv6")
+    pools["api"].update(
+        resolvers="dc",
+        server_templates=[
+            {"name": "web", "count": 3, "dns_name": "_https._tcp.api.service.consul", "tls": True},
+            {"name": "alt", "count": 2, "dns_name": "alt.service.consul", "port": 8443},
+        ],
+    )
+    document["frontends"][1]["binds"] = [
+        {"address": "*", "port": 8081},
+        {"address": "::", "port": 8082, "accept_proxy": True},
+        {"unix_socket": "/run/haproxy/http.sock", "mode": "660", "tls": False},
+    ]
+
+
+def _add_rules(document: dict[str, Any]) -> None:
+    """Routing rules with every test and action, access lists and a rate limit (issue 14)."""
+    ops = {"name": "ops", "users": [{"name": "ops", "password": OPS_HASH}]}
+    document.setdefault("userlists", [ops])
+    every_test = {
+        "host": "www.example.com", "host_regex": "^www[0-9]*\\.example\\.com$", "path": "/x",
+        "path_begins": "/api", "path_prefix": "/v1", "path_ends": ".php", "path_regex": "^/a",
+        "method": ["GET"], "header": {"name": "X-A", "equals": "a b"},
+        "query": {"name": "q", "equals": "1"}, "cookie": {"name": "c", "equals": "2"},
+        "source": ["198.18.0.0/15"], "sni": "www.example.com", "dst_port": [80], "tls": False,
+    }
+    document["frontends"][1].update(
+        access={"allow": ["198.18.0.0/15"], "deny": ["198.18.9.0/24"]},
+        rate_limit={"requests": 100, "period": "10s", "connections": 20, "expire": "10m"},
+        rules=[
+            {"name": "every-test", "when": every_test,
+             "unless": {"header": {"name": "X-B", "matches": "^b"}}, "use_pool": "shop"},
+            {"when": {"path": "/a"}, "redirect": {"location": "https://example.com/a"}},
+            {"when": {"path": "/b"}, "redirect": {"prefix": "https://example.com", "code": 308}},
+            {"when": {"path": "/c"}, "redirect": {"scheme": "https", "code": 301}},
+            {"when": {"path": "/d"},
+             "respond": {"status": 503, "content_type": "text/html", "body": "down # now"}},
+            {"when": {"path": "/e"}, "respond": {"error_page": "maintenance"}},
+            {"when": {"path": "/f"}, "request_headers": {"set": {"X-A": "1"}, "delete": ["X-C"]}},
+            {"when": {"path": "/g"}, "response_headers": {"add": {"X-B": "2"}}},
+            {"when": {"path": "/h"}, "basic_auth": {"userlist": "ops", "realm": "Ops area"}},
+            {"when": {"path": "/i"}, "hsts": {"max_age": 600}},
+            {"when": {"path": "/j"}, "deny": {"status": 429}},
+        ],
+    )  # fmt: skip
 
 
 def _add_tls_files(document: dict[str, Any]) -> None:
@@ -144,6 +205,9 @@ NOT_FILES = {
     ("Settings", "log_target"),  # a syslog socket or address
     ("HealthCheck", "path"),  # URL paths
     ("Route", "path_prefix"),
+    ("Match", "path"),
+    ("Match", "path_begins"),
+    ("Match", "path_prefix"),
 }
 
 

@@ -33,10 +33,10 @@ def test_every_rule_kind_validates_without_warnings() -> None:
     ]
 
 
-def test_return_is_written_and_exported_under_its_haproxy_name() -> None:
-    rule = Rule.model_validate({"return": {"status": 503}})
-    assert rule.return_ is not None and rule.return_.status == 503
-    assert rule.model_dump(exclude_defaults=True) == {"return": {"status": 503}}
+def test_a_rule_exports_as_it_was_written() -> None:
+    rule = Rule.model_validate({"when": {"path": "/"}, "respond": {"status": 503}})
+    expected = {"when": {"path": "/"}, "respond": {"status": 503}}
+    assert rule.model_dump(exclude_defaults=True, exclude_unset=True) == expected
 
 
 def test_a_frontend_with_only_rules_needs_no_default_pool() -> None:
@@ -50,7 +50,7 @@ def test_a_frontend_with_only_rules_needs_no_default_pool() -> None:
         ({}, "frontends[fe0].rules[0]: a rule has exactly one action"),
         (
             {"use_pool": "app", "deny": {}},
-            "a rule has exactly one action (use_pool, redirect, deny, return, request_headers, "
+            "a rule has exactly one action (use_pool, redirect, deny, respond, request_headers, "
             "response_headers, hsts, basic_auth); got use_pool, deny",
         ),
         ({"when": {}, "deny": {}}, "frontends[fe0].rules[0].when: a condition needs"),
@@ -60,7 +60,7 @@ def test_a_frontend_with_only_rules_needs_no_default_pool() -> None:
             "keep_query applies to scheme and prefix",
         ),
         ({"deny": {"status": 418}}, "frontends[fe0].rules[0].deny.status: HAProxy"),
-        ({"return": {"error_page": "down", "body": "x"}}, "an error_page is a whole response"),
+        ({"respond": {"error_page": "down", "body": "x"}}, "an error_page is a whole response"),
         ({"request_headers": {}}, "give at least one of set, add or delete"),
         (
             {"when": {"header": {"name": "X", "equals": "a", "matches": "b"}}, "deny": {}},
@@ -68,8 +68,7 @@ def test_a_frontend_with_only_rules_needs_no_default_pool() -> None:
         ),
         (
             {"when": {"source": ["198.18.0.1/24"]}, "deny": {}},
-            "frontends[fe0].rules[0].when.source[0]: has host bits set; write "
-            "198.18.0.0/24",
+            "frontends[fe0].rules[0].when.source[0]: has host bits set; write 198.18.0.0/24",
         ),
     ],
 )
@@ -111,9 +110,9 @@ STRING_FIELDS: list[tuple[str, dict[str, Any], str]] = [
     ("when_any", {"when_any": [{"host": "{}"}], "deny": {}}, "when_any[0].host"),
     ("redirect.location", {"redirect": {"location": "/{}"}}, "redirect.location"),
     ("redirect.prefix", {"redirect": {"prefix": "https://{}"}}, "redirect.prefix"),
-    ("return.content_type", {"return": {"content_type": "text/{}"}}, "return.content_type"),
-    ("return.body", {"return": {"body": "{}"}}, "return.body"),
-    ("return.error_page", {"return": {"error_page": "{}"}}, "return.error_page"),
+    ("respond.content_type", {"respond": {"content_type": "text/{}"}}, "respond.content_type"),
+    ("respond.body", {"respond": {"body": "{}"}}, "respond.body"),
+    ("respond.error_page", {"respond": {"error_page": "{}"}}, "respond.error_page"),
     (
         "request_headers.set value",
         {"request_headers": {"set": {"X-A": "{}"}}},
@@ -162,7 +161,7 @@ def test_unknown_pool_userlist_and_error_page_are_named() -> None:
         _rules(
             {"use_pool": "nope"},
             {"basic_auth": {"userlist": "nobody"}},
-            {"return": {"error_page": "missing"}},
+            {"respond": {"error_page": "missing"}},
         )
     )
     assert "frontends[fe0].rules[0].use_pool: unknown pool 'nope' (known: 'api', 'app')" in errors
@@ -171,7 +170,7 @@ def test_unknown_pool_userlist_and_error_page_are_named() -> None:
         in errors
     )
     assert any(
-        e.startswith("frontends[fe0].rules[2].return.error_page: unknown error page")
+        e.startswith("frontends[fe0].rules[2].respond.error_page: unknown error page")
         for e in errors
     )
 
