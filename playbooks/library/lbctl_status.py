@@ -15,8 +15,8 @@ module: lbctl_status
 short_description: HAProxy runtime state, keepalived VRRP states and held addresses
 description:
   - HAProxy through its runtime API (C(show info), C(show stat)); keepalived's state per
-    VRRP instance from the files lbctl's notify hook writes; the IPv4 addresses the host
-    holds. Changes nothing.
+    VRRP instance from the files lbctl's notify hook writes; the IPv4 and IPv6 addresses
+    the host holds. Changes nothing.
 options:
   socket: {type: path, required: true}
   keepalived_pid_file: {type: path, required: true}
@@ -78,7 +78,7 @@ def vrrp_states(state_dir: str) -> list[dict]:
 
 
 def addresses() -> list[str]:
-    out = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True)
+    out = subprocess.run(["ip", "-o", "addr", "show"], capture_output=True, text=True)
     return [line.split()[3] for line in out.stdout.splitlines() if len(line.split()) > 3]
 
 

@@ -78,7 +78,7 @@ def vrrp_state(state_dir: str, instance: str) -> dict:
 
 
 def addresses(module: AnsibleModule) -> list[str]:
-    _, out, _ = module.run_command(["ip", "-o", "-4", "addr", "show"])
+    _, out, _ = module.run_command(["ip", "-o", "addr", "show"])  # IPv6 VIPs too
     return [line.split()[3] for line in out.splitlines() if len(line.split()) > 3]
 
 
