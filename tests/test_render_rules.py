@@ -233,3 +233,13 @@ def test_a_pattern_starting_with_a_dash_is_not_read_as_an_acl_flag() -> None:
     data = model_with({"default_pool": "app", "rules": rules})
     assert "acl rule0_when_header req.fhdr(X-A) -m str -- '-i'" in _lines(data)
     _assert_haproxy_accepts(data)
+
+
+def test_access_lists_are_shipped_as_map_files_the_acls_load() -> None:
+    host = render_model(validate_data(EVERYTHING).model).host("lb-a")
+    assert (
+        "acl lbctl_access_deny src -M -f /etc/haproxy/lbctl/maps/access/fe0.deny.map"
+        in (host.files["haproxy.cfg"])
+    )
+    assert host.attached["maps/access/fe0.allow.map"].text == "198.18.0.0/15 1\n2001:db8::/32 1\n"
+    assert host.attached["maps/access/fe1.deny.map"].text == "198.18.7.0/24 1\n"

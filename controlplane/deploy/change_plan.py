@@ -144,9 +144,11 @@ def _haproxy_changes(old_cfg: str, new_cfg: str) -> list[tuple[str, ServerChange
 def frontend_change(header: str, old: tuple[str, ...], new: tuple[str, ...]) -> str:
     """Return what changed in a frontend, e.g. 'frontend web: rules changed'.
 
-    Rules, access lists and rate limits are inline ACLs and actions, which HAProxy 2.6
-    reads only when it loads the configuration: every such change is a reload. (Entries of
-    ACL and map *files* can change at runtime; the model's rules do not use them.)
+    Rules and rate limits are inline ACLs and actions, which HAProxy 2.6 reads only when it
+    loads the configuration: every such change is a reload. An access list's *entries* live
+    in a map file (render/routing.py), whose content changes through the runtime API: that
+    is an attached file's change, planned in attached.py; here only adding or removing a
+    list shows.
     """
     changed = set(old) ^ set(new)
     if not changed:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import FieldError, ModelInvalid
 from ..model import Frontend, LbModel, pool_users
 from ..model.config_files import SECTIONS, FileContents, FileKind, attached_key, crt_list_key
+from .routing import access_list_files
 from .tls import FileRefs, crt_list_text
 
 
@@ -100,6 +101,8 @@ def attached_files(
             raise ModelInvalid(missing_contents(model, contents), "render")
         attached[attached_key(kind, name)] = AttachedFile(kind, name, text, kind == "certificate")
     for fe in frontends:
+        for key, text in access_list_files(fe).items():  # runtime-replaceable maps
+            attached[key] = AttachedFile("map", key.rsplit("/", 1)[-1], text)
         crt_list = crt_list_text(fe, refs)
         if crt_list is not None:
             attached[crt_list_key(fe.name)] = AttachedFile("crt_list", fe.name, crt_list)

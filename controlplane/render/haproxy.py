@@ -239,6 +239,7 @@ def _frontend(
         fe,
         peers_section_name(pair.name) if fe.rate_limit else None,
         lambda page: refs.path("error_page", page),
+        lambda key: f"{refs.files_dir}/{key}",
     )
     lines: list[str] = list(rules.connection_lines)  # tcp-request first: HAProxy runs them first
     if fe.mode == "http":

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ..model import Frontend
 from ..model.access import RateLimit
 from ..model.routing import HeaderEdits, Hsts, Match, Rule
 
 ROUTED = "lbctl_routed"
+AccessKind = Literal["allow", "deny"]
 _CIDRS_PER_LINE = 64  # keeps each `acl ... src` line short enough to read
 
 
@@ -64,23 +66,51 @@ def routing(fe: Frontend) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
     return acls, rules
 
 
+def access_list_key(frontend: str, kind: AccessKind) -> str:
+    """Where a frontend's allow or deny list is shipped under files_dir.
+
+    A folder of its own: model names hold no '/', so no declared map can take this key.
+    """
+    return f"maps/access/{frontend}.{kind}.map"
+
+
+def access_list_files(fe: Frontend) -> dict[str, str]:
+    """Return key -> text of the frontend's access list files (a map: `CIDR 1` per line)."""
+    if fe.access is None:
+        return {}
+    lists: dict[AccessKind, list[str]] = {"deny": fe.access.deny, "allow": fe.access.allow}
+    return {
+        access_list_key(fe.name, kind): "".join(f"{cidr} 1\n" for cidr in cidrs)
+        for kind, cidrs in lists.items()
+        if cidrs
+    }
+
+
 def frontend_rules(
-    fe: Frontend, peers: str | None, error_page_path: Callable[[str], str]
+    fe: Frontend,
+    peers: str | None,
+    error_page_path: Callable[[str], str],
+    shipped_path: Callable[[str], str],
 ) -> FrontendRules:
     """Return the access, rate limit and rule lines of a frontend (empty when it has none).
 
     `peers` is the peers section replicating the rate limit's table; `error_page_path`
-    gives the file an error page is shipped to on the LB host.
+    gives the file an error page is shipped to on the LB host, `shipped_path` the path of
+    a key under files_dir.
     """
     out = FrontendRules()
     tcp = fe.mode == "tcp"
     if fe.access is not None:
         deny = "tcp-request connection reject" if tcp else "http-request deny deny_status 403"
+        # The lists are map files (`-M`): the runtime API's map commands replace their
+        # entries with no reload, and the ACL sees the new list at once (measured).
+        for kind, cidrs in (("deny", fe.access.deny), ("allow", fe.access.allow)):
+            if cidrs:
+                path = shipped_path(access_list_key(fe.name, kind))
+                out.acls.append((f"lbctl_access_{kind}", f"src -M -f {path}"))
         if fe.access.deny:
-            out.acls.extend(_sources("lbctl_access_deny", fe.access.deny))
             out.lines.append(f"{deny} if lbctl_access_deny")
         if fe.access.allow:
-            out.acls.extend(_sources("lbctl_access_allow", fe.access.allow))
             out.lines.append(f"{deny} unless lbctl_access_allow")
     if fe.rate_limit is not None:
         _rate_limit(out, fe, fe.rate_limit, peers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from controlplane.deploy.attached import attached_digests, attached_texts
 from controlplane.deploy.change_plan import plan_host
 from controlplane.render import render_model
 
@@ -57,3 +58,24 @@ def test_access_lists_and_rate_limits_are_named_apart_from_rules() -> None:
 
 def test_a_frontend_setting_change_is_named_settings() -> None:
     assert planned(after=[web(maxconn=100)]) == [("frontend web: settings changed", "reload")]
+
+
+def test_changing_an_access_list_is_a_runtime_map_update() -> None:
+    """The lists are map files the ACLs load with -M: map commands replace them, no reload."""
+    before = render_model(lab_model(web(access={"deny": ["198.18.99.0/24"]})))
+    after = render_model(lab_model(web(access={"deny": ["198.18.99.0/24", "198.18.0.5/32"]})))
+    assert before.host("lb1").files == after.host("lb1").files  # haproxy.cfg names the file
+    plan = plan_host(
+        "lb1",
+        dict(before.host("lb1").files),
+        dict(after.host("lb1").files),
+        attached_digests(before)["lb1"],
+        attached_texts(after)["lb1"],
+    )
+    assert [(c.what, c.path) for c in plan.changes] == [
+        (
+            "content changed (prepare map + add map + commit map, no reload)",
+            "runtime",
+        )
+    ]
+    assert [c.file for c in plan.changes] == ["maps/access/web.deny.map"]

@@ -18,7 +18,16 @@ import pytest
 from controlplane.lab import CLIENT_ADDRESS, Lab
 from tests.rules_models import OPS_HASH
 
-from .deploying import VIP, deploy, fast_vrrp, lab_model, runtime, statuses, wait_for
+from .deploying import (
+    VIP,
+    deploy,
+    fast_vrrp,
+    lab_model,
+    runtime,
+    statuses,
+    wait_for,
+    worker_pid,
+)
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 
@@ -232,6 +241,24 @@ def test_response_headers_are_set_added_and_deleted(rules_lab: Lab) -> None:
 def test_a_denied_source_gets_403_and_others_pass(rules_lab: Lab) -> None:
     assert request(rules_lab, port=BLOCKED_PORT).status == 403
     assert request(rules_lab).status == 200  # web allows 198.18.0.0/15, the client's network
+
+
+def unblock_the_client(data: dict) -> None:
+    blocked = next(f for f in data["frontends"] if f["name"] == "blocked")
+    blocked["access"] = {"deny": ["198.18.99.0/24"]}
+
+
+def test_an_access_list_change_applies_without_a_reload(rules_lab: Lab) -> None:
+    """The lists are map files: the deploy replaces their entries through the runtime API."""
+    lab = rules_lab
+    before = {host: worker_pid(lab, host) for host in ("lb1", "lb2")}
+    assert request(lab, port=BLOCKED_PORT).status == 403
+    result = deploy(lab, lab_model(fast_vrrp, with_rules, unblock_the_client))
+    assert all(status in ("changed", "unchanged") for _, status in statuses(result)), result
+    assert request(lab, port=BLOCKED_PORT).status == 200
+    assert {host: worker_pid(lab, host) for host in ("lb1", "lb2")} == before  # no reload
+    shown = runtime(lab, "lb2", "show map /etc/haproxy/lbctl/maps/access/blocked.deny.map")
+    assert "198.18.99.0/24 1" in shown and CLIENT_ADDRESS not in shown
 
 
 def test_the_rate_limit_answers_429_and_survives_a_failover(rules_lab: Lab) -> None:
