@@ -20,7 +20,6 @@ from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import FieldError
 from .base import Port, Strict
-from .types import FilePath
 
 if TYPE_CHECKING:
     from .schema import Frontend, LbModel, VipPair
@@ -73,13 +72,41 @@ SocketMode = Annotated[
 ]
 
 
+# HAProxy creates a unix socket by binding a temporary name and renaming it over the path,
+# so a socket path replaces whatever file was there: only a name in HAProxy's own runtime
+# folder, and never lbctl's runtime API socket (host_paths.ADMIN_SOCKET).
+SOCKET_FOLDER = "/run/haproxy/"
+_SOCKET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_TAKEN_SOCKETS = frozenset({"admin.sock"})
+
+
+def _check_socket_path(value: str) -> str:
+    name = value.removeprefix(SOCKET_FOLDER)
+    if name == value or not _SOCKET_NAME.fullmatch(name) or name.endswith(".tmp"):
+        text = repr(value) if len(repr(value)) <= _SHOWN_CHARS else repr(value)[:57] + "..."
+        raise ValueError(
+            f"must be a file name in {SOCKET_FOLDER} (letters, digits, '.', '_', '-'), "
+            f"e.g. {SOCKET_FOLDER}web.sock, got {text}"
+        )
+    if name in _TAKEN_SOCKETS:
+        raise ValueError(f"{value} is lbctl's runtime API socket; choose another name")
+    return value
+
+
+SocketPath = Annotated[
+    str,
+    Field(description=f"unix socket path: a file name in {SOCKET_FOLDER}, e.g. web.sock"),
+    AfterValidator(_check_socket_path),
+]
+
+
 class Bind(Strict):
     """One more listener of a frontend: an address and port, or a unix socket."""
 
     address: BindAddress | None = None
     port: Port | None = None
-    unix_socket: FilePath | None = Field(
-        None, description="path of a unix socket on the LB host, for local consumers"
+    unix_socket: SocketPath | None = Field(
+        None, description="unix socket on the LB host for local consumers, in /run/haproxy/"
     )
     mode: SocketMode | None = Field(None, description="unix socket permissions, e.g. '660'")
     accept_proxy: bool = Field(

@@ -117,8 +117,6 @@ def _add_rules(document: dict[str, Any]) -> None:
         access={"allow": ["198.18.0.0/15"], "deny": ["198.18.9.0/24"]},
         rate_limit={"requests": 100, "period": "10s", "connections": 20, "expire": "10m"},
         rules=[
-            {"name": "every-test", "when": every_test,
-             "unless": {"header": {"name": "X-B", "matches": "^b"}}, "use_pool": "shop"},
             {"when": {"path": "/a"}, "redirect": {"location": "https://example.com/a"}},
             {"when": {"path": "/b"}, "redirect": {"prefix": "https://example.com", "code": 308}},
             {"when": {"path": "/c"}, "redirect": {"scheme": "https", "code": 301}},
@@ -130,6 +128,8 @@ def _add_rules(document: dict[str, Any]) -> None:
             {"when": {"path": "/h"}, "basic_auth": {"userlist": "ops", "realm": "Ops area"}},
             {"when": {"path": "/i"}, "hsts": {"max_age": 600}},
             {"when": {"path": "/j"}, "deny": {"status": 429}},
+            {"name": "every-test", "when": every_test,
+             "unless": {"header": {"name": "X-B", "matches": "^b"}}, "use_pool": "shop"},
         ],
     )  # fmt: skip
 
@@ -208,6 +208,7 @@ NOT_FILES = {
     ("Match", "path"),
     ("Match", "path_begins"),
     ("Match", "path_prefix"),
+    ("Bind", "unix_socket"),  # a socket HAProxy creates: a file name in /run/haproxy/ only
 }
 
 

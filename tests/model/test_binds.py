@@ -109,7 +109,7 @@ def test_loopback_and_wildcards_warn_nothing(example):
     ("entry", "message"),
     [
         ({"address": "*"}, "needs address and port, or unix_socket"),
-        ({"unix_socket": "/run/x.sock", "port": 80}, "a unix_socket bind has no port"),
+        ({"unix_socket": "/run/haproxy/x.sock", "port": 80}, "a unix_socket bind has no port"),
         ({"address": "*", "port": 80, "mode": "660"}, "mode applies to a unix_socket bind only"),
     ],
 )
@@ -126,10 +126,13 @@ def test_a_bind_is_an_address_and_port_or_a_socket(example, entry, message):
         ({"address": "fe80::1%eth0 x", "port": 80}, "address"),
         ({"address": "example.com", "port": 80}, "address"),
         ({"address": "224.0.0.1", "port": 80}, "address"),
-        ({"unix_socket": "/run/a b.sock"}, "unix_socket"),
-        ({"unix_socket": "/run/../etc/x"}, "unix_socket"),
-        ({"unix_socket": "/run/x.sock", "mode": "660 user root"}, "mode"),
-        ({"unix_socket": "/run/x.sock", "mode": "999"}, "mode"),
+        ({"unix_socket": "/run/haproxy/a b.sock"}, "unix_socket"),
+        ({"unix_socket": "/run/haproxy/../../etc/passwd"}, "unix_socket"),
+        ({"unix_socket": "/etc/passwd"}, "unix_socket"),
+        ({"unix_socket": "/run/haproxy/admin.sock"}, "unix_socket"),
+        ({"unix_socket": "/run/haproxy/sub/x.sock"}, "unix_socket"),
+        ({"unix_socket": "/run/haproxy/x.sock", "mode": "660 user root"}, "mode"),
+        ({"unix_socket": "/run/haproxy/x.sock", "mode": "999"}, "mode"),
         ({"address": "*", "port": 0}, "port"),
     ],
 )
