@@ -314,6 +314,8 @@ ACTIONS = (
 # Actions that end the rule list when they apply; the others apply and reading goes on.
 DECIDING = frozenset({"use_pool", "redirect", "deny", "respond"})
 # What a tcp frontend can do: there is no HTTP request to test or answer.
+# Rules that keep requests out: after a use_pool rule they no longer see what it routed.
+PROTECTING = frozenset({"deny", "basic_auth"})
 TCP_TESTS = frozenset({"source", "dst_port"})
 TCP_ACTIONS = frozenset({"use_pool", "deny"})
 
@@ -443,6 +445,7 @@ def rule_warnings(model: LbModel) -> Iterator[FieldError]:
     for fe in model.frontends:
         path = f"frontends[{fe.name}]"
         decided: int | None = None
+        routed: int | None = None  # the first use_pool rule
         for i, rule in enumerate(fe.rules):
             if decided is not None:
                 yield FieldError(
@@ -452,6 +455,15 @@ def rule_warnings(model: LbModel) -> Iterator[FieldError]:
                 continue
             if rule.unconditional and rule.action in DECIDING:
                 decided = i
+            if rule.action in PROTECTING and routed is not None:
+                yield FieldError(
+                    f"{path}.{rule_label(fe.rules, i)}",
+                    f"requests {rule_label(fe.rules, routed)} sends to a pool skip this "
+                    f"{rule.action.replace('_', ' ')} rule (the first deciding rule ends the "
+                    "list); move it above if it must protect them too",
+                )
+            if rule.use_pool is not None and routed is None:
+                routed = i
             if fe.tls is not None and rule.redirect is not None and rule.redirect.scheme:
                 plain_only = rule.when is not None and rule.when.tls is False
                 if not plain_only:

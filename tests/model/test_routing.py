@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from controlplane.model import validate_data
 from controlplane.model.routing import Rule
 from tests.rules_models import EVERY_KIND, model_with
-from tests.support import model_errors
+from tests.support import ROOT, model_errors
 
 
 def _rules(*rules: dict[str, Any], **frontend: Any) -> dict[str, Any]:
@@ -22,9 +23,12 @@ def _rule_warnings(data: dict[str, Any]) -> list[str]:
     return [str(w) for w in validate_data(data).warnings if w.path.startswith("frontends")]
 
 
-def test_every_rule_kind_validates_without_warnings() -> None:
+def test_every_rule_kind_validates_warning_only_for_denies_after_routing() -> None:
     loaded = validate_data(_rules(*EVERY_KIND))
-    assert loaded.warnings == []
+    assert [w.path for w in loaded.warnings] == [
+        "frontends[fe0].rules[11]",
+        "frontends[fe0].rules[14]",
+    ]
     assert [r.action for r in loaded.model.frontends[0].rules][:4] == [
         "redirect",
         "redirect",
@@ -280,3 +284,30 @@ def test_accepted_text_never_holds_a_quote_or_a_control_character(text: str) -> 
     if not errors:
         assert "'" not in text
         assert all(0x20 <= ord(c) <= 0x7E for c in text)
+
+
+def test_a_deny_or_auth_rule_after_a_use_pool_rule_is_a_warning() -> None:
+    loaded = validate_data(
+        _rules(
+            {"when": {"path": "/secret"}, "deny": {}},  # above: protects every request
+            {"name": "api", "when": {"host": "api.example.com"}, "use_pool": "api"},
+            {"when": {"path_prefix": "/admin"}, "basic_auth": {"userlist": "ops"}},
+        )
+    )
+    warnings = [str(w) for w in loaded.warnings if w.path.startswith("frontends")]
+    assert warnings == [
+        "frontends[fe0].rules[2]: requests rules[api] sends to a pool skip this basic auth "
+        "rule (the first deciding rule ends the list); move it above if it must protect them "
+        "too"
+    ]
+
+
+def test_the_model_reference_example_validates_without_warnings() -> None:
+    text = (ROOT / "docs" / "model.md").read_text()
+    section = text[text.index("### Routing rules, access lists and rate limits") :]
+    example = yaml.safe_load(section[section.index("```yaml\n") + 8 : section.index("```\n")])
+    data = model_with()
+    data["frontends"] = example["frontends"]
+    canary = {"name": "canary", "servers": [{"name": "c1", "address": "198.18.0.40", "port": 80}]}
+    data["pools"].append(canary)
+    assert validate_data(data).warnings == []
