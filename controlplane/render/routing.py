@@ -104,7 +104,11 @@ def frontend_rules(
         deny = "tcp-request connection reject" if tcp else "http-request deny deny_status 403"
         # The lists are map files (`-M`): the runtime API's map commands replace their
         # entries with no reload, and the ACL sees the new list at once (measured).
-        for kind, cidrs in (("deny", fe.access.deny), ("allow", fe.access.allow)):
+        lists: tuple[tuple[AccessKind, list[str]], ...] = (
+            ("deny", fe.access.deny),
+            ("allow", fe.access.allow),
+        )
+        for kind, cidrs in lists:
             if cidrs:
                 path = shipped_path(access_list_key(fe.name, kind))
                 out.acls.append((f"lbctl_access_{kind}", f"src -M -f {path}"))
