@@ -111,6 +111,7 @@ TABLE: tuple[Advice, ...] = tuple(
             ("compression algo", "compression.algorithms", ""),
             ("compression type", "compression.types", ""),
             ("option forwardfor", "forwarded_for", "true"),
+            ("bind", "binds", "address and port, or unix_socket; accept_proxy"),
             ("errorloc", "error_pages", ""),
             ("errorloc302", "error_pages", ""),
             ("errorloc303", "error_pages", ""),

@@ -140,3 +140,12 @@ def test_hostile_bind_values_are_refused_with_their_field_path(example, entry, f
     binds(example, 0, entry)
     [error] = model_errors(example)
     assert error.startswith(f"frontends[web].binds[0].{field}: ")
+
+
+def test_a_bind_in_extra_is_advised_to_become_a_binds_entry(example):
+    example["frontends"][0]["extra"] = ["bind *:8081"]
+    assert (
+        "frontends[web].extra[0]: `bind` can be written as frontends[web].binds (address and "
+        "port, or unix_socket; accept_proxy); typed fields are validated and planned, extra "
+        "lines are not"
+    ) in warnings_of(example)
