@@ -61,3 +61,25 @@ def test_two_actions_in_one_rule_are_refused_with_the_reason(app: Flask, as_role
 def test_a_viewer_cannot_move_a_rule(as_role) -> None:
     response = post_form(as_role("viewer"), f"{PAGE}/rules/0/move", {"direction": "up"}, PAGE)
     assert response.status_code == 403
+
+
+def test_a_frontends_access_lists_and_rate_limit_are_edited_on_its_form(
+    app: Flask, as_role
+) -> None:
+    client = as_role("operator")
+    page = client.get(PAGE).get_data(as_text=True)
+    assert 'name="access.deny"' in page and 'name="rate_limit.requests"' in page
+    web = next(f for f in document(app)["frontends"] if f["name"] == "web")
+    form = {k: str(v) for k, v in web.items() if isinstance(v, str | int)}
+    form |= {"access.deny": "198.18.99.0/24, 198.18.98.0/24", "rate_limit.requests": "100"}
+    post_form(client, PAGE, form)
+    web = next(f for f in document(app)["frontends"] if f["name"] == "web")
+    assert web["access"] == {"deny": ["198.18.99.0/24", "198.18.98.0/24"]}
+    assert web["rate_limit"] == {"requests": 100}
+    form["rate_limit.requests"] = "0"
+    response = post_form(client, PAGE, form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    start = page.index('<label for="f-rate_limit-requests">')
+    field = page[start : page.index('<label for="f-rate_limit-period">')]
+    assert "field-error" in field and "must be 1-1000000000, got 0" in field
