@@ -123,9 +123,20 @@ def _on_one_host(lab: Lab, vip: str) -> bool:
     return sum(vip in lab.vips_on(h) for h in HOSTS) == 1
 
 
-def test_the_deploy_adding_a_vip_succeeds(vip_added: VipAdded) -> None:
+def test_the_deploy_adding_a_vip_succeeds(
+    vip_added: VipAdded, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert vip_added.deploy_ok
-    assert len(vip_added.holders.samples) > 20  # the record covers the deploy
+    samples = vip_added.holders.samples
+    assert len(samples) > 20  # the record covers the deploy
+    with capsys.disabled():
+        probe, seen = vip_added.probe, vip_added.new_vip_seen_after_s or float("nan")
+        print(
+            f"\n  adding a VIP (advertised_vips: first): {len(samples)} samples over "
+            f"{samples[-1][0] - samples[0][0]:.1f} s, {VIP} on lb1 only in all; "
+            f"{probe['failed']}/{probe['requests']} probes of it failed; {NEW_VIP} on lb1 "
+            f"{seen:.2f} s after the deploy ended"
+        )
 
 
 def test_the_existing_vip_never_leaves_its_master(vip_added: VipAdded) -> None:
