@@ -267,8 +267,14 @@ class Respond(Single):
 
     @model_validator(mode="after")
     def _body_or_page(self) -> Respond:
-        if self.error_page is not None and {"body", "content_type"} & self.model_fields_set:
-            raise ValueError("an error_page is a whole response: give it, or body/content_type")
+        if (
+            self.error_page is not None
+            and {"body", "content_type", "status"} & self.model_fields_set
+        ):
+            raise ValueError(
+                "an error_page is a whole response, its status included: give it, or "
+                "status/content_type/body"
+            )
         return self
 
 
@@ -313,9 +319,9 @@ ACTIONS = (
 )
 # Actions that end the rule list when they apply; the others apply and reading goes on.
 DECIDING = frozenset({"use_pool", "redirect", "deny", "respond"})
-# What a tcp frontend can do: there is no HTTP request to test or answer.
 # Rules that keep requests out: after a use_pool rule they no longer see what it routed.
 PROTECTING = frozenset({"deny", "basic_auth"})
+# What a tcp frontend can do: there is no HTTP request to test or answer.
 TCP_TESTS = frozenset({"source", "dst_port"})
 TCP_ACTIONS = frozenset({"use_pool", "deny"})
 
