@@ -273,3 +273,78 @@ def test_the_agent_rotates_a_certificate_in_place_with_proof(lb, tmp_path: Path)
     key_file = Path(lb_host.files_dir) / "certs/a.pem"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and key_file.read_text() == a3.bundle()
     assert not (tmp_path / "pending").exists()
+
+
+def _mtls_status(port: int, client: Issued, folder: Path) -> str:
+    """Return the HTTP status line HAProxy answers a client with `client`'s certificate."""
+    pem = folder / f"client-{client.cert.serial_number}.pem"
+    pem.write_text(client.cert_pem() + client.key_pem())
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.load_cert_chain(str(pem))
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname="a.example.com") as tls,
+        ):
+            tls.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            return tls.recv(100).decode(errors="replace").split("\r\n")[0] or "closed"
+    except (ssl.SSLError, OSError) as exc:
+        return f"refused ({type(exc).__name__})"
+
+
+def test_a_crl_and_a_ca_file_rotate_and_client_verification_follows(
+    tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.tls_material import make_crl
+
+    lb_host = Host(tmp_path_factory.mktemp("mtls"))
+    clients = make_ca("clients")
+    good, revoked = make_leaf(clients, client=True), make_leaf(clients, client=True)
+    server = make_leaf(CA, "a.example.com")
+    d = lb_host.files_dir
+    files = {
+        "certs/a.pem": server.bundle(),
+        "ca/clients.pem": clients.cert_pem(),
+        "crl/clients.pem": make_crl(clients),
+    }
+    config = (
+        "global\n"
+        f"  stats socket {lb_host.socket} mode 600 level admin\n"
+        "defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n"
+        "  timeout connect 1s\n"
+        "frontend mtls\n"
+        f"  bind 127.0.0.1:{lb_host.port} ssl crt {d}/certs/a.pem verify required "
+        f"ca-file {d}/ca/clients.pem crl-file {d}/crl/clients.pem\n"
+        "  http-request return status 200\n"
+    )
+    host.point_files_dir(d, host.build_version(d, {k: v.encode() for k, v in files.items()}, set()))
+    lb_host.cfg.write_text(config)
+    lb_host.start()
+    try:
+        folder = tmp_path_factory.mktemp("clients")
+        assert _mtls_status(lb_host.port, revoked, folder) == "HTTP/1.1 200 OK"
+        worker = host.worker_of(lb_host.socket)
+        old = host.read_tree(d)
+
+        new = {**old, "crl/clients.pem": make_crl(clients, revoked).encode()}
+        proofs = host.rotate_files(lb_host.socket, d, old, new)
+
+        assert proofs == {"crl/clients.pem": "committed"}
+        assert _mtls_status(lb_host.port, revoked, folder).startswith("refused")
+        assert _mtls_status(lb_host.port, good, folder) == "HTTP/1.1 200 OK"
+
+        other = make_ca("other clients")
+        newer = {**new, "ca/clients.pem": other.cert_pem().encode(),
+                 "crl/clients.pem": make_crl(other).encode()}  # fmt: skip
+        assert host.rotate_files(lb_host.socket, d, new, newer) == {
+            "ca/clients.pem": "committed",
+            "crl/clients.pem": "committed",
+        }
+        assert _mtls_status(lb_host.port, good, folder).startswith("refused")
+        assert _mtls_status(lb_host.port, make_leaf(other, client=True), folder) == (
+            "HTTP/1.1 200 OK"
+        )
+        assert host.worker_of(lb_host.socket) == worker  # all of it without a reload
+    finally:
+        lb_host.stop()
