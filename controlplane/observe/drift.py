@@ -9,6 +9,7 @@ from typing import Any, Literal
 from ..deploy.sequence import HostProbe
 from ..diff import diff_files
 from ..model import LbModel
+from ..model.resolvers import template_slot_names
 from ..render import Rendered, haproxy_context
 from .status import EnvironmentStatus, HostStatus, ServerState
 
@@ -123,11 +124,8 @@ def runtime_drift(model: LbModel, host: HostStatus) -> list[Difference]:
         return found  # no runtime state to compare
     running = {(s.pool, s.server): s for s in host.servers}
     pools = {p.name: p for p in model.pools}
-    expected = [
-        (backend.name, server)
-        for backend in haproxy_context(model, host.host).backends
-        for server in pools[backend.name].servers
-    ]
+    served = [pools[backend.name] for backend in haproxy_context(model, host.host).backends]
+    expected = [(pool.name, server) for pool in served for server in pool.servers]
     for pool, server in expected:
         name = server.name
         state = running.get((pool, name))
@@ -137,6 +135,13 @@ def runtime_drift(model: LbModel, host: HostStatus) -> list[Difference]:
             continue
         found += _server_drift(host.host, subject, server.state, server.weight, state)
     configured = {(pool, server.name) for pool, server in expected}
+    # Server-template slots: DNS fills them (or leaves them in maintenance) at runtime.
+    configured |= {
+        (pool.name, slot)
+        for pool in served
+        for template in pool.server_templates
+        for slot in template_slot_names(template)
+    }
     for pool, name in running:
         if (pool, name) not in configured:
             found.append(
@@ -152,6 +157,8 @@ def _server_drift(
     # for admin drain; weight 0 is draining too (a backup server at weight 0 still shows UP).
     # UP/DOWN/"no check" are health, which is status, not drift.
     status = live.status.upper()
+    if "(RESOLUTION)" in status:
+        return []  # no address from DNS yet: health, like DOWN, not a state someone set
     drained = "DRAIN" in status or live.weight == 0
     actual = "maint" if status.startswith("MAINT") else "drain" if drained else "ready"
     expected = "maint" if wanted == "maint" else "drain" if wanted == "drain" else "ready"
