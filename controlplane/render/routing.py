@@ -312,16 +312,13 @@ class _RuleWriter:
             lines.append(f"http-request return {self._return(rule)}{when}")
         elif rule.request_headers is not None:
             lines += [f"http-request {edit}{when}" for edit in _header_edits(rule.request_headers)]
-        elif rule.response_headers is not None or rule.hsts is not None:
-            edits = (
-                _header_edits(rule.response_headers)
-                if rule.response_headers is not None
-                else [_hsts(rule.hsts)]
-                if rule.hsts is not None
-                else []
-            )
+        elif rule.response_headers is not None:
             response_when = self._response_condition(i, prefix, when)
+            edits = _header_edits(rule.response_headers)
             lines += [f"http-response {edit}{response_when}" for edit in edits]
+        elif rule.hsts is not None:
+            response_when = self._response_condition(i, prefix, when)
+            lines.append(f"http-response {_hsts(rule.hsts)}{response_when}")
         elif rule.basic_auth is not None:
             auth = f"{prefix}_auth_ok"
             self._acl(auth, [f"http_auth({rule.basic_auth.userlist})"])
