@@ -47,8 +47,7 @@ def assert_reads_back(model: LbModel) -> None:
         assert {k: served(s) for k, s in haproxy.servers.items()} == model_servers(model, host.host)
         assert {c.path for c in haproxy.certificates} == certificate_files(model, host.host)
         assert [read(i) for i in keepalived.instances] == vrrp_instances(model, host.host)
-        interface = next(h.interface for h in model.lb_hosts if h.name == host.host)
-        assert keepalived.interfaces == ((interface,) if host_pairs(model, host.host) else ())
+        assert keepalived.interfaces == keepalived_interfaces(model, host.host)
 
 
 def section_headers(model: LbModel, host: str) -> list[str]:
@@ -108,9 +107,21 @@ def read(instance: VrrpInstance) -> tuple[str, str, int | None, bool, list[str]]
     return instance.name, instance.interface, instance.priority, instance.nopreempt, vips
 
 
+def keepalived_interfaces(model: LbModel, host: str) -> tuple[str, ...]:
+    """The host's interface, and a pair's VIP interface and tracked interfaces."""
+    pairs = host_pairs(model, host)
+    if not pairs:
+        return ()
+    found = {next(h.interface for h in model.lb_hosts if h.name == host)}
+    for options in (p.keepalived for p in pairs if p.keepalived):
+        found |= {options.vip_interface} if options.vip_interface else set()
+        found |= {t.name for t in options.track_interfaces}
+    return tuple(sorted(found))
+
+
 def vrrp_instances(model: LbModel, host: str) -> list[tuple[str, str, int | None, bool, list[str]]]:
     return [
-        (i.name, i.interface, i.priority, i.nopreempt, i.vips)
+        (i.name, i.interface, i.priority, i.nopreempt, i.vips + i.excluded_vips)
         for i in keepalived_context(model, host).instances
     ]
 
