@@ -7,7 +7,8 @@ be set for a whole pool (`default_server`) or per server; a server's own value w
 Free text sent to or matched against a server (a tcp check's `send`, an `expect_string`,
 an `expect_regex`) is printed quoted: the expectations between single quotes (HAProxy
 expands nothing there, so a regex keeps its backslashes) and `send` between double
-quotes, with its line breaks written as `\\r` and `\\n` (which `send` may also use itself).
+quotes; `send` writes line breaks as HAProxy reads them, `\\r` and `\\n`, so no
+value holds a line-breaking character.
 """
 
 from __future__ import annotations
@@ -105,12 +106,15 @@ _ESCAPE = re.compile(r"\\[rnt]")
 
 
 def _check_send(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError(
+            "must write line breaks as \\r and \\n, as HAProxy reads them (in YAML: "
+            "'PING\\r\\n' in single quotes)"
+        )
     for char in _ESCAPE.sub("", value):
-        if char in "\r\n":
-            continue
         if not " " <= char <= "~" or char in '"\\$':
             raise ValueError(
-                "must be printable ASCII with line breaks typed or written \\r \\n \\t, "
+                "must be printable ASCII, line breaks written \\r \\n (and tabs \\t), "
                 f"without '\"', '$' or another '\\', got {char!r}"
             )
     return value
@@ -121,7 +125,7 @@ SendText = Annotated[
     Field(
         min_length=1,
         max_length=1024,
-        description="bytes a check sends: printable ASCII; line breaks typed or as \\r\\n",
+        description="bytes a check sends: printable ASCII, line breaks written \\r\\n",
     ),
     AfterValidator(_check_send),
 ]

@@ -201,11 +201,11 @@ def _joined(words: dict[str, str]) -> str:
 
 
 def _double_quoted(text: str) -> str:
-    """Return `text` in double quotes with line breaks as HAProxy's \\r and \\n escapes.
+    """Return `text` in double quotes (the model refuses '"', '$' and stray '\\' in it).
 
-    The model refuses '"', '\\' and '$' in such text, so nothing else needs escaping.
+    HAProxy reads the \\r, \\n and \\t escapes the text may hold inside double quotes.
     """
-    return '"' + text.replace("\r", "\\r").replace("\n", "\\n") + '"'
+    return f'"{text}"'
 
 
 def tuning_lines(settings: Settings) -> list[str]:

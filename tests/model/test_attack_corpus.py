@@ -73,7 +73,48 @@ def _base_document() -> dict[str, Any]:
     _add_tls_files(document)
     _add_rules(document)
     _add_discovery(document)
+    _add_proxies(document)
     return document
+
+
+def _add_proxies(document: dict[str, Any]) -> None:
+    """Stats page, logging, timeouts, server options, checks and tuning (issue 14)."""
+    settings = document["settings"]
+    settings["extra"] = ["tune.ssl.maxrecord 1400"]  # a tune item without a typed field
+    settings.update(nbthread=2, tune={"bufsize": 32768, "ssl_lifetime": "5m"})
+    document["stats_pages"] = [{
+        "name": "ops", "vip_pair": "public", "vip": "198.18.1.100", "port": 9000,
+        "uri": "/haproxy?stats", "userlist": "ops", "refresh": "10s", "admin": True,
+    }]  # fmt: skip
+    checks = {c["name"]: c for c in document["health_checks"]}
+    checks["http-ok"].update(
+        expect_string="ready # now", expect_regex="^ok\\s",
+        agent={"port": 9999, "interval": "3s", "send": "status\\n"},
+    )  # fmt: skip
+    checks["tcp-ok"].update(send="PING\\r\\n", expect_string="+PONG")
+    sessions = next(p for p in document["pools"] if p["name"] == "sessions")
+    sessions["timeouts"] = dict.fromkeys(
+        ("connect", "server", "server_fin", "queue", "tunnel", "check"), "9s"
+    )
+    sessions["default_server"] = {
+        "check_interval": "1s", "rise": 2, "fall": 2, "slow_start": "30s",
+        "send_proxy": "v2", "maxconn": 100, "maxqueue": 10,
+    }  # fmt: skip
+    sessions["servers"][0].update(
+        check_interval="500ms", rise=3, fall=1, slow_start="10s", send_proxy="v1"
+    )
+    https, http = document["frontends"][0], document["frontends"][1]
+    https["timeouts"] = dict.fromkeys(
+        ("client", "client_fin", "http_request", "http_keep_alive"), "8s"
+    )
+    https["compression"] = {"algorithms": ["gzip"], "types": ["text/html"]}
+    https["logging"] = {
+        "format": "https", "log_empty_connections": True,
+        "targets": [{"address": "198.18.1.5:514", "facility": "local1", "level": "info",
+                     "format": "rfc5424"}],
+        "request_id": {"header": "X-Request-ID", "format": "%{+X}o%ci:%cp_%Ts"},
+    }  # fmt: skip
+    http["logging"] = {"custom_format": "%ci %ST %B {%[capture.req.hdr(0)]}", "enabled": True}
 
 
 def _add_discovery(document: dict[str, Any]) -> None:
@@ -209,6 +250,7 @@ NOT_FILES = {
     ("Match", "path_begins"),
     ("Match", "path_prefix"),
     ("Bind", "unix_socket"),  # a socket HAProxy creates: a file name in /run/haproxy/ only
+    ("StatsPage", "uri"),
 }
 
 

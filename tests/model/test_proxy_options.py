@@ -15,9 +15,9 @@ def test_every_option_at_once_is_valid(example) -> None:
     pool["default_server"] = {"check_interval": "1s", "slow_start": "30s", "maxconn": 100}
     pool["servers"][0].update(rise=5, fall=2, check_interval="500ms", send_proxy="v2")
     example["health_checks"][0].update(
-        expect_string="ok", expect_regex=r"^ok\s*$", agent={"port": 9999, "send": "ping\n"}
+        expect_string="ok", expect_regex=r"^ok\s*$", agent={"port": 9999, "send": "ping\\n"}
     )
-    example["health_checks"][1].update(send="PING\r\n", expect_string="+PONG")
+    example["health_checks"][1].update(send="PING\\r\\n", expect_string="+PONG")
     assert model_errors(example) == []
 
 
@@ -97,9 +97,12 @@ def test_nbthread_is_bounded_by_haproxys_build(example) -> None:
     assert errors and errors[0].startswith("settings.nbthread:")
 
 
-def test_send_takes_line_breaks_typed_or_escaped(example) -> None:
+def test_send_takes_escaped_line_breaks_and_refuses_real_ones(example) -> None:
     example["health_checks"][1]["send"] = "PING\\r\\n"
     assert model_errors(example) == []
+    example["health_checks"][1]["send"] = "PING\r\n"
+    (error,) = model_errors(example)
+    assert error.startswith("health_checks[tcp-ok].send: must write line breaks as \\r and \\n")
 
 
 def test_check_options_on_servers_of_an_unchecked_pool_are_a_warning(example) -> None:

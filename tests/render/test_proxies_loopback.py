@@ -88,7 +88,7 @@ def test_tcp_check_sends_line_breaks_and_expects_the_answer(example, tmp_path: P
     ):
         with_servers(example, healthy, loading)
         example["health_checks"][0] = fast(
-            {"name": "http-ok", "type": "tcp", "send": "PING\r\n", "expect_string": "+PONG"}
+            {"name": "http-ok", "type": "tcp", "send": "PING\\r\\n", "expect_string": "+PONG"}
         )
         example["frontends"] = [example["frontends"][2]]
         example["frontends"][0]["default_pool"] = "app"
