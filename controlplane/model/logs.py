@@ -152,6 +152,8 @@ def logging_errors(model: LbModel) -> Iterator[FieldError]:
         if logging is None:
             continue
         path = f"frontends[{fe.name}].logging"
+        if not logging.enabled and logging.targets:
+            yield FieldError(f"{path}.targets", "this frontend logs nothing (enabled: false)")
         if logging.format is not None and logging.custom_format is not None:
             yield FieldError(f"{path}.custom_format", "set format or custom_format, not both")
         if fe.mode == "tcp" and logging.format in ("http", "https"):

@@ -95,3 +95,8 @@ def test_a_format_that_would_inject_or_read_the_host_is_refused(example, text, r
 def test_a_request_id_header_that_could_inject_is_refused(example, header: str) -> None:
     errors = model_errors(with_logging(example, request_id={"header": header}))
     assert errors and errors[0].startswith("frontends[web].logging.request_id.header:")
+
+
+def test_targets_of_a_frontend_that_logs_nothing_are_refused(example) -> None:
+    errors = model_errors(with_logging(example, enabled=False, targets=[{"address": "stdout"}]))
+    assert errors == ["frontends[web].logging.targets: this frontend logs nothing (enabled: false)"]
