@@ -43,12 +43,16 @@ def stats_pages(model: LbModel, pairs: Collection[str]) -> list[StatsPageContext
     return [
         StatsPageContext(
             stats_section_name(page),
-            f"{page.vip or first_vip[page.vip_pair]}:{page.port}",
+            _endpoint(page.vip or first_vip[page.vip_pair], page.port),
             _stats_lines(page),
         )
         for page in model.stats_pages
         if page.vip_pair in pairs
     ]
+
+
+def _endpoint(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"  # IPv6 VIPs
 
 
 def _stats_lines(page: StatsPage) -> list[str]:

@@ -176,3 +176,11 @@ def test_free_text_that_looks_like_syntax_stays_one_quoted_argument(example) -> 
         assert cfg.count(line) == 1, line
     assert 'agent-send "a # b\\n"' in cfg
     assert_haproxy_accepts(result)
+
+
+@needs_binaries
+def test_a_stats_page_on_an_ipv6_vip_binds_it_in_brackets(example) -> None:
+    example["vip_pairs"][0]["vips"] = ["2001:2::100/64", "198.18.0.100/24"]
+    result = rendered(with_stats(example))
+    assert "listen stats:ops\n    bind [2001:2::100]:8404\n" in result.hosts[0].files["haproxy.cfg"]
+    assert_haproxy_accepts(result)
