@@ -17,7 +17,7 @@ from pydantic import Field
 from ..errors import FieldError
 from .base import Port, Strict
 from .references import unknown_reference
-from .types import Duration, IPv4, Name, UriPath
+from .types import Duration, Name, UriPath, VipAddress
 
 if TYPE_CHECKING:
     from .schema import LbModel
@@ -28,7 +28,7 @@ MAX_STATS_PAGES = 1_000
 class StatsPage(Strict):
     name: Name
     vip_pair: Name
-    vip: IPv4 | None = Field(None, description="defaults to the pair's first vip")
+    vip: VipAddress | None = Field(None, description="defaults to the pair's first vip")
     port: Port
     uri: UriPath = "/stats"
     userlist: Name | None = Field(

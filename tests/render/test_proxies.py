@@ -184,3 +184,9 @@ def test_a_stats_page_on_an_ipv6_vip_binds_it_in_brackets(example) -> None:
     result = rendered(with_stats(example))
     assert "listen stats:ops\n    bind [2001:2::100]:8404\n" in result.hosts[0].files["haproxy.cfg"]
     assert_haproxy_accepts(result)
+
+
+def test_a_stats_page_may_name_an_ipv6_vip_of_its_pair(example) -> None:
+    example["vip_pairs"][0]["vips"] = ["198.18.0.100/24", "2001:2::100/64"]
+    result = rendered(with_stats(example, vip="2001:2::100"))
+    assert "    bind [2001:2::100]:8404\n" in result.hosts[0].files["haproxy.cfg"]
