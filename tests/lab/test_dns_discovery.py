@@ -15,6 +15,7 @@ import pytest
 from controlplane import lab as lab_api
 from controlplane.lab import CLIENT_ADDRESS, Lab, backend_address, lb_address
 from controlplane.lab.dns_server import LabDnsServer, SrvRecord, running_dns
+from controlplane.render import SERVER_STATE_FILE
 
 from .deploying import VIP, deploy, lab_model, runtime, wait_for, worker_pid
 
@@ -88,6 +89,7 @@ def dns(lab_session: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with running_dns(workdir, lab.client_ns, CLIENT_ADDRESS, A_RECORDS, SRV_RECORDS) as server:
         result = deploy(lab, lab_model(discovery))
         assert {h.status for h in result.hosts} == {"changed"}, result
+        assert wait_for(lambda: lab.vips_on("lb1") == [VIP], 10)
         yield server
 
 
@@ -160,3 +162,23 @@ def test_a_unix_socket_bind_serves_local_consumers(lab: Lab, dns: LabDnsServer) 
     assert done.returncode == 0 and done.stdout.strip() in {"app1", "app2"}, done
     mode = lab.exec_on("lb1", ["stat", "-c", "%a", SOCKET]).stdout.strip()
     assert mode == "600"
+
+
+def test_template_slots_keep_serving_across_a_reload(lab: Lab, dns: LabDnsServer) -> None:
+    """No request fails while a reload replaces the worker whose slots DNS filled.
+
+    Measured: with an empty state file instead, this passed too (the new worker's first
+    resolution comes before clients reach it), so it proves the reload, not `last`.
+    """
+    url = f"http://{VIP}:{CONSUL_PORT}/"
+    assert wait_for(lambda: answers(lab, url, 6) == {"app1", "app2"}, 15)
+    before = worker_pid(lab, "lb1")
+    # What a deploy does before it reloads: save the servers' state for the new worker.
+    state = runtime(lab, "lb1", "show servers state")
+    lab.exec_on("lb1", ["sh", "-c", f"cat > {SERVER_STATE_FILE}"], input=state)
+    load = lab.start_load(url, connections=4, duration=3, max_requests=20_000)
+    lab.exec_on("lb1", [str(lab.host("lb1").haproxy_reload)])
+    stats = load.result()
+    assert worker_pid(lab, "lb1") != before
+    assert stats["failed"] == 0 and stats["ok"] > 100, stats
+    assert set(stats["backends"]) == {"app1", "app2"}, stats
