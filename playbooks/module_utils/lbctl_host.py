@@ -262,6 +262,18 @@ def build_version(
     base = versions_dir(files_dir)
     target = os.path.join(base, name)
     if os.path.isdir(target) and read_tree(target) == files:
+        # Same contents: owner and modes as the inventory says now (it may have changed).
+        for root, dirs, names in os.walk(target):
+            for entry in dirs:
+                os.chmod(os.path.join(root, entry), dir_mode)
+                os.chown(os.path.join(root, entry), uid, gid)
+            for entry in names:
+                key = os.path.relpath(os.path.join(root, entry), target)
+                mode = int(perms.get("key_mode" if key in private else "file_mode", 0o640))
+                os.chmod(os.path.join(root, entry), mode)
+                os.chown(os.path.join(root, entry), uid, gid)
+        os.chmod(target, dir_mode)
+        os.chown(target, uid, gid)
         return name
     os.makedirs(base, mode=0o750, exist_ok=True)
     temp = tempfile.mkdtemp(prefix=".new-", dir=base)

@@ -348,3 +348,14 @@ def test_a_crl_and_a_ca_file_rotate_and_client_verification_follows(
         assert host.worker_of(lb_host.socket) == worker  # all of it without a reload
     finally:
         lb_host.stop()
+
+
+def test_new_modes_from_the_inventory_apply_to_unchanged_contents(lb, capsys) -> None:
+    lb_host, _a, _b, files = lb
+    private = ["certs/a.pem", "certs/b.pem"]
+    args = lb_host.stage_args(files, private) | {"files_mode": "0644", "files_key_mode": 0o400}
+    staged = _run(stage_module, args, capsys)
+    assert not staged["files_changed"]
+    files_dir = Path(lb_host.files_dir)
+    assert stat.S_IMODE((files_dir / "maps/hosts.map").stat().st_mode) == 0o644
+    assert stat.S_IMODE((files_dir / "certs/a.pem").stat().st_mode) == 0o400  # YAML's 0400
