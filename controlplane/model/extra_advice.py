@@ -141,6 +141,9 @@ TABLE: tuple[Advice, ...] = tuple(
             ("timeout tunnel", "timeouts.tunnel", ""),
             ("timeout check", "timeouts.check", ""),
             ("server-template", "server_templates", ""),
+            ("server", "servers", ""),
+            ("option forwardfor", "/frontends.forwarded_for", "on the frontends using it"),
+            ("retries", "/settings.retries", ""),
             ("errorloc", "error_pages", ""),
         ],
     )
