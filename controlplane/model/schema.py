@@ -262,6 +262,9 @@ class Frontend(Strict):
         max_length=MAX_BINDS,
         description="listeners besides the VIP: '*', IPv6, more ports, unix sockets",
     )
+    accept_proxy: bool = Field(
+        False, description="the VIP bind expects the PROXY protocol (binds[] say their own)"
+    )
 
 
 class LbModel(Single):

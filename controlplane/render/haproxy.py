@@ -262,7 +262,7 @@ def _frontend(
     acls, use_backends = routing(fe)
     return FrontendContext(
         name=fe.name,
-        bind=bind,
+        bind=bind + (" accept-proxy" if fe.accept_proxy else ""),
         mode=fe.mode,
         lines=lines,
         acls=rules.acls + acls,
@@ -270,7 +270,7 @@ def _frontend(
         use_backends=rules.use_backends + use_backends,
         default_backend=fe.default_pool,
         extra=list(fe.extra),
-        more_binds=frontend_binds(fe, bind.partition(" ")[2]),
+        more_binds=frontend_binds(fe, bind_tls(fe, refs).strip()),
     )
 
 

@@ -63,3 +63,20 @@ def test_binds_pass_haproxy_c(example) -> None:
     report = check_rendered(rendered(with_binds(example)))
     assert report.failures == []
     assert [w for c in report.checks for w in c.warnings] == []
+
+
+def test_accept_proxy_on_the_vip_bind_is_its_own(example) -> None:
+    example["frontends"][1]["accept_proxy"] = True
+    example["frontends"][1]["binds"] = [{"address": "::", "port": 443}]
+    result = rendered(example)
+    lines = result.hosts[0].files["haproxy.cfg"].splitlines()
+    vip_bind = next(ln for ln in lines if ln.startswith("    bind 198.18.0.100:443 "))
+    more = next(ln for ln in lines if ln.startswith("    bind [::]:443 "))
+    assert vip_bind.endswith(" accept-proxy") and "ssl crt" in vip_bind
+    assert "ssl crt" in more and "accept-proxy" not in more
+    assert check_rendered(result).failures == []
+
+
+def test_without_accept_proxy_the_vip_bind_renders_as_before(example) -> None:
+    text = rendered(example).hosts[0].files["haproxy.cfg"]
+    assert "    bind 198.18.0.100:80\n" in text

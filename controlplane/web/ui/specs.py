@@ -306,6 +306,7 @@ FRONTENDS = ItemSpec(
         F("compression.algorithms", "Compression", "words", hint="e.g. gzip; empty: none"),
         F("compression.types", "Compressed types", "words", hint="empty: text, JS, JSON"),
         F("forwarded_for", "X-Forwarded-For", "bool", default=True),
+        F("accept_proxy", "Accept PROXY protocol", "bool", default=False, hint="on the VIP"),
         F("extra", "Extra directives", "lines", hint="one HAProxy directive per line", wide=True),
     ],
     ("name", "vip_pair", "vip", "port", "mode", "default_pool"),
