@@ -11,9 +11,17 @@ import pytest
 
 from controlplane import lab as lab_api
 from controlplane.lab import Lab
+from controlplane.store.revision_cache import REVISIONS
 from tests.support import EXAMPLE, load_yaml
 
 _EXAMPLE = load_yaml(EXAMPLE)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_revision_cache() -> None:
+    """Each test starts with an empty revision cache: a monkeypatched rule or check must not
+    meet a result an earlier test cached for a revision of the same name and hash."""
+    REVISIONS.clear()
 
 
 @pytest.fixture

@@ -20,17 +20,19 @@ import hmac
 import json
 import re
 import secrets
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..model import LbModel, dump_model_yaml, model_document, validate_data
+from ..model import LbModel, dump_model_yaml, model_document
 from ..model.secrets import mask_document, secret_values
 from ..model.types import NAME_PATTERN
 from .errors import InvalidName, NotFound, StaleRevision
 from .files import FileKey, current_pins, declared_files, pin_revision, revision_pins
 from .keys import REVISION_HASH_KEY, store_key
+from .revision_cache import REVISIONS
 from .tables import Revision
 
 
@@ -43,6 +45,7 @@ def save_revision(
     base_revision: int | None,
     secrets_replaced: bool = True,
     replaced_files: dict[FileKey, str] | None = None,
+    document: dict[str, Any] | None = None,
 ) -> Revision:
     """Return the new newest revision of the environment, holding `model`.
 
@@ -59,6 +62,8 @@ def save_revision(
     revision as it was (sent them masked): the hash then stays comparable with the
     newest's. Otherwise the secrets get a new salt, so a secret set again to its old
     value does not give the old hash back, which would confirm a guess.
+
+    `document`, when the caller has it, is model_document(model) (spares dumping it again).
     """
     head = _writable_head(session, environment, base_revision)
     if head is not None and head.secrets_salt and not secrets_replaced:
@@ -71,7 +76,7 @@ def save_revision(
         key: digest for key, digest in (pins | (replaced_files or {})).items() if key in declared
     }
     return _add_revision(
-        session, environment, head, base_revision, model, author, message, salt, pins
+        session, environment, head, base_revision, model, author, message, salt, pins, document
     )
 
 
@@ -99,9 +104,11 @@ def _add_revision(
     message: str,
     salt: str,
     pins: dict[FileKey, str],
+    document: dict[str, Any] | None = None,
 ) -> Revision:
-    content = canonical_content(model)
-    if not secret_values(json.loads(content)):
+    document = model_document(model) if document is None else document
+    content = _canonical_json(document)
+    if not secret_values(document):
         salt = ""  # nothing to hide: the hash then identifies the content alone
     current = head.number if head else None
     revision = Revision(
@@ -113,7 +120,7 @@ def _add_revision(
         content=content,
         secrets_salt=salt,
         content_hash=revision_hash(
-            content, salt, store_key(session, REVISION_HASH_KEY), _pin_text(pins)
+            content, salt, store_key(session, REVISION_HASH_KEY), _pin_text(pins), document
         ),
     )
     session.add(revision)
@@ -177,9 +184,9 @@ def list_environments(session: Session) -> list[str]:
 
 
 def revision_model(revision: Revision) -> LbModel:
-    """Return the model a revision holds, validated again by today's rules."""
-    source = f"{revision.environment} revision {revision.number}"
-    return validate_data(json.loads(revision.content), source).model
+    """Return the model a revision holds, validated again by today's rules (once per
+    process: revision_cache.py)."""
+    return REVISIONS.loaded(revision).model
 
 
 def _unmasked_yaml(revision: Revision) -> str:
@@ -231,10 +238,16 @@ def rollback_to(
 
 def canonical_content(model: LbModel) -> str:
     """Return the model as canonical JSON: sorted keys, no spaces, ASCII only."""
-    return json.dumps(model_document(model), sort_keys=True, separators=(",", ":"))
+    return _canonical_json(model_document(model))
 
 
-def revision_hash(content: str, salt: str, key: bytes, files: str = "") -> str:
+def _canonical_json(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def revision_hash(
+    content: str, salt: str, key: bytes, files: str = "", document: dict[str, Any] | None = None
+) -> str:
     """Return the hash that identifies a revision's content to viewers (sha256 hex).
 
     It covers the canonical content with secrets masked, then an HMAC-SHA256 under the
@@ -244,8 +257,10 @@ def revision_hash(content: str, salt: str, key: bytes, files: str = "") -> str:
     stored file versions it uses ("kind/name sha256" lines): a new certificate gives a
     new hash; a revision without stored files hashes as it always did.
     """
-    document = json.loads(content)
-    masked = json.dumps(mask_document(document), sort_keys=True, separators=(",", ":"))
+    document = json.loads(content) if document is None else document  # parsed: the same
+    # Without secrets the masked text is the content itself (the same canonical dump).
+    has_secrets = bool(secret_values(document))
+    masked = _canonical_json(mask_document(document)) if has_secrets else content
     secrets_text = json.dumps(sorted(secret_values(document).items()), separators=(",", ":"))
     keyed = hmac.new(key, f"{salt}\n{secrets_text}".encode(), hashlib.sha256).hexdigest()
     tail = f"\nfiles\n{files}" if files else ""

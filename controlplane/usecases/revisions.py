@@ -6,7 +6,6 @@ a new revision of the whole model and an audit entry saying who, what, when, fro
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,16 +27,18 @@ from ..model import (
     validate_data,
 )
 from ..model.config_files import FileContents
+from ..model.incremental import edited_document, validate_edit
 from ..model.secrets import (
     explicit_secrets,
-    mask_document,
     replace_secrets,
-    restore_secrets,
     secret_stand_in,
     secret_values,
 )
 from ..render import Rendered, render_model
 from ..store import Actor, Revision
+from ..store.revision_cache import REVISIONS
+from . import files
+from .edit_base import editable_copy, head_base, restored_secrets
 from .files import RenderResult, render_loaded
 from .stored_files import checked, current_contents, revision_contents
 
@@ -48,11 +49,13 @@ revision_rendered = Namespace().signal("lbctl.revision-rendered")
 
 
 def revision_document(revision: Revision | None, masked: bool = True) -> dict[str, Any]:
-    """Return the model document of a revision (empty without one), secrets masked."""
+    """Return the model document of a revision (empty without one), secrets masked.
+
+    The document is shared (computed once per revision): copy it before changing it.
+    """
     if revision is None:
         return {}
-    document = model_document(store.revision_model(revision))
-    return mask_document(document) if masked else document
+    return REVISIONS.document(revision, masked)
 
 
 def save_document(
@@ -71,17 +74,19 @@ def save_document(
     secret sent as a value replaces the stored one, even when it is the same, and the
     new revision's hash then differs from the old one's (docs/security.md, "Secrets").
     """
-    model = candidate_model(session, environment, document).model
+    loaded, canonical = candidate(session, environment, document)
     replaced = sorted(str(name) for name in explicit_secrets(document))
     revision = store.save_revision(
         session,
         environment,
-        model,
+        loaded.model,
         actor.name,
         message or "(no message)",
         base_revision,
         secrets_replaced=bool(replaced),
+        document=canonical,
     )
+    REVISIONS.seed(revision, loaded, canonical)  # its next read needs no validation
     detail: dict[str, Any] = {"message": message}
     if replaced:
         detail["secrets_replaced"] = replaced  # the secrets' places, never the values
@@ -96,13 +101,16 @@ def edit_document(
     actor: Actor,
     message: str,
     base_revision: int | None,
+    touches: tuple[str, str | None] | None = None,
 ) -> Revision:
     """Return the new revision made by applying `edit` to the current document.
 
-    The edit sees the secrets masked, so a secret it does not set stays kept.
+    The edit sees the secrets masked, so a secret it does not set stays kept. `touches`
+    (a top-level list and the name of its item, None for a new one) says the edit changes
+    only that list and that item: only they are copied, not the whole document.
     """
     head = store.current_revision(session, environment)
-    document = copy.deepcopy(revision_document(head, masked=True))
+    document = editable_copy(revision_document(head, masked=True), touches)
     edit(document)
     return save_document(session, environment, document, actor, message, base_revision)
 
@@ -148,12 +156,29 @@ def render_revision(
     The files it declares come from the store: the versions the revision recorded.
     """
     started = time.monotonic()
-    loaded = validate_data(revision_document(revision, masked=False), source="model")
-    contents = revision_contents(session, revision, loaded.model)
+    loaded = REVISIONS.loaded(revision)
+    contents, rendered = revision_rendering(session, revision)
+    # The content checks run every time: a certificate can expire while the revision stays.
     loaded = checked(loaded, contents, f"{revision.environment} revision {revision.number}")
-    result = render_loaded(loaded, binary_check, contents=contents)
+    # Proving runs every time it is asked for (a deploy, POST /render): it is the one step
+    # whose answer depends on the binaries installed, not on the revision alone.
+    report = files.check_rendered(rendered) if binary_check else None
+    if report is not None:
+        report.raise_for_failures()
+    result = RenderResult(loaded, rendered, report)
     revision_rendered.send(revision.environment, seconds=time.monotonic() - started)
     return result
+
+
+def revision_rendering(session: Session, revision: Revision) -> tuple[FileContents, Rendered]:
+    """Return a stored revision's file contents and rendering, made once per revision."""
+
+    def render() -> tuple[FileContents, Rendered]:
+        model = REVISIONS.loaded(revision).model
+        contents = revision_contents(session, revision, model)
+        return contents, render_model(model, contents)
+
+    return REVISIONS.remember(revision, "rendering", render)
 
 
 def deployed_revision(session: Session, environment: str) -> Revision | None:
@@ -172,8 +197,8 @@ def diff_to_deployed(session: Session, environment: str) -> list[FileDiff]:
 
 
 def _revision_files(session: Session, revision: Revision) -> dict[str, dict[str, str]]:
-    model = store.revision_model(revision)
-    return _files(model, revision_contents(session, revision, model))
+    _contents, rendered = revision_rendering(session, revision)
+    return {h.host: dict(h.files) for h in rendered.hosts}
 
 
 def _files(model: LbModel, contents: FileContents | None = None) -> dict[str, dict[str, str]]:
@@ -211,9 +236,27 @@ def candidate_model(session: Session, environment: str, document: dict[str, Any]
 
     Masked secrets take the current revision's values, as save_document would.
     """
+    return candidate(session, environment, document)[0]
+
+
+def candidate(
+    session: Session, environment: str, document: dict[str, Any]
+) -> tuple[LoadedModel, dict[str, Any]]:
+    """Return a document's validated model and its canonical form (model_document).
+
+    Validation costs the change: the objects equal to the current revision's are taken
+    from its cached model (model/incremental.py); the errors are a full validation's.
+    """
     head = store.current_revision(session, environment)
-    document = restore_secrets(document, revision_document(head, masked=False))
-    return validate_data(document, source="model")
+    base = head_base(head)
+    document = restored_secrets(document, head)
+    loaded = validate_edit(document, base, source="model")
+    canonical = (
+        edited_document(loaded.model, document, base)
+        if base is not None
+        else model_document(loaded.model)
+    )
+    return loaded, canonical
 
 
 def render_document(

@@ -79,7 +79,7 @@ def set_server(
         message = f"server {pool}/{server}: {wanted or 'unchanged'}"
         # Without a base the change applies to the newest revision (it edits one field).
         base = base_revision if base_revision is not None else head.number if head else None
-        revision = edit_document(session, environment, edit, actor, message, base)
+        revision = edit_document(session, environment, edit, actor, message, base, ("pools", pool))
         model = store.revision_model(revision)
         saved = next(
             s for p in model.pools if p.name == pool for s in p.servers if s.name == server

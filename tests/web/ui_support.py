@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -56,7 +57,9 @@ def document(app: Flask) -> dict[str, Any]:
     from controlplane.usecases import revisions
 
     with app.extensions["lbctl.sessions"]() as session:
-        return revisions.revision_document(store.current_revision(session, "example"), False)
+        # A copy: the cached document is shared by every reader of the revision.
+        shared = revisions.revision_document(store.current_revision(session, "example"), False)
+        return copy.deepcopy(shared)
 
 
 def post_form(client: FlaskClient, path: str, data: dict[str, str], page: str | None = None):

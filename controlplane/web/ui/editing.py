@@ -45,12 +45,17 @@ def base_revision() -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def save_edit(edit: DocumentEdit, message: str) -> Revision | ModelInvalid | None:
-    """Return the new revision, the model's errors (nothing saved), or None when stale."""
+def save_edit(
+    edit: DocumentEdit, message: str, touches: tuple[str, str | None] | None = None
+) -> Revision | ModelInvalid | None:
+    """Return the new revision, the model's errors (nothing saved), or None when stale.
+
+    `touches` is the (list, item name) the edit keeps to (see revisions.edit_document).
+    """
     db = get_db()
     try:
         revision = revisions.edit_document(
-            db, environment(), edit, actor(), message, base_revision()
+            db, environment(), edit, actor(), message, base_revision(), touches
         )
     except store.StaleRevision:
         db.rollback()

@@ -1,0 +1,64 @@
+"""What an edit starts from: the current revision's cached model, and a copy of only what the
+edit changes.
+
+Copying the whole 50,000-server document for each edit took 0.4 s, and restoring masked
+secrets copied it again: an edit that names what it touches copies one list and one item,
+and a document without a masked secret is used as it came.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..errors import ModelInvalid
+from ..model.incremental import Base
+from ..model.secrets import SECRET_MASK, restore_secrets, secret_values
+from ..store import Revision
+from ..store.revision_cache import REVISIONS
+
+
+def head_base(head: Revision | None) -> Base | None:
+    """Return the current revision's validated model and document, None when there is none
+    or it no longer validates (an edit is then validated the full way)."""
+    if head is None:
+        return None
+    try:
+        loaded = REVISIONS.loaded(head)
+    except ModelInvalid:
+        return None
+    return Base(loaded.model, REVISIONS.document(head, masked=False))
+
+
+def restored_secrets(document: dict[str, Any], head: Revision | None) -> dict[str, Any]:
+    """Return the document with each masked secret given its current value back
+    (secrets.restore_secrets), without copying a document that has no masked secret."""
+    slots = secret_values(document)
+    if None not in slots and SECRET_MASK not in slots.values():
+        return document
+    current = REVISIONS.document(head, masked=False) if head is not None else None
+    return restore_secrets(document, current)
+
+
+def editable_copy(
+    document: dict[str, Any], touches: tuple[str, str | None] | None
+) -> dict[str, Any]:
+    """Return a copy of a shared document that an edit may change.
+
+    Without `touches`, a deep copy. With (list, name), a new top-level mapping holding a new
+    copy of that list, where only the item called `name` is a deep copy: an edit that keeps
+    to what it named leaves the shared document as it was.
+    """
+    if touches is None:
+        return copy.deepcopy(document)
+    kind, name = touches
+    edited = dict(document)
+    items = document.get(kind)
+    if isinstance(items, list):
+        edited[kind] = [
+            copy.deepcopy(item)
+            if isinstance(item, dict) and name is not None and item.get("name") == name
+            else item
+            for item in items
+        ]
+    return edited
