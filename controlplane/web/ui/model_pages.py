@@ -15,6 +15,7 @@ from ..auth import role_required
 from . import bp
 from .editing import base_revision, can_edit, document, head, save_edit
 from .forms import FormErrors, FormField, apply_form, form_values, item_values, map_errors
+from .list_pages import list_page
 from .rule_summary import rule_summary
 from .specs import CHILDREN, REFERENCES, SERVERS, TOP_LEVEL, ItemSpec
 
@@ -171,10 +172,12 @@ def model_index() -> Any:
 @role_required("viewer")
 def model_list(kind: str) -> Any:
     spec = _spec(kind)
+    page = list_page(document().get(kind, []), request.args)
     return render_template(
         "model_list.html",
         spec=spec,
-        items=document().get(kind, []),
+        items=page.items,
+        page=page,
         can_edit=can_edit(),
         defaults={f.name: f.default for f in spec.fields if f.default is not None},
     )
@@ -214,7 +217,9 @@ def model_delete(kind: str, name: str, child: str | None = None, key: str | None
     spec = _spec(kind, child)
     target = Target(kind, name, child, key)
     what = _describe(spec, name, child, key)
-    result = save_edit(lambda doc: target.edit(doc, None, delete=True), f"Delete {what}")
+    result = save_edit(
+        lambda doc: target.edit(doc, None, delete=True), f"Delete {what}", (kind, name)
+    )
     if isinstance(result, ModelInvalid):
         problems = "; ".join(str(e) for e in result.errors)
         flash(f"Cannot delete {what}, nothing was saved: {problems}", "error")
@@ -242,7 +247,7 @@ def model_move(kind: str, name: str, child: str, key: str) -> Any:
 
     direction = "up" if step < 0 else "down"
     what = _describe(spec, name, child, key)
-    result = save_edit(move, f"Move {what} {direction}")
+    result = save_edit(move, f"Move {what} {direction}", (kind, name))
     if isinstance(result, ModelInvalid):
         problems = "; ".join(str(e) for e in result.errors)
         flash(f"Cannot move {what}, nothing was saved: {problems}", "error")
@@ -274,7 +279,9 @@ def _save(spec: ItemSpec, fields: list[FormField], target: Target, **context: An
         )
     message = form.get("message", "").strip() or ("Add " if key is None else "Edit ") + what
     result = save_edit(
-        lambda doc: target.edit(doc, lambda item: apply_form(fields, form, item)), message
+        lambda doc: target.edit(doc, lambda item: apply_form(fields, form, item)),
+        message,
+        (target.kind, target.name),
     )
     if isinstance(result, ModelInvalid):
         errors = _errors(result, target, fields)
