@@ -108,7 +108,7 @@ def attached_changes(
             found.append((key, "removed", False))
         elif old[key] != digest(new[key]):
             kind = runtime_kind(key)
-            fits = kind == "map" or len(new[key].encode()) <= RUNTIME_PAYLOAD_LIMIT
+            fits = _map_has_values(new[key]) if kind == "map" else _fits_one_buffer(new[key])
             found.append((key, "content changed", kind is not None and fits))
     if config_reloads or not all(runtime for _key, _what, runtime in found):
         return [(key, what, False) for key, what, _runtime in found]
@@ -118,6 +118,11 @@ def attached_changes(
     ]
 
 
-def fits_runtime(file: ShippedFile) -> bool:
-    """Return whether the runtime API can take this file's content in one command."""
-    return runtime_kind(file.key) == "map" or len(file.text.encode()) <= RUNTIME_PAYLOAD_LIMIT
+def _fits_one_buffer(text: str) -> bool:
+    return len(text.encode()) <= RUNTIME_PAYLOAD_LIMIT
+
+
+def _map_has_values(text: str) -> bool:
+    """Return whether every entry of a map file has a value (`add map` refuses a bare key)."""
+    entries = [line.strip() for line in text.splitlines()]
+    return all(len(e.split(None, 1)) == 2 for e in entries if e and not e.startswith("#"))

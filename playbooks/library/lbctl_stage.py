@@ -258,7 +258,9 @@ def stage_files(module: AnsibleModule) -> dict:
     return {
         "files_managed": True,
         "files_changed": running != version,
-        "files_runtime": pending is None and running is not None and runtime_rotatable(old, files),
+        "files_runtime": pending is None
+        and running is not None
+        and runtime_rotatable(old, files, p["haproxy_socket"], p["files_dir"]),
         "files_version": version,
         "files_live_version": running or "",
     }

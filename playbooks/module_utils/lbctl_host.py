@@ -337,15 +337,30 @@ def changed_keys(old: dict[str, bytes], new: dict[str, bytes]) -> tuple[list[str
     return changed, moved
 
 
-def runtime_rotatable(old: dict[str, bytes], new: dict[str, bytes]) -> bool:
-    """Return whether the runtime API can replace `old` by `new` (same keys, known kinds)."""
+def runtime_rotatable(
+    old: dict[str, bytes], new: dict[str, bytes], sock: str = "", files_dir: str = ""
+) -> bool:
+    """Return whether the runtime API can replace `old` by `new` (same keys, known kinds).
+
+    With `sock`, a changed map must also be one HAProxy holds as a map (`show map`; a file
+    read only by an `acl -f` is not) and give every key a value (`add map` refuses a key
+    alone): else only a reload applies it.
+    """
     changed, moved = changed_keys(old, new)
-    return (
-        bool(changed)
-        and not moved
-        and all(runtime_kind(k) for k in changed)
-        and all(len(new[k]) <= RUNTIME_PAYLOAD_LIMIT for k in changed if runtime_kind(k) != "map")
-    )
+    if not changed or moved or not all(runtime_kind(k) for k in changed):
+        return False
+    if any(len(new[k]) > RUNTIME_PAYLOAD_LIMIT for k in changed if runtime_kind(k) != "map"):
+        return False
+    maps = [k for k in changed if runtime_kind(k) == "map"]
+    if maps and sock:
+        shown = runtime_command(sock, "show map") or ""
+        for key in maps:
+            lines = _payload_lines("map", new[key])
+            if f"({os.path.join(files_dir, key)})" not in shown or any(
+                len(line.split(None, 1)) < 2 for line in lines
+            ):
+                return False
+    return True
 
 
 def _payload_lines(kind: str, data: bytes) -> list[str]:
@@ -477,7 +492,7 @@ def rotate_in_place(
     new = {**old, **updates}
     if new == old:
         return {"changed": False, "worker": worker_of(sock), "served": {}}
-    if not runtime_rotatable(old, new):
+    if not runtime_rotatable(old, new, sock, files_dir):
         raise StepFailed("runtime: files", "only a reload can apply these files")
     key_mode = int(perms.get("key_mode", 0o600))
     was_private = {

@@ -359,3 +359,21 @@ def test_new_modes_from_the_inventory_apply_to_unchanged_contents(lb, capsys) ->
     files_dir = Path(lb_host.files_dir)
     assert stat.S_IMODE((files_dir / "maps/hosts.map").stat().st_mode) == 0o644
     assert stat.S_IMODE((files_dir / "certs/a.pem").stat().st_mode) == 0o400  # YAML's 0400
+
+
+def test_a_map_line_without_a_value_is_not_a_runtime_change(lb, capsys) -> None:
+    lb_host, _a, _b, files = lb
+    staged = _run(
+        stage_module, lb_host.stage_args({**files, "maps/hosts.map": "a.example.com\n"}, []), capsys
+    )
+    assert staged["files_changed"] and not staged["files_runtime"]  # `add map` needs a value
+    good = {**files, "maps/hosts.map": "a.example.com app-z\n"}
+    assert _run(stage_module, lb_host.stage_args(good, []), capsys)["files_runtime"]
+
+
+def test_a_file_haproxy_does_not_hold_as_a_map_is_not_rotated_live(lb) -> None:
+    lb_host, _a, _b, files = lb
+    old = {k: v.encode() for k, v in files.items()} | {"maps/acl-only.map": b"x 1\n"}
+    new = old | {"maps/acl-only.map": b"y 1\n"}
+    assert host.runtime_rotatable(old, new)  # by kind alone it could
+    assert not host.runtime_rotatable(old, new, lb_host.socket, lb_host.files_dir)

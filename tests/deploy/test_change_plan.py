@@ -109,7 +109,7 @@ def test_a_certificate_content_change_is_a_runtime_rotation() -> None:
 
 def test_ca_crl_and_map_contents_rotate_too_but_error_pages_and_sni_lists_reload() -> None:
     for key in ("ca/clients.pem", "crl/clients.pem", "maps/hosts.map"):
-        assert _files_plan({key: "a"}, {key: "b"}).haproxy_path == "runtime", key
+        assert _files_plan({key: "a 1"}, {key: "b 1"}).haproxy_path == "runtime", key
     for key in ("errors/maintenance.http", "certs/web.crt-list"):
         assert _files_plan({key: "a"}, {key: "b"}).haproxy_path == "reload", key
 
@@ -127,4 +127,12 @@ def test_a_new_or_removed_file_or_a_reloading_config_takes_everything_by_reload(
 def test_a_certificate_too_large_for_one_runtime_command_is_reloaded() -> None:
     big = "x" * 20_000
     assert _files_plan({"certs/a.pem": "a"}, {"certs/a.pem": big}).haproxy_path == "reload"
-    assert _files_plan({"maps/m.map": "a"}, {"maps/m.map": big}).haproxy_path == "runtime"
+    big_map = "x 1\n" * 10_000
+    assert _files_plan({"maps/m.map": "a 1"}, {"maps/m.map": big_map}).haproxy_path == "runtime"
+
+
+def test_a_map_entry_without_a_value_is_reloaded() -> None:
+    assert _files_plan({"maps/m.map": "a 1\n"}, {"maps/m.map": "a\n"}).haproxy_path == "reload"
+    assert _files_plan({"maps/m.map": "a 1\n"}, {"maps/m.map": "# c\na 2\n"}).haproxy_path == (
+        "runtime"
+    )
