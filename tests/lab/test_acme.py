@@ -32,7 +32,7 @@ from controlplane.usecases import acme, revisions
 from controlplane.usecases.acme import AcmeOutcome
 from tests.support import SEED
 
-from .deploying import LAB_MODEL, VIP, runtime, worker_pid
+from .deploying import LAB_MODEL, VIP, runtime, wait_for, worker_pid
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -207,6 +207,22 @@ def test_at_two_thirds_of_its_lifetime_it_renews_and_rotates_without_a_reload(
     assert f"{served_certificate(acme_lab).serial_number:x}" == renewed.serial
     assert {h: worker_pid(acme_lab, h) for h in HOSTS} == pids  # same worker: no reload
     assert "rotated without a reload" in renewed.message
+
+
+def test_after_rotations_the_files_on_disk_still_load_and_a_reload_serves_the_same(
+    acme_lab: Lab, first_order: AcmeOutcome
+) -> None:
+    # Rotation wrote the new files too: haproxy -c on each host's own files passes, with
+    # the challenge map in place, and a reload serves the same (renewed) certificate.
+    for host in HOSTS:
+        checked = acme_lab.exec_on(host, ["haproxy", "-c", "-f", "/etc/haproxy/haproxy.cfg"])
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert acme_lab.exec_on(host, ["test", "-f", CHALLENGE_MAP], check=False).returncode == 0
+    before = served_certificate(acme_lab).serial_number
+    pid = worker_pid(acme_lab, "lb1")
+    acme_lab.exec_on("lb1", [str(acme_lab.host("lb1").haproxy_reload)])
+    assert wait_for(lambda: worker_pid(acme_lab, "lb1") != pid, 10)
+    assert served_certificate(acme_lab).serial_number == before
 
 
 def test_a_published_answer_is_on_both_hosts_and_served_through_the_vip(
