@@ -59,3 +59,15 @@ def test_a_renewal_record_counts_failures_and_clears_on_success(session):
     acme.record_renewal(session, "www", RenewalState(), NOW)
     [row] = acme.list_renewals(session)
     assert (row.failures, row.last_success_at) == (0, NOW)
+
+
+def test_lbctl_file_rotate_key_re_encrypts_the_account_keys_too(session, files_key, monkeypatch):
+    from controlplane import store
+    from controlplane.store import files
+
+    pem = acme.account_key(session, DIRECTORY)
+    newer = new_key()
+    monkeypatch.setenv(FILES_KEY_ENV, f"{newer},{files_key}")
+    assert files.rotate_files_key(session, store.SYSTEM) == 1
+    monkeypatch.setenv(FILES_KEY_ENV, newer)
+    assert acme.account_key(session, DIRECTORY) == pem
