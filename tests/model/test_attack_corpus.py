@@ -70,6 +70,8 @@ def _base_document() -> dict[str, Any]:
     document["health_checks"][0]["host"] = "health.example.com"
     document["pools"][0].update(tls_verify="required", tls_ca_file="/etc/ssl/lbctl/ca.pem")
     document["frontends"][0].update(vip="198.18.1.100", mode="http")
+    # A line no typed field writes: an HSTS header would get validate's extra advice.
+    document["frontends"][0]["extra"] = ["http-request set-var(txn.host) req.hdr(host)"]
     _add_tls_files(document)
     _add_rules(document)
     _add_discovery(document)
