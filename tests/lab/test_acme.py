@@ -10,6 +10,7 @@ plane's namespace, started and stopped by pid.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -18,10 +19,12 @@ from datetime import timedelta
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from cryptography import x509
 
 from controlplane import lab as lab_api
 from controlplane import store
+from controlplane.cli import main
 from controlplane.lab import Lab
 from controlplane.lab.acme_server import AcmeTestServer, running_pebble
 from controlplane.runtime import ChannelPool
@@ -162,6 +165,18 @@ def test_the_challenge_map_is_empty_again_on_both_hosts(
     for host in HOSTS:
         answer = runtime(acme_lab, host, f"show map {CHALLENGE_MAP}")
         assert answer.strip() == "", answer
+
+
+def test_lbctl_acme_status_shows_the_issued_certificate(
+    first_order: AcmeOutcome, sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LBCTL_DATABASE_URL", str(sessions.kw["bind"].url))
+    monkeypatch.setenv("LBCTL_ENVIRONMENT", ENVIRONMENT)
+    result = CliRunner().invoke(main, ["acme", "status", "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    assert (row["name"], row["issued"], row["due"], row["failures"]) == ("www", True, False, 0)
+    assert row["domains"] == [DOMAIN] and row["not_after"] == first_order.not_after
 
 
 def test_a_certificate_not_due_is_left_alone(
