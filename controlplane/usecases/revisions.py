@@ -36,7 +36,7 @@ from ..model.secrets import (
 )
 from ..render import Rendered, render_model
 from ..store import Actor, Revision
-from ..store.revision_cache import REVISIONS
+from ..store.revision_cache import REVISIONS, revision_key
 from . import files
 from .edit_base import editable_copy, head_base, restored_secrets
 from .files import RenderResult, render_loaded
@@ -188,12 +188,22 @@ def deployed_revision(session: Session, environment: str) -> Revision | None:
 
 
 def diff_to_deployed(session: Session, environment: str) -> list[FileDiff]:
-    """Return the per-host diff of the current revision against the last deployed one."""
+    """Return the per-host diff of the current revision against the last deployed one.
+
+    The list is shared by every caller (made once per pair of revisions): do not change it.
+    """
     head = store.current_revision(session, environment)
     deployed = deployed_revision(session, environment)
-    expected = _revision_files(session, head) if head else {}
-    actual = _revision_files(session, deployed) if deployed else {}
-    return diff_files(expected, actual)
+    if head is None:
+        return diff_files({}, _revision_files(session, deployed) if deployed else {})
+
+    def compare() -> list[FileDiff]:
+        actual = _revision_files(session, deployed) if deployed else {}
+        return diff_files(_revision_files(session, head), actual)
+
+    # Both revisions are immutable: the diff is made once per pair (a shared list).
+    against = revision_key(deployed) if deployed else "nothing"
+    return REVISIONS.remember(head, f"diff-to:{against}", compare)
 
 
 def _revision_files(session: Session, revision: Revision) -> dict[str, dict[str, str]]:

@@ -61,7 +61,7 @@ def test_status_is_collected_once_then_cached_until_refresh(app: Flask, as_role)
 def test_preview_shows_rendered_files_and_the_diff_to_deployed(as_role) -> None:
     page = as_role("viewer").get("/preview").get_data(as_text=True)
     assert "nothing deployed yet" in page
-    assert "lb1 · haproxy.cfg" in page and "lb2 · keepalived.conf" in page
+    assert "lb1/haproxy.cfg" in page and "lb2/keepalived.conf" in page
     assert '<span class="add">+' in page
 
 

@@ -17,5 +17,6 @@ from . import (  # noqa: E402,F401
     model_pages,
     operations,
     preview,
+    preview_files,
     runtime_pages,
 )
