@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
 from controlplane.acme import AcmeOrderFailed, new_account_key, order_certificate
-from controlplane.lab.acme_server import AcmeTestServer, running_pebble
+from controlplane.lab.acme_server import PEBBLE, AcmeTestServer, running_pebble
 
 from .local_haproxy import LocalHaproxy, SocketResponder, running_haproxy
 
@@ -29,6 +30,8 @@ def haproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHaproxy]:
 def pebble(
     tmp_path_factory: pytest.TempPathFactory, haproxy: LocalHaproxy
 ) -> Iterator[AcmeTestServer]:
+    if not Path(PEBBLE).exists():
+        pytest.skip("Debian's pebble is not installed (make system-deps installs it)")
     with running_pebble(
         tmp_path_factory.mktemp("pebble"), "127.0.0.1", http_port=haproxy.port, validity_s=3600
     ) as server:
