@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..model.certificates import (
@@ -156,15 +157,24 @@ def put_file(
     ).first()
     if previous is not None and previous is existing:
         return PutResult(existing, False, None, warnings)
-    if previous is not None:
-        previous.current = False
     if existing is None:
         existing = _new_row(kind, name, text, digest, metadata, actor)
-        session.add(existing)
-    else:
+    try:
+        if previous is not None:
+            previous.current = False
+            session.flush()  # before the new one is current: one current version per name
         existing.current = True
         existing.uploaded_by, existing.uploaded_at = actor.name, _now(now)
-    session.flush()
+        session.add(existing)
+        session.flush()
+    except IntegrityError:
+        # A concurrent upload of the same name made its version current first: the
+        # partial unique index on current versions decides, on PostgreSQL as on SQLite.
+        session.rollback()
+        raise StoreError(
+            f"{KIND_WORDS[kind]} {name!r} was uploaded by someone else at the same time; "
+            "nothing was stored: look at the file list, then upload again"
+        ) from None
     _prune(session, kind, name)
     detail = {"kind": kind, "name": name} | describe(existing)
     if previous is not None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -248,6 +249,15 @@ class StoredFile(Base):
         UniqueConstraint("kind", "name", "content_sha256"),
         CheckConstraint(_one_of("kind", FILE_KINDS), name="kind"),
         Index(None, "kind", "name"),
+        # At most one current version per name, also when two uploads race.
+        Index(
+            "uq_stored_files_current",
+            "kind",
+            "name",
+            unique=True,
+            sqlite_where=text("current"),
+            postgresql_where=text("current"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

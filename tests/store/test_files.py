@@ -8,6 +8,7 @@ import logging
 import pytest
 from cryptography.hazmat.primitives import hashes
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from controlplane import store
 from controlplane.store import files
@@ -209,3 +210,22 @@ def test_removing_keeps_only_pinned_versions_and_nothing_is_current(
     with pytest.raises(store.NotFound):
         files.get_file(session, "certificate", "site")
     assert files.pinned_texts(session, revision) == {("certificate", "site"): site.bundle()}
+
+
+def test_the_store_holds_at_most_one_current_version_per_name(session):
+    files.put_file(session, ALICE, "map", "hosts", MAP)
+    session.commit()
+    racing = StoredFile(
+        kind="map",
+        name="hosts",
+        content_sha256="0" * 64,
+        content="other\n",
+        size=6,
+        current=True,
+        uploaded_by="bob",
+    )
+    session.add(racing)
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+    assert [f.content for f in files.list_files(session)] == [MAP]

@@ -54,6 +54,14 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_stored_files_kind_name"), "stored_files", ["kind", "name"])
+    op.create_index(
+        "uq_stored_files_current",
+        "stored_files",
+        ["kind", "name"],
+        unique=True,
+        sqlite_where=sa.text("current"),
+        postgresql_where=sa.text("current"),
+    )
     op.create_table(
         "revision_files",
         sa.Column("revision_id", sa.Integer(), nullable=False),
@@ -72,5 +80,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("revision_files")
+    op.drop_index("uq_stored_files_current", table_name="stored_files")
     op.drop_index(op.f("ix_stored_files_kind_name"), table_name="stored_files")
     op.drop_table("stored_files")
