@@ -58,10 +58,8 @@ def test_preview_the_diff_of_a_change(app, page) -> None:
     page.click("nav >> text=Preview")
     expect(page.locator("pre.diff .add", has_text="weight 75").first).to_be_visible()
     expect(page.locator("pre.diff .del", has_text="weight 50").first).to_be_visible()
-    expect(page.locator(".tab.active")).to_have_count(1)
-    page.click(".tab >> text=lb2 · keepalived.conf")
-    expect(page.locator("#file-lb2-keepalived-conf")).to_be_visible()
-    expect(page.locator("#file-lb1-haproxy-cfg")).to_be_hidden()
+    page.click("#file-lb2-keepalived-conf > summary")
+    expect(page.locator("#file-lb2-keepalived-conf .file-section").first).to_be_visible()
     screenshot(page, "preview")
 
 
