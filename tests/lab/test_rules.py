@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 
 BLOCKED_PORT = 8081
 LIMITED_PORT = 8082
+FEW_PORT = 8083  # at most 2 connections at once per client
 LIMIT = 10  # requests per 30 s per client on the limited frontend
 
 RULES = [
@@ -95,6 +96,13 @@ def with_rules(data: dict) -> None:
             "port": LIMITED_PORT,
             "default_pool": "app",
             "rate_limit": {"requests": LIMIT, "period": "30s", "connections": 50},
+        },
+        {
+            "name": "few",
+            "vip_pair": "edge",
+            "port": FEW_PORT,
+            "default_pool": "app",
+            "rate_limit": {"connections": 2},
         },
     ]
 
@@ -241,6 +249,36 @@ def test_response_headers_are_set_added_and_deleted(rules_lab: Lab) -> None:
 def test_a_denied_source_gets_403_and_others_pass(rules_lab: Lab) -> None:
     assert request(rules_lab, port=BLOCKED_PORT).status == 403
     assert request(rules_lab).status == 200  # web allows 198.18.0.0/15, the client's network
+
+
+# Two idle connections held open, then a third that asks, polled until HAProxy has
+# tracked the two (bounded: 2 s); then the same after closing them.
+_THIRD_CONNECTION = """
+import socket, sys, time
+address = (sys.argv[1], int(sys.argv[2]))
+request = b"GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"
+def ask():
+    with socket.create_connection(address, timeout=3) as s:
+        s.sendall(request)
+        return s.recv(64).split(b" ")[1].decode()
+def poll(wanted):
+    deadline = time.monotonic() + 2
+    while True:
+        status = ask()
+        if status == wanted or time.monotonic() > deadline:
+            return status
+        time.sleep(0.02)
+held = [socket.create_connection(address, timeout=3) for _ in range(2)]
+print(poll("429"))
+for s in held:
+    s.close()
+print(poll("200"))
+"""
+
+
+def test_a_client_over_its_concurrent_connections_gets_429(rules_lab: Lab) -> None:
+    argv = ["python3", "-c", _THIRD_CONNECTION, VIP, str(FEW_PORT)]
+    assert rules_lab.exec_in_client(argv).stdout.split() == ["429", "200"]
 
 
 def unblock_the_client(data: dict) -> None:
