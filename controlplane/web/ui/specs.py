@@ -42,7 +42,7 @@ VIP_PAIRS = ItemSpec(
         F("hosts.1", "Backup", "select", required=True),
         F("mode", "Mode", "select", ("active-passive", "active-active"), "active-passive"),
         F("virtual_router_id", "Virtual router id", "int", required=True, hint="1-255"),
-        F("vips", "VIPs", "words", required=True, hint="IPv4/prefix, comma separated", wide=True),
+        F("vips", "VIPs", "words", required=True, hint="IP/prefix, comma separated", wide=True),
         F("advert_interval", "Advert interval", default="1s", hint="below 1s means VRRPv3"),
         F(
             "vrrp_version",
