@@ -48,6 +48,7 @@ def test_the_longest_prefix_wins(example: dict) -> None:
         ("frontends", "use_backend api if is_api", "rules"),
         ("frontends", "tcp-request connection reject if bad", "access"),
         ("frontends", "http-request track-sc0 src", "rate_limit"),
+        ("frontends", "http-after-response set-header X-Frame-Options DENY", "rules"),
         ("pools", "timeout tunnel 1h", "timeouts.tunnel"),
         ("pools", "option httpchk GET /health", "/health_checks"),
         ("pools", "default-server inter 2s", "default_server"),
