@@ -55,7 +55,7 @@ def alert_on(engine: AlertEngine, outcomes: list[RenewalOutcome]) -> None:
                 f"row: {outcome.message}"
             )
             engine.fire(RENEWAL_FAILING, outcome.name, message[:500], "warning")
-        elif outcome.status == "issued":
+        elif outcome.status in ("issued", "served"):
             engine.resolve(RENEWAL_FAILING, outcome.name, f"renewed: {outcome.message}"[:500])
 
 

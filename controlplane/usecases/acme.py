@@ -57,7 +57,7 @@ DEPLOY_TIMEOUT_S = 600.0
 # How long a renewal waits for a deploy of the same environment to finish first.
 LOCK_WAIT_S = 120.0
 
-Status = Literal["issued", "not_due", "backing_off", "failed"]
+Status = Literal["issued", "served", "not_due", "backing_off", "failed"]
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,14 @@ def _turn(
         current = stored.current_file(session, "certificate", name)
         state = acme_store.renewal_state(session, name)
     reason = _due_reason(current, list(spec.domains), now)
-    if reason is None and current is not None and not force:
+    # Only after a failure: an issue whose rotation or deploy failed is served again; an
+    # operator's own upload of the same name is theirs to deploy.
+    unserved = (
+        _unserved_revision(sessions, environment, current)
+        if current is not None and state.failures
+        else None
+    )
+    if reason is None and current is not None and not force and unserved is None:
         return AcmeOutcome(name, "not_due", _not_due(current), failures=state.failures)
     if not force and not state.may_try(now):
         when = state.next_attempt_at.isoformat() if state.next_attempt_at else "later"
@@ -199,6 +206,10 @@ def _turn(
             retry_at=state.next_attempt_at,
         )
     try:
+        if reason is None and current is not None and unserved is not None and not force:
+            return _serve_stored(
+                sessions, environment, inventory, actor, current, unserved, channels, now
+            )
         challenge_hosts(model, name)  # before any deploy: refuse what no deploy can fix
         if current is None:
             _deploy_placeholder(sessions, environment, inventory, actor, name, list(spec.domains))
@@ -349,29 +360,17 @@ def _serve(
     reason: str,
 ) -> AcmeOutcome:
     """Store the issued certificate, serve it (rotation, else a deploy), audit it."""
-    from .revisions import deployed_revision
     from .stored_files import put_certificate
 
     serial = f"{issued.serial:x}"
     with sessions.begin() as session:
         upload = put_certificate(session, environment, actor, name, issued.pem)
-        revision = upload.revision
-        if revision is None:
+        if upload.revision is None:
             raise AcmeRenewalError(f"certificate {name} was stored but no revision uses it")
-        number = revision.number
-        deployed = deployed_revision(session, environment)
-        # Rotation replaces contents only: the deployed config must already name the file.
-        rotate = deployed is not None and _same_config(
-            store.revision_model(deployed), store.revision_model(revision)
-        )
-        model = store.revision_model(revision)
-    if rotate:
-        deployment_id, hosts = _rotate(
-            sessions, environment, inventory, actor, number, model, name, issued.pem,
-            attached_key("certificate", name), channels,
-        )  # fmt: skip
-    else:
-        deployment_id, hosts = _deploy(sessions, environment, inventory, actor, number), []
+        number = upload.revision.number
+    deployment_id, hosts, rotated = _serve_revision(
+        sessions, environment, inventory, actor, name, number, issued.pem, channels
+    )
     with sessions.begin() as session:
         acme_store.record_renewal(session, name, RenewalState(), now)
         store.record_audit(
@@ -384,15 +383,107 @@ def _serve(
                 "not_after": issued.not_after.isoformat(),
                 "revision": number,
                 "deployment": deployment_id,
-                "served_by": "runtime" if rotate else "deploy",
+                "served_by": "runtime" if rotated else "deploy",
                 "reason": reason,
             },
         )
     message = f"issued serial {serial}, valid until {issued.not_after.isoformat()}; " + (
-        "rotated without a reload" if rotate else f"deployed (deployment {deployment_id})"
+        "rotated without a reload" if rotated else f"deployed (deployment {deployment_id})"
     )
     return AcmeOutcome(
         name, "issued", message, serial, issued.not_after.isoformat(), number, deployment_id,
+        hosts=hosts,
+    )  # fmt: skip
+
+
+def _serve_revision(
+    sessions: sessionmaker[Session],
+    environment: str,
+    inventory: Path,
+    actor: Actor,
+    name: str,
+    number: int,
+    pem: str,
+    channels: runtime.ChannelPool,
+) -> tuple[int, list[dict[str, Any]], bool]:
+    """Serve revision `number` (which holds `pem` as `name`): rotated when only that
+    content differs from the deployed revision, else deployed in full.
+
+    Returns (deployment id, per-host rotation results, whether it was rotated).
+    """
+    from .revisions import deployed_revision
+
+    with sessions() as session:
+        revision = store.get_revision(session, environment, number)
+        deployed = deployed_revision(session, environment)
+        model = store.revision_model(revision)
+        # Rotation replaces contents only: the deployed config must already name the file.
+        rotate = deployed is not None and _same_config(store.revision_model(deployed), model)
+    if not rotate:
+        return _deploy(sessions, environment, inventory, actor, number), [], False
+    deployment_id, hosts = _rotate(
+        sessions, environment, inventory, actor, number, model, name, pem,
+        attached_key("certificate", name), channels,
+    )  # fmt: skip
+    return deployment_id, hosts, True
+
+
+def _unserved_revision(
+    sessions: sessionmaker[Session], environment: str, current: StoredFile
+) -> int | None:
+    """Return the newest revision's number when it uses `current` but the deployed one does
+    not (a rotation or deploy after an issue failed): it still has to be served."""
+    from .revisions import deployed_revision
+
+    key = ("certificate", current.name)
+    with sessions() as session:
+        head = store.current_revision(session, environment)
+        if head is None or stored.revision_pins(session, head).get(key) != current.content_sha256:
+            return None  # a rollback or an older model: not ours to undo
+        deployed = deployed_revision(session, environment)
+        if deployed is not None and (
+            stored.revision_pins(session, deployed).get(key) == current.content_sha256
+        ):
+            return None
+        return head.number
+
+
+def _serve_stored(
+    sessions: sessionmaker[Session],
+    environment: str,
+    inventory: Path,
+    actor: Actor,
+    current: StoredFile,
+    number: int,
+    channels: runtime.ChannelPool,
+    now: datetime,
+) -> AcmeOutcome:
+    """Serve a certificate issued earlier whose rotation or deploy did not go through."""
+    name = current.name
+    pem = stored.file_text(current)
+    deployment_id, hosts, rotated = _serve_revision(
+        sessions, environment, inventory, actor, name, number, pem, channels
+    )
+    with sessions.begin() as session:
+        acme_store.record_renewal(session, name, RenewalState(), now)
+        store.record_audit(
+            session,
+            actor,
+            "acme.served",
+            f"certificate {name}",
+            {
+                "serial": current.serial,
+                "revision": number,
+                "deployment": deployment_id,
+                "served_by": "runtime" if rotated else "deploy",
+            },
+        )
+    message = f"serial {current.serial}, stored earlier, now " + (
+        "rotated without a reload" if rotated else f"deployed (deployment {deployment_id})"
+    )
+    not_after = current.not_after.isoformat() if current.not_after else ""
+    return AcmeOutcome(
+        name, "served", message, current.serial or "", not_after, number, deployment_id,
         hosts=hosts,
     )  # fmt: skip
 

@@ -121,3 +121,24 @@ def test_status_tells_when_it_renews(sessions) -> None:
     )
     assert row["issued"] and not row["due"]
     assert row["renews_at"] == renews.isoformat()
+
+
+def test_an_issue_whose_serving_failed_is_served_again_not_reordered(sessions) -> None:
+    cert = stored(sessions, deployed=False)  # stored and in the newest revision, not deployed
+    now = cert.not_valid_before_utc + timedelta(days=1)  # far from due
+    assert renew(sessions, now=now).status == "not_due"  # no failure: an upload is not ours
+    with sessions.begin() as session:
+        acme_store.record_renewal(session, "www", RenewalState(1, "rotation failed", now), now)
+        number = store.current_revision(session, ENV).number
+    assert acme._unserved_revision(sessions, ENV, _current(sessions)) == number
+    outcome = renew(sessions, now=now)
+    # It deploys the stored certificate's revision (here the deploy fails: no inventory).
+    assert outcome.status == "failed" and f"of revision {number} failed" in outcome.message
+    assert outcome.failures == 2
+
+
+def _current(sessions):
+    from controlplane.store import files
+
+    with sessions() as session:
+        return files.current_file(session, "certificate", "www")
