@@ -179,7 +179,7 @@ def check_keepalived_options(model: LbModel) -> Iterator[FieldError]:
     for pair in model.vip_pairs:
         yield from _ipv6_instances(pair)
         if pair.keepalived is not None:
-            yield from _pair_options(pair, pair.keepalived, f"vip_pairs[{pair.name}].keepalived")
+            yield from _pair_options(pair.keepalived, f"vip_pairs[{pair.name}].keepalived")
 
 
 def _ipv6_instances(pair: VipPair) -> Iterator[FieldError]:
@@ -235,7 +235,7 @@ def keepalived_warnings(model: LbModel) -> Iterator[FieldError]:
                 )
 
 
-def _pair_options(pair: VipPair, options: KeepalivedOptions, path: str) -> Iterator[FieldError]:
+def _pair_options(options: KeepalivedOptions, path: str) -> Iterator[FieldError]:
     seen: dict[str, int] = {}
     for i, script in enumerate(options.track_scripts):
         if script.name in seen:
