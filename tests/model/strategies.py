@@ -19,6 +19,7 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from controlplane.model.proxies import PoolTimeouts
 from controlplane.model.schema import HealthCheck, Pool, Timeouts, VrrpAuthentication
 from controlplane.model.types import MAX_DURATION_MS
 
@@ -231,7 +232,56 @@ def _vrrp_options(draw: st.DrawFn) -> dict[str, Any]:
         options["track_weight"] = draw(weights)
     if version == 2 and draw(st.booleans()):
         options["authentication"] = draw(_AUTHENTICATION)
+    if draw(st.booleans()):
+        options["keepalived"] = draw(_KEEPALIVED_OPTIONS)
     return options
+
+
+# A pair's keepalived options (model/keepalived_options.py). Weights stay 0 (FAULT): any
+# other weight may warn that it cannot move the VIPs, which some properties forbid.
+SCRIPT_COMMANDS = st.sampled_from(
+    ["/usr/local/bin/check", "/opt/chk-db.sh --port 5432", "/usr/bin/x a.b_c/d+e=f:g,h%i@j-k"]
+)
+_TRACK_SCRIPTS = st.lists(
+    st.fixed_dictionaries(
+        {"name": NAMES, "command": SCRIPT_COMMANDS},
+        optional={
+            "interval": st.integers(1, 3600).map(lambda n: f"{n}s"),
+            "timeout": st.integers(1, 3600).map(lambda n: f"{n}s"),
+            "rise": st.integers(1, 100),
+            "fall": st.integers(1, 100),
+        },
+    ),
+    max_size=3,
+    unique_by=lambda script: script["name"],
+)
+_KEEPALIVED_OPTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "track_scripts": _TRACK_SCRIPTS,
+        "track_interfaces": st.lists(
+            st.sampled_from(["eth1", "bond0", "ens4.100"]).map(lambda n: {"name": n}),
+            max_size=3,
+            unique_by=lambda track: track["name"],
+        ),
+        "notify": st.fixed_dictionaries(
+            {}, optional={s: SCRIPT_COMMANDS for s in ("master", "backup", "fault", "stop")}
+        ),
+        "vip_interface": st.sampled_from(["eth1", "vlan10"]),
+        "advertised_vips": st.sampled_from(["all", "first"]),
+        "garp": st.fixed_dictionaries(
+            {},
+            optional={
+                "master_delay": st.integers(1, 86_400).map(lambda n: f"{n}s"),
+                "master_repeat": st.integers(1, 255),
+                "master_refresh": st.none() | st.integers(1, 86_400).map(lambda n: f"{n}s"),
+                "master_refresh_repeat": st.integers(1, 255),
+                "lower_prio_delay": st.integers(1, 86_400).map(lambda n: f"{n}s"),
+                "lower_prio_repeat": st.integers(1, 255),
+            },
+        ),
+    },
+)
 
 
 _PREEMPTION = st.fixed_dictionaries(
@@ -245,11 +295,21 @@ _PREEMPTION = st.fixed_dictionaries(
 _AUTHENTICATION = st.fixed_dictionaries(
     {"password": PASSWORDS}, optional={"type": st.sampled_from(["PASS", "AH"])}
 )
+# Free text of checks and logs: spaces, '#', double quotes and braces stay inside quotes.
+CHECK_TEXTS = st.sampled_from(["ok", "ready # now", 'say "hi"', "+PONG", "a\\b {x}"])
+CHECK_REGEXES = st.sampled_from(["^ok", "^ok\\s*$", "v[0-9]+ # x", '"q"'])
+SEND_TEXTS = st.sampled_from(["PING\\r\\n", "status", "a # b\\n", "x\\ty"])
+LOG_FORMATS = st.sampled_from(["%ci %ST", "%ci:%cp [%tr] %ft %b/%s %ST %B %ID # x", '"%ci"'])
 _CHECK_OPTIONS = {
     "interval": durations(),
     "rise": st.integers(1, 100),
     "fall": st.integers(1, 100),
     "port": PORTS,
+    "expect_string": CHECK_TEXTS,
+    "expect_regex": CHECK_REGEXES,
+    "agent": st.fixed_dictionaries(
+        {"port": PORTS}, optional={"interval": durations(), "send": SEND_TEXTS}
+    ),
 }
 _HTTP_CHECK_OPTIONS = {
     "path": URI_PATHS,
@@ -258,7 +318,7 @@ _HTTP_CHECK_OPTIONS = {
     "expect_status": st.integers(100, 599),
 }
 _CHECKS = st.one_of(
-    st.fixed_dictionaries({"type": st.just("tcp")}, optional=_CHECK_OPTIONS),
+    st.fixed_dictionaries({"type": st.just("tcp")}, optional=_CHECK_OPTIONS | {"send": SEND_TEXTS}),
     st.fixed_dictionaries({"type": st.just("http")}, optional=_CHECK_OPTIONS | _HTTP_CHECK_OPTIONS),
 )
 
@@ -284,6 +344,15 @@ def _pools(draw: st.DrawFn, check_names: list[str]) -> list[dict[str, Any]]:
     return pools
 
 
+_SERVER_OPTIONS = {
+    "check_interval": durations(),
+    "rise": st.integers(1, 100),
+    "fall": st.integers(1, 100),
+    "slow_start": durations(),
+    "send_proxy": st.sampled_from(["v1", "v2"]),
+}
+
+
 def _pool_options(mode: str) -> st.SearchStrategy[dict[str, Any]]:
     http_only = ["uri", "cookie"] if mode == "http" else []
     return st.fixed_dictionaries(
@@ -297,6 +366,14 @@ def _pool_options(mode: str) -> st.SearchStrategy[dict[str, Any]]:
             "tls_verify": st.sampled_from(["required", "none"]),
             "tls_ca_file": st.just("@system-ca") | CERT_PATHS,
             "extra": st.lists(st.sampled_from(POOL_EXTRA[mode]), max_size=2, unique=True),
+            "timeouts": st.fixed_dictionaries(
+                {}, optional=dict.fromkeys(PoolTimeouts.model_fields, durations())
+            ),
+            "default_server": st.fixed_dictionaries(
+                {},
+                optional=_SERVER_OPTIONS
+                | {"maxconn": st.integers(1, 10_000_000), "maxqueue": st.integers(1, 10_000_000)},
+            ),
         },
     )
 
@@ -317,6 +394,7 @@ _SERVER_LISTS = st.lists(
             "state": st.sampled_from(["enabled", "drain", "maint"]),
             "maxconn": st.integers(1, 10_000_000),
             "tls": st.booleans(),
+            **_SERVER_OPTIONS,
         },
     ),
     min_size=1,
@@ -389,10 +467,44 @@ def _frontend_options(mode: str) -> st.SearchStrategy[dict[str, Any]]:
         {"certificate": CERT_PATHS},
         optional={"alpn": st.lists(st.sampled_from(["h2", "http/1.1"]), max_size=3)},
     )
+    http = mode == "http"
+    timeouts = ["client", "client_fin", *(["http_request", "http_keep_alive"] if http else [])]
+    target = st.fixed_dictionaries(
+        {"address": st.sampled_from(["stdout", "/dev/log", "198.18.0.5:514"])},
+        optional={
+            "facility": st.sampled_from(["local0", "daemon"]),
+            "level": st.sampled_from(["info", "err"]),
+            "format": st.sampled_from(["raw", "rfc5424"]),
+        },
+    )
+    logging = st.fixed_dictionaries(
+        {},
+        optional={
+            "format": st.sampled_from(["http", "https", "tcp"] if http else ["tcp"]),
+            "log_empty_connections": st.booleans(),
+            "targets": st.lists(target, max_size=2),
+            **(
+                {"request_id": st.fixed_dictionaries({"header": st.just("X-Request-ID")})}
+                if http
+                else {}
+            ),
+        },
+    )
+    compression = st.fixed_dictionaries(
+        {"algorithms": st.lists(st.sampled_from(["gzip", "deflate"]), min_size=1, unique=True)},
+        optional={
+            "types": st.lists(
+                st.sampled_from(["text/html", "application/json"]), min_size=1, unique=True
+            )
+        },
+    )
     return st.fixed_dictionaries(
         {},
         optional={
             "tls": tls,
+            "timeouts": st.fixed_dictionaries({}, optional=dict.fromkeys(timeouts, durations())),
+            "logging": logging | st.fixed_dictionaries({"custom_format": LOG_FORMATS}),
+            **({"compression": compression} if http else {}),
             "maxconn": st.integers(1, 10_000_000),
             "forwarded_for": st.booleans(),
             "extra": st.lists(st.sampled_from(FRONTEND_EXTRA[mode]), max_size=2, unique=True),
@@ -434,6 +546,17 @@ def _settings(draw: st.DrawFn) -> dict[str, Any] | None:
                 "hard_stop_after": durations(),
                 "chroot": st.none() | FILE_PATHS,
                 "log_target": LOG_TARGETS,
+                "nbthread": st.integers(1, 64),
+                "tune": st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "bufsize": st.integers(16_384, 65_536),
+                        "http_maxhdr": st.integers(5, 1000),
+                        "ssl_default_dh_param": st.sampled_from([1024, 2048, 4096]),
+                        "ssl_lifetime": durations(),
+                        "h2_max_concurrent_streams": st.integers(1, 1000),
+                    },
+                ),
                 "admin_address": st.sampled_from(["127.0.0.1", "127.0.0.2"]),
                 "peers_port": PORTS,
                 "extra": st.lists(st.sampled_from(GLOBAL_EXTRA), max_size=2, unique=True),

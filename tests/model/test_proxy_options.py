@@ -113,3 +113,9 @@ def test_check_options_on_servers_of_an_unchecked_pool_are_a_warning(example) ->
         "pools[app].servers[app1].rise: the pool has no health_check, so its servers are not "
         "checked"
     ) in warnings
+
+
+def test_fewer_headers_than_haproxys_own_error_pages_need_are_refused(example) -> None:
+    example["settings"]["tune"] = {"http_maxhdr": 4}
+    errors = model_errors(example)
+    assert errors and errors[0].startswith("settings.tune.http_maxhdr:")
