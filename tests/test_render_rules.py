@@ -131,8 +131,10 @@ def test_a_use_pool_rule_ends_the_list_for_the_rules_after_it() -> None:
 def test_response_rules_record_their_request_match_in_a_variable() -> None:
     lines = _lines(EVERYTHING)
     assert "http-request set-var(txn.lbctl_rule8) bool(true) if rule8_when_header" in lines
-    assert "http-response add-header X-Traced 'by lbctl' if rule8_matched" in lines
-    hsts = "http-response set-header Strict-Transport-Security 'max-age=600; includeSubDomains'"
+    assert "http-after-response add-header X-Traced 'by lbctl' if rule8_matched" in lines
+    hsts = (
+        "http-after-response set-header Strict-Transport-Security 'max-age=600; includeSubDomains'"
+    )
     assert hsts in lines  # unconditional: no variable needed
 
 

@@ -157,13 +157,23 @@ def frontend_change(header: str, old: tuple[str, ...], new: tuple[str, ...]) -> 
     return f"{header}: {', '.join(parts)} changed"
 
 
+_RULE_LINES = (
+    "acl ",
+    "http-request ",
+    "http-response ",
+    "http-after-response ",
+    "tcp-request ",
+    "use_backend ",
+)
+
+
 def _frontend_part(line: str) -> str:
     """Return which part of the model a frontend line comes from (render/routing.py)."""
     if line.startswith(("stick-table", "tcp-request connection track-sc")) or "lbctl_rate_" in line:
         return "rate limit"
     if "lbctl_access_" in line:
         return "access list"
-    if line.startswith(("acl ", "http-request ", "http-response ", "tcp-request ", "use_backend ")):
+    if line.startswith(_RULE_LINES):
         return "rules"
     return proxy_line_part(line) or "settings"
 

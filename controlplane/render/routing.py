@@ -6,8 +6,8 @@ What HAProxy reads, in this order (the model's order within each kind):
    and rules' rejects) -- HAProxy runs them before any `http-request` line anyway;
 2. named ACLs: one per test, `rule_<name>_<where>_<test>` (or `rule<i>_...` for a rule
    without a name), then the routes' `route<i>_host/_path`;
-3. `http-request` / `http-response` lines: access deny (403), rate limit (429), then
-   each rule's action in rule order;
+3. `http-request` / `http-after-response` lines: access deny (403), rate limit (429),
+   then each rule's action in rule order;
 4. `use_backend` lines: the rules' `use_pool`, then the routes', then `default_backend`.
 
 Rules read top to bottom and the first one that decides (use_pool, redirect, deny,
@@ -15,7 +15,10 @@ return) ends the list, as an operator reads it. HAProxy runs every `http-request
 before any `use_backend`, so a `use_pool` rule that has rules after it also sets the
 variable `txn.lbctl_routed`, and every later rule's condition says `!lbctl_routed`.
 A response-header rule tests the request: it records its match in `txn.lbctl_rule<i>`,
-which its `http-response` line then reads (request fetches do not exist in a response).
+which its `http-after-response` line then reads (request fetches do not exist in a
+response). `http-after-response`, not `http-response`: it also edits the answers HAProxy
+makes itself (deny, redirect, respond, errors), so HSTS and security headers are on every
+answer (measured: a 403 and a 302 carry them).
 
 Free text (header values, bodies, regexes, realms) is printed inside single quotes,
 where HAProxy's tokenizer takes spaces, `#`, `"`, `$` and `\\` literally; the model
@@ -315,10 +318,10 @@ class _RuleWriter:
         elif rule.response_headers is not None:
             response_when = self._response_condition(i, prefix, when)
             edits = _header_edits(rule.response_headers)
-            lines += [f"http-response {edit}{response_when}" for edit in edits]
+            lines += [f"http-after-response {edit}{response_when}" for edit in edits]
         elif rule.hsts is not None:
             response_when = self._response_condition(i, prefix, when)
-            lines.append(f"http-response {_hsts(rule.hsts)}{response_when}")
+            lines.append(f"http-after-response {_hsts(rule.hsts)}{response_when}")
         elif rule.basic_auth is not None:
             auth = f"{prefix}_auth_ok"
             self._acl(auth, [f"http_auth({rule.basic_auth.userlist})"])

@@ -244,6 +244,10 @@ def test_response_headers_are_set_added_and_deleted(rules_lab: Lab) -> None:
     assert "server" not in plain.headers  # the backend sends one; the rule deleted it
     assert "x-traced" not in plain.headers
     assert request(rules_lab, "/?trace=1").headers["x-traced"] == "yes"
+    # http-after-response: HAProxy's own answers (deny, redirect) carry them too.
+    for answer in (request(rules_lab, "/private/x"), request(rules_lab, "/moved")):
+        assert answer.headers["strict-transport-security"] == "max-age=600; includeSubDomains"
+        assert answer.headers["x-frame-options"] == "DENY"
 
 
 def test_a_denied_source_gets_403_and_others_pass(rules_lab: Lab) -> None:
