@@ -245,3 +245,19 @@ def test_access_lists_are_shipped_as_map_files_the_acls_load() -> None:
     )
     assert host.attached["maps/access/fe0.allow.map"].text == "198.18.0.0/15 1\n2001:db8::/32 1\n"
     assert host.attached["maps/access/fe1.deny.map"].text == "198.18.7.0/24 1\n"
+
+
+@needs_binaries
+def test_every_character_a_path_or_url_may_hold_passes_haproxy() -> None:
+    """Paths and redirect targets are printed bare or quoted: none of their characters is
+    syntax for HAProxy (`&()*+,;=:@%?` included)."""
+    weird = "/a._~!&()*+,;=:@%/?-b"
+    rules = [
+        {"when": {"path": weird}, "deny": {}},
+        {"when": {"path_begins": weird}, "deny": {}},
+        {"when": {"path_prefix": weird}, "deny": {}},
+        {"when": {"path_ends": weird[1:]}, "deny": {}},
+        {"when": {"path": "/r"}, "redirect": {"location": f"https://a-b.example.com:8443{weird}"}},
+        {"when": {"path": "/q"}, "redirect": {"prefix": "https://a.example.com/p%20q"}},
+    ]
+    _assert_haproxy_accepts(model_with({"default_pool": "app", "rules": rules}))
