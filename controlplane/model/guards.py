@@ -77,7 +77,8 @@ def _too_deep_at(text: str) -> str | None:
 
 def check_alias_expansion(text: str, source: str) -> None:
     """Refuse a document whose aliases would expand it past MAX_EXPANDED_BYTES."""
-    if _ALIAS.search(text) is None:
+    # `in` first: the regex alone took 0.05 s on a 3 MB document holding no `*` at all.
+    if "*" not in text or _ALIAS.search(text) is None:
         return
     anchored: dict[str, int] = {}  # anchor -> size of its node, expanded
     open_nodes: list[tuple[str | None, int]] = []  # (anchor, size so far) per open collection
