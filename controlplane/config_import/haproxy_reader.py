@@ -10,12 +10,16 @@ keyword could follow) -- is refused with the file and line, never a traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..model.directives import SECTION_KEYWORDS
 from .report import ImportRefused, Where
 
 MAX_CONFIG_BYTES = 16 * 2**20
+# A line break in a value is legitimate (`tcp-check send PING\r\n`); one followed by a
+# section keyword would open a section wherever the value is printed again.
+_HIDDEN_LINE = re.compile(r"[\r\n]\s*([a-z-]+)")
 _ESCAPES = {"r": "\r", "n": "\n", "t": "\t"}
 
 
@@ -109,10 +113,11 @@ def tokenize(text: str, where: Where) -> list[str]:
     if in_word:
         words.append("".join(word))
     for w in words:
-        if "\n" in w or "\r" in w or "\x00" in w:
+        hidden = _HIDDEN_LINE.search(w)
+        if "\x00" in w or (hidden and hidden.group(1) in SECTION_KEYWORDS):
             raise ImportRefused(
-                f"{where}: a value holds a line break or NUL ({w[:40]!r}): a section keyword "
-                "or directive could hide in it; write the value without it"
+                f"{where}: a value holds a NUL or a section keyword after a line break "
+                f"({w[:40]!r}): write the value without it"
             )
     return words
 

@@ -22,7 +22,9 @@ def test_unterminated_quote_is_refused_with_file_and_line() -> None:
 
 
 def test_a_line_break_hidden_in_a_value_is_refused() -> None:
-    with pytest.raises(ImportRefused, match=r"haproxy.cfg:7: a value holds a line break"):
+    with pytest.raises(
+        ImportRefused, match=r"haproxy.cfg:7: a value holds a NUL or a section keyword"
+    ):
         tokenize(r'http-response set-header X "a\nfrontend evil"', HERE)
 
 

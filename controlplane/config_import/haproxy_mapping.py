@@ -1,0 +1,1072 @@
+"""haproxy.cfg sections -> the model's settings, frontends, pools, checks and declared files.
+
+Each directive is either modelled natively (a typed field says the same), kept verbatim in
+the `extra` of the object it belongs to, or dropped when the model has no safe place for
+it -- and every one but the native ones is reported with its line. A frontend's ACLs and
+rules map to the model's rules when every one of them can; otherwise all of them stay
+verbatim, in their order, so the first match is still the same one.
+
+`defaults` sections apply to the sections after them: the first gives `settings`, and a
+frontend or pool under another one gets its own timeouts and extra lines.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model.directives import check_directive
+from .conditions import Alternatives, acl_tests, rule_condition, split_condition
+from .haproxy_reader import Line, Section
+from .names import Names
+from .report import Report, Where
+
+# Lines HAProxy reads only where a proxy has the backend side (a `listen` gives them to
+# the pool); everything else in a `listen` goes to its frontend.
+_BACKEND_KEYWORDS = frozenset(
+    {
+        "balance",
+        "server",
+        "default-server",
+        "server-template",
+        "cookie",
+        "http-check",
+        "tcp-check",
+        "stick",
+        "stick-table",
+        "hash-type",
+        "retries",
+        "http-reuse",
+        "fullconn",
+        "source",
+        "dispatch",
+        "hash-balance-factor",
+    }
+)
+_BACKEND_OPTIONS = frozenset(
+    {
+        "httpchk",
+        "tcp-check",
+        "ssl-hello-chk",
+        "mysql-check",
+        "pgsql-check",
+        "redis-check",
+        "smtpchk",
+        "ldap-check",
+        "allbackups",
+        "redispatch",
+        "persist",
+        "http-server-close",
+        "checkcache",
+    }
+)
+_BACKEND_TIMEOUTS = {"connect", "server", "queue", "tunnel", "check"}
+_FRONTEND_TIMEOUTS = {"client": "client", "client-fin": "client_fin"}
+_HTTP_TIMEOUTS = {"http-request": "http_request", "http-keep-alive": "http_keep_alive"}
+_FRONTEND_ONLY = frozenset(
+    {"bind", "default_backend", "use_backend", "monitor-uri", "capture", "redirect", "acl"}
+)
+# What lbctl renders itself in every frontend or defaults: the line says nothing more.
+_RENDERED_OPTIONS = frozenset(
+    {"httplog", "tcplog", "dontlognull", "redispatch", "http-keep-alive", "idle-close-on-response"}
+)
+# Lines lbctl writes itself in defaults or a frontend, whatever the model says.
+_RENDERED_LINES = (
+    ["load-server-state-from-file", "global"],
+    ["log", "global"],
+)
+# Global lines lbctl writes itself (process identity, its own sockets and files).
+_LBCTL_GLOBALS = frozenset(
+    {
+        "user",
+        "group",
+        "uid",
+        "gid",
+        "daemon",
+        "master-worker",
+        "pidfile",
+        "server-state-file",
+        "ca-base",
+        "crt-base",
+        "localpeer",
+        "stats",
+    }
+)
+_FORWARDED_PROTO = ["http-request", "set-header", "X-Forwarded-Proto", "https"]
+_BALANCES = frozenset({"roundrobin", "leastconn", "source", "uri", "first"})
+_DURATION = re.compile(r"[0-9]{1,9}(us|ms|s|m|h|d)?")
+_TIMEOUT_FIELDS = (
+    "connect",
+    "client",
+    "server",
+    "http_request",
+    "http_keep_alive",
+    "queue",
+    "check",
+    "tunnel",
+)
+
+
+def duration(value: str) -> str | None:
+    """Return an HAProxy duration in the model's form ('5000' -> '5000ms'), or None."""
+    if not _DURATION.fullmatch(value) or value.strip("0") in ("", "s", "ms", "m", "h", "d", "us"):
+        return None
+    return value if not value.isdigit() else f"{value}ms"
+
+
+@dataclass
+class FileRef:
+    """A file a config names, found (or not) under DIR/<host>/files."""
+
+    kind: str  # certificate, ca_bundle, crl, map, error_page
+    path: str  # as HAProxy resolves it on the host
+    name: str  # the model's name of the declared file
+    found: bool
+
+
+@dataclass
+class Context:
+    """What the mapping needs besides the sections: pairs, files, names, the report."""
+
+    report: Report
+    names: Names
+    pairs: list[dict[str, Any]]
+    read_file: Callable[[str, Where], bytes | None]
+    files: dict[str, FileRef] = field(default_factory=dict)  # host path -> ref
+    declared: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    crt_base: str = ""
+    ca_base: str = ""
+
+    def keep(self, where: list[Any], line: Line, note: str = "") -> None:
+        """Keep `line` verbatim in `where` (an `extra` list), or drop it if it may not be."""
+        try:
+            check_directive(line.raw)
+        except ValueError as exc:
+            self.report.add("dropped", line.where, line.raw, str(exc))
+            return
+        where.append(line.raw)
+        self.report.add("extra", line.where, line.raw, note)
+
+    def declare(self, kind: str, path: str, where: Where, status: int | None = None) -> str | None:
+        """Declare the file a config names; return its model name, or None if missing."""
+        base = self.crt_base if kind == "certificate" else self.ca_base
+        if not path.startswith("/") and base:
+            path = posixpath.join(base, path)
+        path = posixpath.normpath(path)
+        ref = self.files.get(path)
+        if ref is None:
+            content = self.read_file(path, where)
+            stem = posixpath.basename(path).rsplit(".", 1)[0] or kind
+            name = self.names.name(kind, stem if status is None else f"{stem}", where)
+            ref = FileRef(kind, path, name, content is not None)
+            self.files[path] = ref
+            if content is None:
+                self.report.add("missing", where, path, f"not in the collected files ({kind})")
+            else:
+                entry: dict[str, Any] = {"name": name, "file": "files" + path}
+                if status is not None:
+                    entry["status"] = status
+                section = {
+                    "certificate": "certificates",
+                    "ca_bundle": "ca_bundles",
+                    "crl": "crls",
+                    "map": "maps",
+                    "error_page": "error_pages",
+                }[kind]
+                self.declared.setdefault(section, []).append(entry)
+        return ref.name if ref.found else None
+
+
+@dataclass
+class Defaults:
+    """One `defaults` section, read for the sections after it."""
+
+    lines: list[Line] = field(default_factory=list)
+    timeouts: dict[str, str] = field(default_factory=dict)
+    mode: str = "tcp"  # HAProxy's own default when no mode is given
+    forwardfor: bool = False
+    maxconn: int | None = None
+    balance: str | None = None
+    retries: int | None = None
+    default_server: list[str] = field(default_factory=list)
+    rest: list[Line] = field(default_factory=list)
+
+
+def read_defaults(section: Section, ctx: Context) -> Defaults:
+    d = Defaults()
+    for line in section.lines:
+        w = line.words
+        if w[0] == "timeout" and len(w) == 3 and duration(w[2]):
+            d.timeouts[w[1].replace("-", "_")] = duration(w[2]) or ""
+        elif w[0] == "mode" and len(w) == 2 and w[1] in ("http", "tcp"):
+            d.mode = w[1]
+        elif w[:2] == ["option", "forwardfor"] and len(w) == 2:
+            d.forwardfor = True
+        elif (
+            w[0] == "option" and len(w) == 2 and w[1] in _RENDERED_OPTIONS
+        ) or w in _RENDERED_LINES:
+            pass
+        elif w[0] == "maxconn" and len(w) == 2 and w[1].isdigit():
+            d.maxconn = int(w[1])
+        elif w[0] == "retries" and len(w) == 2 and w[1].isdigit():
+            d.retries = int(w[1])
+        elif w[0] == "balance" and len(w) == 2:
+            d.balance = w[1]
+        elif w[0] == "default-server":
+            d.default_server += w[1:]
+        else:
+            d.rest.append(line)
+            continue
+        ctx.report.native()
+    return d
+
+
+def settings_timeouts(d: Defaults) -> dict[str, str]:
+    """The model's eight timeouts from one defaults section, HAProxy's fallbacks applied."""
+    t = d.timeouts
+    connect = t.get("connect", "5s")
+    client = t.get("client", "30s")
+    server = t.get("server", "30s")
+    http_request = t.get("http_request", client)
+    return {
+        "connect": connect,
+        "client": client,
+        "server": server,
+        "http_request": http_request,
+        "http_keep_alive": t.get("http_keep_alive", http_request),
+        "queue": t.get("queue", connect),
+        "check": t.get("check", connect),
+        "tunnel": t.get("tunnel", server),
+    }
+
+
+def _is_backend_line(w: list[str]) -> bool:
+    if w[0] in _BACKEND_KEYWORDS:
+        return True
+    if w[0] == "option" and len(w) > 1 and w[1] in _BACKEND_OPTIONS:
+        return True
+    return w[0] == "timeout" and len(w) > 1 and w[1] in _BACKEND_TIMEOUTS
+
+
+def map_global(section: Section, ctx: Context, settings: dict[str, Any]) -> None:
+    tls: dict[str, Any] = {}
+    for line in section.lines:
+        w = line.words
+        key = w[0]
+        if key == "maxconn" and len(w) == 2 and w[1].isdigit():
+            settings["maxconn"] = int(w[1])
+        elif key == "nbthread" and len(w) == 2 and w[1].isdigit():
+            settings["nbthread"] = int(w[1])
+        elif key == "hard-stop-after" and len(w) == 2 and duration(w[1]):
+            settings["hard_stop_after"] = duration(w[1])
+        elif key == "chroot" and len(w) == 2:
+            settings["chroot"] = w[1]
+        elif key == "log" and len(w) >= 3:
+            if "log_target" in settings or w[-1] != "local0" or len(w) != 3:
+                ctx.keep(settings["extra"], line, "a log target besides the first")
+                continue
+            settings["log_target"] = w[1]
+        elif key in ("crt-base", "ca-base") and len(w) == 2:
+            setattr(ctx, key.replace("-", "_"), w[1])
+        elif key in _LBCTL_GLOBALS:
+            ctx.report.add("translated", line.where, line.raw, "lbctl writes its own")
+            continue
+        elif key == "ssl-default-bind-ciphers" and len(w) == 2:
+            tls["bind_ciphers"] = w[1]
+        elif key == "ssl-default-bind-ciphersuites" and len(w) == 2:
+            tls["bind_ciphersuites"] = w[1]
+        elif key == "ssl-default-server-ciphers" and len(w) == 2:
+            tls["server_ciphers"] = w[1]
+        elif key in ("ssl-default-bind-options", "ssl-default-server-options"):
+            if not _tls_options(w[1:], tls, "bind" if "bind" in key else "server"):
+                ctx.keep(settings["extra"], line)
+                continue
+        else:
+            ctx.keep(settings["extra"], line)
+            continue
+        ctx.report.native()
+    if tls:
+        settings["tls"] = tls
+
+
+def _tls_options(words: list[str], tls: dict[str, Any], side: str) -> bool:
+    i = 0
+    found: dict[str, Any] = {}
+    while i < len(words):
+        if words[i] == "ssl-min-ver" and i + 1 < len(words):
+            found[f"{side}_min_version"] = words[i + 1]
+            i += 2
+        elif words[i] == "no-tls-tickets" and side == "bind":
+            found["tls_tickets"] = False
+            i += 1
+        else:
+            return False
+    tls.update(found)
+    return True
+
+
+@dataclass
+class Proxy:
+    """A frontend, backend or the two halves of a listen, before mapping."""
+
+    kind: str
+    name: str
+    where: Where
+    lines: list[Line]
+    defaults: Defaults
+
+
+def split_listen(section: Section, d: Defaults) -> tuple[Proxy, Proxy | None]:
+    """A listen's frontend half and its pool half (None when it has no servers)."""
+    front = [ln for ln in section.lines if not _is_backend_line(ln.words)]
+    back = [ln for ln in section.lines if _is_backend_line(ln.words)]
+    has_servers = any(ln.keyword in ("server", "server-template") for ln in back)
+    fe = Proxy("frontend", section.name, section.where, front, d)
+    if not has_servers:
+        fe.lines = section.lines
+        return fe, None
+    fe.lines = [*front, Line(["default_backend", section.name], "", section.where)]
+    return fe, Proxy("backend", section.name, section.where, back, d)
+
+
+# --- pools -----------------------------------------------------------------------------
+
+
+def map_pool(
+    proxy: Proxy, ctx: Context, settings: dict[str, Any], checks: dict[str, Any]
+) -> dict[str, Any]:
+    d = proxy.defaults
+    name = ctx.names.name("pool", proxy.name, proxy.where)
+    pool: dict[str, Any] = {"name": name, "servers": [], "extra": []}
+    if d.balance:
+        proxy_lines = [Line(["balance", d.balance], f"balance {d.balance}", proxy.where)]
+    else:
+        proxy_lines = []
+    check: dict[str, Any] = {}
+    default_server = list(d.default_server)
+    timeouts = dict(d.timeouts)
+    checked: list[bool] = []
+    servers: list[tuple[Line, list[str]]] = []
+    cookie: Line | None = None
+    extra_lines = [ln for ln in d.rest if _is_backend_line(ln.words)]
+    for line in proxy_lines + proxy.lines:
+        w = line.words
+        key = w[0]
+        if key == "balance" and len(w) == 2 and w[1] in _BALANCES:
+            pool["balance"] = w[1]
+        elif key == "server" and len(w) >= 3:
+            servers.append((line, w))
+            continue  # counted per server
+        elif key == "default-server":
+            default_server += w[1:]
+        elif w[:2] == ["option", "httpchk"]:
+            check["type"] = "http"
+            rest = w[2:]
+            if len(rest) == 1:
+                check["path"] = rest[0]
+            elif len(rest) >= 2:
+                check["method"], check["path"] = rest[0], rest[1]
+                if len(rest) > 2 and not _check_host(rest[2:], check):
+                    ctx.keep(pool["extra"], line)
+                    continue
+        elif key == "http-check" and w[1:2] == ["send"]:
+            if not _check_send(w[2:], check):
+                ctx.keep(pool["extra"], line)
+                continue
+        elif key == "http-check" and w[1:3] == ["expect", "status"] and len(w) == 4:
+            check["expect_status"] = int(w[3]) if w[3].isdigit() else 200
+        elif key == "http-check" and w[1:3] == ["expect", "string"] and len(w) == 4:
+            check["expect_string"] = w[3]
+        elif key == "timeout" and len(w) == 3 and duration(w[2]):
+            timeouts[w[1].replace("-", "_")] = duration(w[2]) or ""
+        elif (
+            key == "cookie"
+            and len(w) >= 3
+            and w[2:]
+            in (
+                ["insert", "indirect", "nocache"],
+                ["insert", "indirect", "nocache", "httponly"],
+            )
+        ):
+            pool["sticky"] = "cookie"
+            pool["cookie_name"] = w[1]
+            cookie = line
+        elif key == "errorfile" and len(w) == 3 and w[1].isdigit():
+            page = ctx.declare("error_page", w[2], line.where, int(w[1]))
+            if page is None:
+                continue
+            pool.setdefault("error_pages", []).append(page)
+        elif key == "mode" or w == ["log", "global"]:
+            pass  # a pool's mode is its frontends'
+        elif key == "option" and len(w) == 2 and w[1] in _RENDERED_OPTIONS:
+            pass
+        else:
+            extra_lines.append(line)
+            continue
+        ctx.report.native()
+    for line in extra_lines:
+        ctx.keep(pool["extra"], _peers_dropped(line, ctx))
+    options = _server_options(default_server)
+    for line, w in servers:
+        server, has_check, dropped = _server(line, w, ctx, pool)
+        if server is None:
+            continue
+        pool["servers"].append(server)
+        checked.append(has_check)
+        for word in dropped:
+            ctx.report.add("dropped", line.where, line.raw, f"server option {word!r}")
+        if not dropped:
+            ctx.report.native()
+    if cookie is not None and any(
+        s.get("_cookie") not in (None, s["name"]) for s in pool["servers"]
+    ):
+        ctx.report.add(
+            "translated", cookie.where, cookie.raw, "each server's cookie value is its name"
+        )
+    for s in pool["servers"]:
+        s.pop("_cookie", None)
+    if any(checked):
+        if not all(checked):
+            ctx.report.add(
+                "differs",
+                proxy.where,
+                f"backend {proxy.name}",
+                "some servers are checked and some not: the model checks all of them",
+            )
+        check.setdefault("type", "tcp")
+        for word, key in (("inter", "interval"), ("rise", "rise"), ("fall", "fall")):
+            if word in options:
+                value = options.pop(word)
+                check[key] = duration(value) if key == "interval" else int(value)
+        if "port" in options:
+            check["port"] = int(options.pop("port"))
+        pool["health_check"] = _check_name(check, name, ctx, checks)
+    own = {k: v for k, v in timeouts.items() if k in _BACKEND_TIMEOUTS}
+    base = settings["timeouts"]
+    differ = {k: v for k, v in own.items() if base.get(k) != v}
+    if differ:
+        pool["timeouts"] = differ
+    ds: dict[str, Any] = {}
+    for word, key in (("maxconn", "maxconn"), ("maxqueue", "maxqueue")):
+        if word in options and options[word].isdigit():
+            ds[key] = int(options.pop(word))
+    if "slowstart" in options:
+        ds["slow_start"] = duration(options.pop("slowstart"))
+    if ds:
+        pool["default_server"] = ds
+    for word in options:
+        ctx.report.add("dropped", proxy.where, f"default-server {word}", "no model field")
+    if not pool["extra"]:
+        del pool["extra"]
+    return pool
+
+
+def _peers_dropped(line: Line, ctx: Context) -> Line:
+    """A stick-table's `peers NAME`: lbctl renders its own peers sections."""
+    w = line.words
+    if w[0] == "stick-table" and "peers" in w:
+        i = w.index("peers")
+        words = w[:i] + w[i + 2 :]
+        ctx.report.add("translated", line.where, line.raw, "its peers are lbctl's own")
+        return Line(words, " ".join(words), line.where)
+    return line
+
+
+def _check_host(words: list[str], check: dict[str, Any]) -> bool:
+    # `option httpchk GET /health HTTP/1.1\r\nHost:\ www` (the old way to send a Host).
+    text = " ".join(words)
+    match = re.fullmatch(r"HTTP/1\.[01](\r\nHost: ?([A-Za-z0-9.-]+))?", text)
+    if not match:
+        return False
+    if match.group(2):
+        check["host"] = match.group(2)
+    return True
+
+
+def _check_send(words: list[str], check: dict[str, Any]) -> bool:
+    i = 0
+    while i + 1 < len(words):
+        key, value = words[i], words[i + 1]
+        if key == "meth":
+            check["method"] = value
+        elif key == "uri":
+            check["path"] = value
+        elif key == "ver":
+            pass
+        elif key == "hdr" and i + 2 < len(words) and value.lower() == "host":
+            check["host"] = words[i + 2]
+            i += 1
+        else:
+            return False
+        i += 2
+    check["type"] = "http"
+    return i == len(words)
+
+
+def _check_name(check: dict[str, Any], pool: str, ctx: Context, checks: dict[str, Any]) -> str:
+    key = repr(sorted(check.items()))
+    if key not in checks:
+        name = ctx.names.name("health_check", f"{pool}-check")
+        checks[key] = {"name": name, **check}
+    return str(checks[key]["name"])
+
+
+def _server_options(words: list[str]) -> dict[str, str]:
+    """`default-server inter 3s rise 2` -> {'inter': '3s', 'rise': '2'}."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(words):
+        if i + 1 < len(words) and words[i] in (
+            "inter",
+            "rise",
+            "fall",
+            "port",
+            "maxconn",
+            "maxqueue",
+            "slowstart",
+        ):
+            out[words[i]] = words[i + 1]
+            i += 2
+        elif words[i] == "check":
+            i += 1
+        else:
+            out[words[i]] = ""
+            i += 1
+    return out
+
+
+def _server(
+    line: Line, w: list[str], ctx: Context, pool: dict[str, Any]
+) -> tuple[dict[str, Any] | None, bool, list[str]]:
+    name = ctx.names.name(f"server:{pool['name']}", w[1], line.where)
+    address, _, port = w[2].rpartition(":")
+    address = address.strip("[]")
+    if not port.isdigit() or not address:
+        ctx.report.add("dropped", line.where, line.raw, "a server needs address:port")
+        return None, False, []
+    server: dict[str, Any] = {"name": name, "address": address, "port": int(port), "weight": 1}
+    has_check = False
+    dropped: list[str] = []
+    i = 3
+    opts = w[3:]
+    i = 0
+    while i < len(opts):
+        word = opts[i]
+        value = opts[i + 1] if i + 1 < len(opts) else ""
+        takes = True
+        if word == "check":
+            has_check, takes = True, False
+        elif word == "weight" and value.isdigit():
+            server["weight"] = int(value)
+        elif word == "backup":
+            server["backup"], takes = True, False
+        elif word == "disabled":
+            server["state"], takes = "maint", False
+        elif word == "maxconn" and value.isdigit():
+            server["maxconn"] = int(value)
+        elif word == "inter" and duration(value):
+            server["check_interval"] = duration(value)
+        elif word in ("rise", "fall") and value.isdigit():
+            server[word] = int(value)
+        elif word == "slowstart" and duration(value):
+            server["slow_start"] = duration(value)
+        elif word in ("send-proxy", "send-proxy-v2"):
+            server["send_proxy"], takes = ("v2" if word.endswith("v2") else "v1"), False
+        elif word == "cookie":
+            server["_cookie"] = value
+        elif word == "ssl":
+            server["tls"], takes = True, False
+        elif word == "verify" and value in ("none", "required"):
+            pool["tls_verify"] = value
+        elif word == "ca-file" and value == "@system-ca":
+            pass  # the model's default
+        elif word == "ca-file":
+            bundle = ctx.declare("ca_bundle", value, line.where)
+            if bundle:
+                pool.setdefault("tls", {})["ca_bundle"] = bundle
+        elif word in ("resolvers",):
+            pool["resolvers"] = ctx.names.name("resolvers", value)
+        elif word in ("init-addr", "check-ssl"):
+            pass
+        elif word == "resolve-prefer" and value in ("ipv4", "ipv6"):
+            pool["resolve_prefer"] = value
+        else:
+            dropped.append(word)
+            takes = False
+        i += 2 if takes else 1
+    return server, has_check, dropped
+
+
+# --- frontends -------------------------------------------------------------------------
+
+
+def _address_port(text: str) -> tuple[str, int] | None:
+    address, _, port = text.rpartition(":")
+    if not port.isdigit():
+        return None
+    address = address.strip("[]")
+    if address in ("", "0.0.0.0"):
+        address = "*"
+    return address, int(port)
+
+
+def _pair_of(address: str, pairs: list[dict[str, Any]]) -> tuple[dict[str, Any], str | None]:
+    for pair in pairs:
+        for vip in pair["vips"]:
+            if vip.split("/")[0] == address:
+                return pair, address
+    return pairs[0], None
+
+
+@dataclass
+class _Rules:
+    acls: dict[str, Alternatives | None] = field(default_factory=dict)
+    acl_lines: list[Line] = field(default_factory=list)
+    request: list[Line] = field(default_factory=list)  # http-request, http-response
+    redirects: list[Line] = field(default_factory=list)
+    use_backends: list[Line] = field(default_factory=list)
+
+
+def map_frontend(
+    proxy: Proxy, ctx: Context, settings: dict[str, Any], errors: dict[str, list[str]]
+) -> dict[str, Any] | None:
+    d = proxy.defaults
+    name = ctx.names.name("frontend", proxy.name, proxy.where)
+    fe: dict[str, Any] = {"name": name, "extra": []}
+    mode = d.mode
+    forwardfor = d.forwardfor
+    timeouts = dict(d.timeouts)
+    maxconn = d.maxconn
+    rules = _Rules()
+    binds: list[Line] = []
+    extra_lines = [ln for ln in d.rest if not _is_backend_line(ln.words)]
+    for line in proxy.lines:
+        w = line.words
+        key = w[0]
+        if key == "bind" and len(w) >= 2:
+            binds.append(line)
+            continue
+        if key == "mode" and len(w) == 2 and w[1] in ("http", "tcp"):
+            mode = w[1]
+        elif key == "default_backend" and len(w) == 2:
+            fe["default_pool"] = ctx.names.name("pool", w[1])
+            if not line.raw:
+                continue  # a listen's own pool: not a line of the original
+        elif key == "acl" and len(w) >= 3:
+            rules.acl_lines.append(line)
+            tests = acl_tests(w[2:])
+            if w[1] in rules.acls:
+                earlier = rules.acls[w[1]]
+                tests = None if earlier is None or tests is None else earlier + tests
+            rules.acls[w[1]] = tests
+            continue
+        elif w == _FORWARDED_PROTO and any(
+            "ssl" in b.words for b in proxy.lines if b.keyword == "bind"
+        ):
+            pass  # lbctl sets it on every TLS frontend
+        elif key in ("http-request", "http-response"):
+            rules.request.append(line)
+            continue
+        elif key == "redirect":
+            rules.redirects.append(line)
+            continue
+        elif key == "use_backend":
+            rules.use_backends.append(line)
+            continue
+        elif w[:2] == ["option", "forwardfor"] and len(w) == 2:
+            forwardfor = True
+        elif (
+            key == "option" and len(w) == 2 and w[1] in _RENDERED_OPTIONS
+        ) or w in _RENDERED_LINES:
+            pass
+        elif key == "maxconn" and len(w) == 2 and w[1].isdigit():
+            maxconn = int(w[1])
+        elif key == "timeout" and len(w) == 3 and duration(w[2]):
+            timeouts[w[1].replace("-", "_")] = duration(w[2]) or ""
+        elif key == "errorfile" and len(w) == 3 and w[1].isdigit():
+            page = ctx.declare("error_page", w[2], line.where, int(w[1]))
+            if page is None:
+                continue
+            fe.setdefault("error_pages", []).append(page)
+        elif key == "errorfiles" and len(w) == 2 and w[1] in errors:
+            fe.setdefault("error_pages", []).extend(errors[w[1]])
+        elif _is_backend_line(w) and key != "stick-table":
+            ctx.report.add("dropped", line.where, line.raw, "a frontend has no servers")
+            continue
+        else:
+            extra_lines.append(line)
+            continue
+        ctx.report.native()
+    if not binds:
+        ctx.report.add("dropped", proxy.where, f"frontend {proxy.name}", "it listens nowhere")
+        return None
+    if not _binds(fe, binds, ctx):
+        return None
+    fe["mode"] = mode
+    if mode == "http" and not forwardfor:
+        fe["forwarded_for"] = False
+    if maxconn and maxconn != settings["maxconn"]:
+        fe["maxconn"] = maxconn
+    base = settings["timeouts"]
+    mine = {**_FRONTEND_TIMEOUTS, **(_HTTP_TIMEOUTS if mode == "http" else {})}
+    differ = {
+        field_: timeouts[key.replace("-", "_")]
+        for key, field_ in mine.items()
+        if key.replace("-", "_") in timeouts and base.get(field_) != timeouts[key.replace("-", "_")]
+    }
+    if differ:
+        fe["timeouts"] = differ
+    _map_rules(fe, rules, extra_lines, ctx)
+    for line in extra_lines:
+        ctx.keep(fe["extra"], line)
+    if not fe["extra"]:
+        del fe["extra"]
+    return fe
+
+
+def _binds(fe: dict[str, Any], binds: list[Line], ctx: Context) -> bool:
+    first = True
+    for line in binds:
+        w = line.words
+        found = _address_port(w[1])
+        if found is None:
+            ctx.report.add("dropped", line.where, line.raw, "not an address:port the model reads")
+            continue
+        address, port = found
+        options, ok = _bind_options(w[2:], fe, ctx, line, first)
+        if not ok:
+            continue
+        if first:
+            pair, vip = _pair_of(address, ctx.pairs)
+            fe["vip_pair"] = pair["name"]
+            fe["port"] = port
+            if vip is not None:
+                fe["vip"] = vip
+            else:
+                fe.setdefault("binds", []).append({"address": address, "port": port})
+                if address != "*":
+                    ctx.report.add(
+                        "translated",
+                        line.where,
+                        line.raw,
+                        f"also listens on the VIP of pair {pair['name']}",
+                    )
+            if options.get("accept_proxy"):
+                fe["accept_proxy"] = True
+            first = False
+        else:
+            bind: dict[str, Any] = {"address": address, "port": port}
+            if options.get("accept_proxy"):
+                bind["accept_proxy"] = True
+            if "tls" in fe and not options.get("ssl"):
+                bind["tls"] = False
+            fe.setdefault("binds", []).append(bind)
+        ctx.report.native()
+    return not first
+
+
+def _bind_options(
+    words: list[str], fe: dict[str, Any], ctx: Context, line: Line, first: bool
+) -> tuple[dict[str, Any], bool]:
+    found: dict[str, Any] = {}
+    tls: dict[str, Any] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        value = words[i + 1] if i + 1 < len(words) else ""
+        if word == "ssl":
+            found["ssl"] = True
+            i += 1
+        elif word == "accept-proxy":
+            found["accept_proxy"] = True
+            i += 1
+        elif word == "crt" and value:
+            name = ctx.declare("certificate", value, line.where)
+            if name is None:
+                tls.setdefault("certificate", _host_path(value, ctx.crt_base))
+            else:
+                tls.setdefault("certificates", []).append(name)
+            i += 2
+        elif word == "alpn" and value:
+            tls["alpn"] = value.split(",")
+            i += 2
+        elif word == "ssl-min-ver" and value:
+            tls["min_version"] = value
+            i += 2
+        elif word == "ciphers" and value:
+            tls["ciphers"] = value
+            i += 2
+        elif word in ("v4v6", "transparent"):
+            i += 1
+        else:
+            ctx.report.add("dropped", line.where, line.raw, f"bind option {word!r}")
+            return found, False
+    if found.get("ssl") and first:
+        tls.setdefault("alpn", [])
+        if "certificate" in tls and "certificates" in tls:
+            # The collected ones are served; the missing ones are reported above.
+            tls.pop("certificate")
+        fe["tls"] = tls
+    return found, True
+
+
+def _host_path(path: str, base: str) -> str:
+    return posixpath.normpath(posixpath.join(base, path) if not path.startswith("/") else path)
+
+
+def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: Context) -> None:
+    ordered = rules.request + rules.redirects + rules.use_backends
+    mapped: list[dict[str, Any]] = []
+    for line in ordered:
+        rule = _rule(line, rules.acls, ctx)
+        if rule is None:
+            break
+        mapped.append(rule)
+    referenced = {w for ln in extra_lines for w in ln.words}
+    if len(mapped) == len(ordered) and not referenced & set(rules.acls):
+        if mapped:
+            fe["rules"] = mapped
+        ctx.report.native(len(ordered) + len(rules.acl_lines))
+        return
+    # Keep them all, in the order HAProxy reads them: first match stays the same one.
+    for line in rules.acl_lines + ordered:
+        if line.keyword == "use_backend" and len(line.words) >= 2:
+            target = ctx.names.name("pool", line.words[1])
+            words = ["use_backend", target, *line.words[2:]]
+            raw = (
+                line.raw if target == line.words[1] else line.raw.replace(line.words[1], target, 1)
+            )
+            line = Line(words, raw, line.where)
+        ctx.keep(fe["extra"], line, "the frontend's rules are kept verbatim, in order")
+
+
+def _rule(line: Line, acls: dict[str, Alternatives | None], ctx: Context) -> dict[str, Any] | None:
+    action, cond = split_condition(line.words) or ([], [])
+    condition = rule_condition(cond, acls)
+    if condition is None:
+        return None
+    act = _action(action, ctx)
+    if act is None:
+        return None
+    return {**condition, **act}
+
+
+def _action(w: list[str], ctx: Context) -> dict[str, Any] | None:
+    if not w:
+        return None
+    if w[0] == "use_backend" and len(w) == 2 and "%" not in w[1]:
+        return {"use_pool": ctx.names.name("pool", w[1])}
+    if w[0] == "redirect":
+        return _redirect(w[1:])
+    if w[0] == "http-request" and len(w) >= 2:
+        if w[1] == "redirect":
+            return _redirect(w[2:])
+        if w[1] == "deny":
+            if len(w) == 2:
+                return {"deny": {}}
+            if len(w) == 4 and w[2] == "deny_status" and w[3].isdigit():
+                return {"deny": {"status": int(w[3])}}
+            return None
+        if w[1] == "return":
+            return _respond(w[2:])
+    if w[0] in ("http-request", "http-response") and len(w) >= 3:
+        side = "request_headers" if w[0] == "http-request" else "response_headers"
+        edits = _header_edit(w[1:])
+        if edits is not None:
+            return {side: edits}
+    return None
+
+
+def _redirect(w: list[str]) -> dict[str, Any] | None:
+    if len(w) < 2 or w[0] not in ("scheme", "location", "prefix"):
+        return None
+    target = w[1]
+    out: dict[str, Any] = {}
+    if w[0] == "scheme":
+        if target != "https":
+            return None
+        out["scheme"] = "https"
+    else:
+        if "%[" in target or "'" in target:
+            return None
+        out[w[0]] = target
+    rest = w[2:]
+    while rest:
+        if rest[0] == "code" and len(rest) > 1 and rest[1] in ("301", "302", "303", "307", "308"):
+            out["code"] = int(rest[1])
+            rest = rest[2:]
+        else:
+            return None
+    return {"redirect": out}
+
+
+def _respond(w: list[str]) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    i = 0
+    while i + 1 < len(w):
+        key, value = w[i], w[i + 1]
+        if key == "status" and value.isdigit():
+            out["status"] = int(value)
+        elif key == "content-type":
+            out["content_type"] = value
+        elif key == "string" and "'" not in value:
+            out["body"] = value
+        else:
+            return None
+        i += 2
+    return {"respond": out} if i == len(w) else None
+
+
+def _header_edit(w: list[str]) -> dict[str, Any] | None:
+    verb = {"set-header": "set", "add-header": "add", "del-header": "delete"}.get(w[0])
+    if verb is None:
+        return None
+    if verb == "delete":
+        return {"delete": [w[1]]} if len(w) == 2 else None
+    if len(w) != 3 or "%" in w[2] or "'" in w[2] or not re.fullmatch(r"[\x20-\x7e]*", w[2]):
+        return None
+    return {verb: {w[1]: w[2]}}
+
+
+# --- stats, userlists, resolvers, http-errors ------------------------------------------
+
+
+def stats_page(
+    proxy: Proxy, ctx: Context, userlists: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """A listen/frontend that only serves HAProxy's stats page, as the model's stats page."""
+    page: dict[str, Any] = {}
+    users: list[dict[str, str]] = []
+    bind: tuple[str, int] | None = None
+    for line in proxy.lines:
+        w = line.words
+        if w[0] == "bind" and len(w) == 2 and bind is None:
+            bind = _address_port(w[1])
+        elif (
+            w == ["stats", "enable"] or w == ["mode", "http"] or w[:2] == ["stats", "hide-version"]
+        ):
+            pass
+        elif w[:2] == ["stats", "uri"] and len(w) == 3:
+            page["uri"] = w[2]
+        elif w[:2] == ["stats", "refresh"] and len(w) == 3 and duration(w[2]):
+            page["refresh"] = duration(w[2])
+        elif w[:2] == ["stats", "auth"] and len(w) == 3 and ":" in w[2]:
+            user, _, password = w[2].partition(":")
+            users.append({"name": user, "password": hash_password(password)})
+        elif w == ["stats", "admin", "if", "TRUE"]:
+            page["admin"] = True
+        else:
+            return None
+    if bind is None or not any(ln.words[:2] == ["stats", "enable"] for ln in proxy.lines):
+        return None
+    pair, vip = _pair_of(bind[0], ctx.pairs)
+    page.update({"name": ctx.names.name("stats_page", proxy.name, proxy.where)})
+    page["vip_pair"] = pair["name"]
+    page["port"] = bind[1]
+    if vip:
+        page["vip"] = vip
+    elif bind[0] != "*":
+        return None
+    if users:
+        listname = ctx.names.name("userlist", f"{page['name']}-users")
+        userlists.append({"name": listname, "users": users})
+        page["userlist"] = listname
+        for line in proxy.lines:
+            if line.words[:2] == ["stats", "auth"]:
+                ctx.report.add(
+                    "translated",
+                    line.where,
+                    "stats auth <user>:<password>",
+                    f"the password is hashed in userlist {listname}",
+                )
+    if bind[0] == "*":
+        ctx.report.add(
+            "translated",
+            proxy.where,
+            f"listen {proxy.name}",
+            "the stats page listens on the pair's VIP, not every address",
+        )
+    ctx.report.native(len(proxy.lines))
+    return page
+
+
+def hash_password(password: str) -> str:
+    """SHA-512 crypt of a plaintext password a config held (`insecure-password`, `stats auth`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # the standard library's crypt(3) until Python 3.13
+
+    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
+
+
+def map_userlist(section: Section, ctx: Context) -> dict[str, Any]:
+    users = []
+    for line in section.lines:
+        w = line.words
+        if w[0] == "user" and len(w) >= 4 and w[2] in ("password", "insecure-password"):
+            password = w[3]
+            if w[2] == "insecure-password":
+                password = hash_password(password)
+                ctx.report.add(
+                    "translated",
+                    line.where,
+                    f"user {w[1]} insecure-password ...",
+                    "the password is hashed (SHA-512)",
+                )
+            else:
+                ctx.report.native()
+            users.append({"name": w[1], "password": password})
+        else:
+            ctx.report.add("dropped", line.where, line.raw, "user lists hold users only")
+    return {"name": ctx.names.name("userlist", section.name, section.where), "users": users}
+
+
+def map_resolvers(section: Section, ctx: Context) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": ctx.names.name("resolvers", section.name, section.where)}
+    servers = []
+    for line in section.lines:
+        w = line.words
+        if w[0] == "nameserver" and len(w) == 3 and _address_port(w[2]):
+            address, port = _address_port(w[2]) or ("", 53)
+            servers.append({"address": address, "port": port})
+        elif w[0] == "resolve_retries" and len(w) == 2 and w[1].isdigit():
+            out["resolve_retries"] = int(w[1])
+        elif w[0] == "accepted_payload_size" and len(w) == 2 and w[1].isdigit():
+            out["accepted_payload_size"] = int(w[1])
+        elif w[0] == "timeout" and len(w) == 3 and w[1] in ("resolve", "retry") and duration(w[2]):
+            out.setdefault("timeouts", {})[w[1]] = duration(w[2])
+        elif w[0] == "hold" and len(w) == 3 and duration(w[2]):
+            out.setdefault("hold", {})[w[1]] = duration(w[2])
+        else:
+            ctx.report.add("dropped", line.where, line.raw, "no resolvers field says this")
+            continue
+        ctx.report.native()
+    out["nameservers"] = servers
+    return out
+
+
+def map_http_errors(section: Section, ctx: Context) -> list[str]:
+    pages = []
+    for line in section.lines:
+        w = line.words
+        if w[0] == "errorfile" and len(w) == 3 and w[1].isdigit():
+            page = ctx.declare("error_page", w[2], line.where, int(w[1]))
+            if page:
+                pages.append(page)
+                ctx.report.native()
+        else:
+            ctx.report.add("dropped", line.where, line.raw, "http-errors holds errorfile lines")
+    return pages
+
+
+def is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

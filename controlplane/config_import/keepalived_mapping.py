@@ -1,0 +1,290 @@
+"""VRRP instances of the hosts' keepalived.conf, paired up into the model's VIP pairs.
+
+Two instances on two hosts are one pair when they share `virtual_router_id`, interface and
+VIPs. The preferred master is the one with the higher priority (or, at equal priority,
+`state MASTER`). Preemption, advert interval, VRRP version, unicast peers,
+authentication, track and notify scripts carry over; an instance with no partner, a
+sync group, or an option the model has no field for is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .keepalived_reader import Node
+from .names import Names
+from .report import Report, Where
+
+# Words in a track script that say it checks HAProxy: lbctl's own check replaces it.
+_HAPROXY_CHECKS = ("haproxy", "8404", "healthz")
+_NOTIFY = {
+    "notify_master": "master",
+    "notify_backup": "backup",
+    "notify_fault": "fault",
+    "notify_stop": "stop",
+}
+_IGNORED = frozenset(
+    {"garp_master_delay", "garp_master_repeat", "garp_master_refresh", "track_file"}
+)
+
+
+@dataclass
+class Instance:
+    host: str
+    name: str
+    where: Where
+    interface: str = ""
+    vrid: int = 0
+    priority: int = 100
+    state: str = "BACKUP"
+    advert: str = "1s"
+    version: int | None = None
+    nopreempt: bool = False
+    preempt_delay: str | None = None
+    src_ip: str | None = None
+    peers: list[str] = field(default_factory=list)
+    auth: dict[str, str] | None = None
+    vips: list[str] = field(default_factory=list)
+    vip_devices: set[str] = field(default_factory=set)
+    track_scripts: list[tuple[str, int | None]] = field(default_factory=list)
+    track_interfaces: list[dict[str, Any]] = field(default_factory=list)
+    notify: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[int, str, frozenset[str]]:
+        return (self.vrid, self.interface, frozenset(self.vips))
+
+
+@dataclass
+class Script:
+    command: str
+    where: Where
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def seconds(value: str) -> str:
+    """keepalived seconds ('1', '0.5') as a model duration ('1s', '500ms')."""
+    number = float(value)
+    return f"{int(number)}s" if number == int(number) else f"{round(number * 1000)}ms"
+
+
+def read_host(
+    host: str, nodes: list[Node], report: Report
+) -> tuple[list[Instance], dict[str, Script]]:
+    """Return the VRRP instances and scripts of one host's keepalived.conf."""
+    instances: list[Instance] = []
+    scripts: dict[str, Script] = {}
+    version: int | None = None
+    for node in nodes:
+        if node.keyword == "vrrp_script" and node.values():
+            script = node.child("script")
+            command = " ".join(script.values()) if script else ""
+            options = {
+                c.keyword: c.values()[0]
+                for c in node.children or []
+                if c.values() and c.keyword != "script"
+            }
+            scripts[node.values()[0]] = Script(command, node.where, options)
+        elif node.keyword == "vrrp_instance" and node.values():
+            instances.append(_instance(host, node, report))
+        elif node.keyword == "global_defs":
+            for child in node.children or []:
+                if child.keyword == "vrrp_version" and child.values():
+                    version = int(child.values()[0])
+                elif child.keyword not in (
+                    "router_id",
+                    "enable_script_security",
+                    "script_user",
+                    "reload_file",
+                ):
+                    report.add("dropped", child.where, " ".join(child.words), "global_defs option")
+        elif node.keyword == "track_file":
+            pass  # lbctl's own switchover file when importing its own configs
+        else:
+            report.add("dropped", node.where, " ".join(node.words), "no model field says this")
+    for instance in instances:
+        if instance.version is None:
+            instance.version = version
+    return instances, scripts
+
+
+def _instance(host: str, node: Node, report: Report) -> Instance:
+    inst = Instance(host, node.values()[0], node.where)
+    for child in node.children or []:
+        key, values = child.keyword, child.values()
+        value = values[0] if values else ""
+        if key == "interface":
+            inst.interface = value
+        elif key == "virtual_router_id":
+            inst.vrid = int(value)
+        elif key == "priority":
+            inst.priority = int(value)
+        elif key == "state":
+            inst.state = value.upper()
+        elif key == "advert_int":
+            inst.advert = seconds(value)
+        elif key == "version":
+            inst.version = int(value)
+        elif key == "nopreempt":
+            inst.nopreempt = True
+        elif key == "preempt_delay":
+            inst.preempt_delay = seconds(value)
+        elif key == "unicast_src_ip":
+            inst.src_ip = value
+        elif key == "unicast_peer":
+            inst.peers = [c.keyword for c in child.children or []]
+        elif key == "authentication":
+            opts = {c.keyword: c.values()[0] for c in child.children or [] if c.values()}
+            inst.auth = {
+                "type": opts.get("auth_type", "PASS"),
+                "password": opts.get("auth_pass", ""),
+            }
+        elif key == "virtual_ipaddress":
+            for vip in child.children or []:
+                address = vip.keyword if "/" in vip.keyword else _host_cidr(vip.keyword)
+                inst.vips.append(address)
+                words = vip.values()
+                if "dev" in words and words.index("dev") + 1 < len(words):
+                    inst.vip_devices.add(words[words.index("dev") + 1])
+        elif key == "track_script":
+            for c in child.children or []:
+                weight = None
+                if c.values()[:1] == ["weight"] and len(c.values()) > 1:
+                    weight = int(c.values()[1])
+                inst.track_scripts.append((c.keyword, weight))
+        elif key == "track_interface":
+            for c in child.children or []:
+                entry: dict[str, Any] = {"name": c.keyword}
+                if c.values()[:1] == ["weight"] and len(c.values()) > 1:
+                    entry["weight"] = abs(int(c.values()[1]))
+                inst.track_interfaces.append(entry)
+        elif key in _NOTIFY:
+            inst.notify[_NOTIFY[key]] = " ".join(values)
+        elif key == "notify" and value == "/usr/local/libexec/lbctl/vrrp-notify":
+            pass  # lbctl's own state hook
+        elif key in _IGNORED:
+            pass
+        else:
+            report.add("dropped", child.where, " ".join(child.words), "no VIP pair field says this")
+    return inst
+
+
+def _host_cidr(address: str) -> str:
+    return f"{address}/128" if ":" in address else f"{address}/32"
+
+
+def pair_instances(
+    hosts: dict[str, tuple[list[Instance], dict[str, Script]]], names: Names, report: Report
+) -> list[dict[str, Any]]:
+    """Return the model's vip_pairs from every host's instances; report the unpaired."""
+    groups: dict[tuple[int, str, frozenset[str]], list[Instance]] = {}
+    for instances, _ in hosts.values():
+        for inst in instances:
+            groups.setdefault(inst.key, []).append(inst)
+    pairs = []
+    for found in groups.values():
+        if len({i.host for i in found}) != 2 or len(found) != 2:
+            for inst in found:
+                report.add(
+                    "dropped",
+                    inst.where,
+                    f"vrrp_instance {inst.name}",
+                    "no instance with the same virtual_router_id, interface and VIPs on exactly "
+                    "one other host",
+                )
+            continue
+        pairs.append(_pair(found, hosts, names, report))
+    return pairs
+
+
+def _pair(
+    found: list[Instance],
+    hosts: dict[str, tuple[list[Instance], dict[str, Script]]],
+    names: Names,
+    report: Report,
+) -> dict[str, Any]:
+    a, b = found
+    master, backup = (
+        (a, b) if (a.priority, a.state == "MASTER") >= (b.priority, b.state == "MASTER") else (b, a)
+    )
+    pair: dict[str, Any] = {
+        "name": names.name("vip_pair", master.name, master.where),
+        "hosts": [master.host, backup.host],
+        "virtual_router_id": master.vrid,
+        "vips": list(master.vips),
+        "advert_interval": master.advert,
+        "preempt": not (master.nopreempt or backup.nopreempt),
+        "unicast": bool(master.peers or backup.peers),
+    }
+    if master.version:
+        pair["vrrp_version"] = master.version
+    if master.preempt_delay:
+        pair["preempt_delay"] = master.preempt_delay
+    hi, lo = min(master.priority, 254), min(backup.priority, 254)
+    if hi <= lo:
+        hi = min(lo + 1, 254)
+        lo = hi - 1
+        report.add(
+            "translated",
+            master.where,
+            f"priority {master.priority}",
+            f"the preferred master gets {hi}, the backup {lo}",
+        )
+    pair["master_priority"], pair["backup_priority"] = hi, lo
+    pair["track_weight"] = min(max(60, hi - lo + 1), 253)
+    if master.auth:
+        pair["authentication"] = master.auth
+    options: dict[str, Any] = {}
+    scripts = hosts[master.host][1]
+    tracked = []
+    for name, weight in master.track_scripts:
+        script = scripts.get(name)
+        if script is None:
+            report.add("dropped", master.where, f"track_script {name}", "no such vrrp_script")
+            continue
+        if any(word in script.command for word in _HAPROXY_CHECKS):
+            w = weight if weight is not None else int(script.options.get("weight", "0"))
+            if w < 0:
+                pair["track_weight"] = max(-w, pair["track_weight"])
+            report.add(
+                "translated",
+                script.where,
+                f"vrrp_script {name}",
+                "lbctl's own HAProxy check (chk_haproxy) replaces it",
+            )
+            continue
+        w = weight if weight is not None else int(script.options.get("weight", "0"))
+        if w > 0:
+            report.add(
+                "differs",
+                script.where,
+                f"vrrp_script {name} weight {w}",
+                "a positive weight (priority gained) has no model field: it loses priority "
+                "when failing instead",
+            )
+        entry: dict[str, Any] = {
+            "name": names.name("track_script", name),
+            "command": script.command,
+            "weight": abs(w),
+        }
+        for key in ("interval", "timeout"):
+            if key in script.options:
+                entry[key] = seconds(script.options[key])
+        for key in ("rise", "fall"):
+            if key in script.options:
+                entry[key] = int(script.options[key])
+        tracked.append(entry)
+    if tracked:
+        options["track_scripts"] = tracked
+    if master.track_interfaces:
+        options["track_interfaces"] = master.track_interfaces
+    if master.notify:
+        options["notify"] = master.notify
+    devices = master.vip_devices - {master.interface}
+    if devices:
+        options["vip_interface"] = sorted(devices)[0]
+    if options:
+        pair["keepalived"] = options
+    report.native(2)
+    return pair
