@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 MAX_TRACK_SCRIPTS = 32
 MAX_TRACK_INTERFACES = 32
 MAX_COMMAND_CHARS = 1024
+MAX_GARP_DELAY_S = 4294
 
 _PATH_WORD = re.compile(r"/[A-Za-z0-9._/+-]{1,1023}")
 # No quote, '#', '!', '$', braces, backslash, '~' or whitespace: keepalived's syntax (see above).
@@ -257,11 +258,15 @@ def _pair_options(options: KeepalivedOptions, path: str) -> Iterator[FieldError]
             )
         names.setdefault(track.name, i)
     garp = options.garp
-    yield from _whole_seconds(f"{path}.garp.master_delay", garp.master_delay, 1, 86_400)
+    # keepalived keeps a garp delay in microseconds in 32 bits: "number '4295' outside range
+    # [0, 4294]" (keepalived -t 2.2.7).
+    yield from _whole_seconds(f"{path}.garp.master_delay", garp.master_delay, 1, MAX_GARP_DELAY_S)
     if garp.master_refresh is not None:
         yield from _whole_seconds(f"{path}.garp.master_refresh", garp.master_refresh, 1, 86_400)
     if garp.lower_prio_delay is not None:
-        yield from _whole_seconds(f"{path}.garp.lower_prio_delay", garp.lower_prio_delay, 1, 86_400)
+        yield from _whole_seconds(
+            f"{path}.garp.lower_prio_delay", garp.lower_prio_delay, 1, MAX_GARP_DELAY_S
+        )
 
 
 def _whole_seconds(path: str, value: str, low: int, high: int) -> Iterator[FieldError]:

@@ -272,11 +272,11 @@ _KEEPALIVED_OPTIONS = st.fixed_dictionaries(
         "garp": st.fixed_dictionaries(
             {},
             optional={
-                "master_delay": st.integers(1, 86_400).map(lambda n: f"{n}s"),
+                "master_delay": st.integers(1, 4294).map(lambda n: f"{n}s"),
                 "master_repeat": st.integers(1, 255),
                 "master_refresh": st.none() | st.integers(1, 86_400).map(lambda n: f"{n}s"),
                 "master_refresh_repeat": st.integers(1, 255),
-                "lower_prio_delay": st.integers(1, 86_400).map(lambda n: f"{n}s"),
+                "lower_prio_delay": st.integers(1, 4294).map(lambda n: f"{n}s"),
                 "lower_prio_repeat": st.integers(1, 255),
             },
         ),

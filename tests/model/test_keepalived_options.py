@@ -180,3 +180,13 @@ def test_an_ipv6_vip_beside_an_ipv4_one_needs_neither(doc: dict) -> None:
     # The edge pair: VRRPv2, unicast, with 2001:2::100 among IPv4 VIPs.
     assert doc["vip_pairs"][0].get("unicast", True) and "vrrp_version" not in doc["vip_pairs"][0]
     assert model_errors(doc) == []
+
+
+def test_garp_delays_stay_within_keepalived_s_range(doc: dict) -> None:
+    edge_options(doc)["garp"].update(master_delay="4295s", lower_prio_delay="2h")
+    assert model_errors(doc) == [
+        "vip_pairs[edge].keepalived.garp.master_delay: keepalived needs whole seconds from "
+        "1s to 4294s, got 4295s",
+        "vip_pairs[edge].keepalived.garp.lower_prio_delay: keepalived needs whole seconds "
+        "from 1s to 4294s, got 2h",
+    ]
