@@ -177,6 +177,13 @@ def vrrp_vip_groups(pair: VipPair) -> list[list[str]]:
 
 def check_keepalived_options(model: LbModel) -> Iterator[FieldError]:
     """Yield the errors of every pair's keepalived options (called by rules.check_model)."""
+    for keyword in ("garp_interval", "gna_interval"):
+        value = getattr(model.settings.keepalived, keyword)
+        if value is not None and duration_ms(value) > MAX_GARP_DELAY_S * 1000:
+            yield FieldError(
+                f"settings.keepalived.{keyword}",
+                f"keepalived needs at most {MAX_GARP_DELAY_S}s, got {value}",
+            )
     for pair in model.vip_pairs:
         yield from _ipv6_instances(pair)
         if pair.keepalived is not None:

@@ -190,3 +190,10 @@ def test_garp_delays_stay_within_keepalived_s_range(doc: dict) -> None:
         "vip_pairs[edge].keepalived.garp.lower_prio_delay: keepalived needs whole seconds "
         "from 1s to 4294s, got 2h",
     ]
+
+
+def test_global_garp_intervals_stay_within_keepalived_s_range(doc: dict) -> None:
+    doc["settings"]["keepalived"] = {"garp_interval": "4295s", "gna_interval": "1h"}
+    assert model_errors(doc) == [
+        "settings.keepalived.garp_interval: keepalived needs at most 4294s, got 4295s"
+    ]
