@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from controlplane import lab as lab_api
+from controlplane.deploy.executor import SUCCEEDED
 from controlplane.lab import CLIENT_ADDRESS, Lab
 from tests.rules_models import OPS_HASH
 
@@ -82,7 +83,8 @@ def proxies_lab(lab_session: None) -> Iterator[Lab]:
     if current is None or current.health():
         current = lab_api.up(lb_hosts=2, backends=3)
     result = deploy(current, lab_model(with_proxies))
-    assert [s for _, s in statuses(result)] == ["changed", "changed"], result
+    # "unchanged" when an earlier run of this module left the same files on the hosts.
+    assert all(s in SUCCEEDED for _, s in statuses(result)), result
     assert wait_for(lambda: current.vips_on("lb1") == [VIP], 15)
     yield current
 
