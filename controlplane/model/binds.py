@@ -149,37 +149,49 @@ class _Listener:
     path: str  # field path of the model's value; "" when not from `binds`
     address: str  # "*", "::", an address, or "unix@PATH"
     port: int
-
-    @property
-    def from_binds(self) -> bool:
-        return ".binds[" in self.path
+    from_binds: bool = False
 
 
 def _listeners(model: LbModel) -> dict[str, list[_Listener]]:
-    """Return, per LB host, every listener lbctl renders there, in file order."""
+    """Return, per group of LB hosts in the same pairs, every listener rendered there.
+
+    Hosts that belong to the same pairs listen on the same things, so each group is
+    checked once, under the name of its first host. Empty when no frontend has binds: the
+    VIP binds alone are rules.py's to check.
+    """
     from .rules import frontend_vip  # rules.py imports this module
 
+    if not any(fe.binds for fe in model.frontends):
+        return {}
     pairs = {p.name: p for p in model.vip_pairs}
-    s = model.settings
-    hosts: dict[str, list[_Listener]] = {
-        h.name: [
-            _Listener("lbctl's monitor listener", "", "", s.admin_address, s.monitor_port),
-            _Listener("lbctl's metrics listener", "", "", s.admin_address, s.metrics_port),
-        ]
-        for h in model.lb_hosts
-    }
+    memberships: dict[str, list[str]] = {h.name: [] for h in model.lb_hosts}
+    for pair in model.vip_pairs:
+        for host in dict.fromkeys(pair.hosts):
+            memberships.setdefault(host, []).append(pair.name)
+    groups: dict[tuple[str, ...], str] = {}
+    for host, names in memberships.items():
+        groups.setdefault(tuple(names), host)
+    by_pair: dict[str, list[_Listener]] = {name: [] for name in pairs}
     for fe in model.frontends:
         pair = pairs.get(fe.vip_pair)
         if pair is None:
             continue
         owner = f"frontends[{fe.name}]"
-        mine = [_Listener(owner, fe.name, "", frontend_vip(fe, pair), fe.port)]
+        mine = by_pair[pair.name]
+        mine.append(_Listener(owner, fe.name, "", frontend_vip(fe, pair), fe.port))
         for i, bind in enumerate(fe.binds):
             address = f"unix@{bind.unix_socket}" if bind.unix_socket else bind.address or ""
-            mine.append(_Listener(owner, fe.name, f"{owner}.binds[{i}]", address, bind.port or 0))
-        for host in dict.fromkeys(pair.hosts):
-            hosts.setdefault(host, []).extend(mine)
-    return hosts
+            path = f"{owner}.binds[{i}]"
+            mine.append(_Listener(owner, fe.name, path, address, bind.port or 0, True))
+    s = model.settings
+    admin = [
+        _Listener("lbctl's monitor listener", "", "", s.admin_address, s.monitor_port),
+        _Listener("lbctl's metrics listener", "", "", s.admin_address, s.metrics_port),
+    ]
+    return {
+        host: admin + [ln for name in names for ln in by_pair[name]]
+        for names, host in groups.items()
+    }
 
 
 def _covers(wildcard: str, address: str) -> bool:
@@ -221,27 +233,50 @@ def bind_warnings(model: LbModel) -> Iterator[FieldError]:
     """Yield binds that may not do what was meant: overlaps, addresses a host may lack."""
     reported: set[str] = set()
     for host, listeners in _listeners(model).items():
-        for wide in (ln for ln in listeners if ln.address in (ALL_IPV4, ALL_ADDRESSES)):
-            for other in listeners:
-                if other.port != wide.port or other.frontend == wide.frontend:
-                    continue
-                if not _covers(wide.address, other.address):
-                    continue
-                shown = other if other.from_binds else wide
-                if not shown.from_binds or shown.path in reported:
-                    continue
-                reported.add(shown.path)
-                yield FieldError(
-                    shown.path,
-                    f"{wide.address} port {wide.port} of {wide.owner} overlaps "
-                    f"{other.address} port {other.port} of {other.owner} on {host}: the more "
-                    "specific address takes its connections, the other the rest",
-                )
+        by_port: dict[int, list[_Listener]] = {}
+        for listener in listeners:
+            if not listener.address.startswith("unix@"):
+                by_port.setdefault(listener.port, []).append(listener)
+        for group in by_port.values():
+            yield from _overlaps(host, group, reported)
     pairs = {p.name: p for p in model.vip_pairs}
     for fe in model.frontends:
         pair = pairs.get(fe.vip_pair)
         if pair is not None:
             yield from _foreign_addresses(fe, pair)
+
+
+def _overlaps(host: str, group: list[_Listener], reported: set[str]) -> Iterator[FieldError]:
+    """Yield a warning per bind that a wildcard of another frontend overlaps, on one port.
+
+    Linear in the group: for each wildcard kind, the first two wildcards of different
+    frontends are enough to find one that is not the other listener's own.
+    """
+    for wildcard in (ALL_IPV4, ALL_ADDRESSES):
+        wides: list[_Listener] = []
+        for listener in group:
+            if listener.address == wildcard and all(w.frontend != listener.frontend for w in wides):
+                wides.append(listener)
+                if len(wides) == 2:
+                    break
+        if not wides:
+            continue
+        for other in group:
+            if not _covers(wildcard, other.address):
+                continue
+            wide = next((w for w in wides if w.frontend != other.frontend), None)
+            if wide is None:
+                continue
+            shown = other if other.from_binds else wide
+            if not shown.from_binds or shown.path in reported:
+                continue
+            reported.add(shown.path)
+            yield FieldError(
+                shown.path,
+                f"{wide.address} port {wide.port} of {wide.owner} overlaps "
+                f"{other.address} port {other.port} of {other.owner} on {host}: the more "
+                "specific address takes its connections, the other the rest",
+            )
 
 
 def _foreign_addresses(fe: Frontend, pair: VipPair) -> Iterator[FieldError]:

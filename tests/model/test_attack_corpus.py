@@ -560,6 +560,19 @@ def _near_miss_references(count: int = 3000) -> str:
     return json.dumps(document)
 
 
+def _clashing_binds(frontends: int, binds: int) -> str:
+    """Return a model whose frontends all bind `*:80` again and again (issue 14's binds)."""
+    document = load_yaml(MODELS / "active_passive.yaml")
+    first = document["frontends"][0]
+    document["frontends"] = [
+        {"name": f"f{i}", "vip_pair": first["vip_pair"], "port": 1000 + i,
+         "default_pool": first.get("default_pool") or document["pools"][0]["name"],
+         "binds": [{"address": "*", "port": 80}] * binds}
+        for i in range(frontends)
+    ]  # fmt: skip
+    return json.dumps(document)
+
+
 ATTACKS = {
     "over 16 MiB": Attack(lambda: b"#" * (16 * 2**20) + b"\n" + HOSTS.encode(), "16 mib"),
     "over 16 MiB of JSON": Attack(
@@ -661,6 +674,9 @@ ATTACKS = {
         ),
         "pools[b0].servers[0].port",
         "attack.json",
+    ),
+    "64k binds of one address and port": Attack(
+        lambda: _clashing_binds(1_000, 64), "is already", "attack.json"
     ),
     "100k unknown keys in one object": Attack(
         lambda: json.dumps({"settings": {f"k{i}": 1 for i in range(100_000)}}),
