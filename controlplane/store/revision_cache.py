@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from ..errors import ModelInvalid
 from ..model import LoadedModel, model_document, validate_data
-from ..model.secrets import mask_document
+from ..model.secrets import mask_document, secret_values
 from .tables import Revision
 
 T = TypeVar("T")
@@ -139,7 +139,7 @@ class RevisionCache:
             if not masked:
                 return entry._document
             if entry._masked is None:
-                entry._masked = mask_document(entry._document)
+                entry._masked = masked_document(entry._document)
             return entry._masked
 
     def _loaded(self, entry: RevisionEntry) -> LoadedModel:
@@ -188,6 +188,17 @@ class RevisionCache:
             _, dropped = self._entries.popitem(last=False)
             total -= dropped.size
             self.stats.evictions += 1
+
+
+def masked_document(document: dict[str, Any]) -> dict[str, Any]:
+    """Return secrets.mask_document(document), copying only the top-level sections that
+    hold a secret (a deep copy of a 50,000-server document took 0.4 s); the others are
+    shared with `document`."""
+    masked = dict(document)
+    for key, value in document.items():
+        if secret_values({key: value}):
+            masked[key] = mask_document({key: value})[key]
+    return masked
 
 
 def revision_key(revision: Revision) -> str:

@@ -31,13 +31,17 @@ def head_base(head: Revision | None) -> Base | None:
 
 
 def restored_secrets(document: dict[str, Any], head: Revision | None) -> dict[str, Any]:
-    """Return the document with each masked secret given its current value back
-    (secrets.restore_secrets), without copying a document that has no masked secret."""
-    slots = secret_values(document)
-    if None not in slots and SECRET_MASK not in slots.values():
-        return document
-    current = REVISIONS.document(head, masked=False) if head is not None else None
-    return restore_secrets(document, current)
+    """Return secrets.restore_secrets(document, the current revision's document), copying
+    only the top-level sections that hold a masked secret (the others are `document`'s)."""
+    restored = dict(document)
+    current: dict[str, Any] | None = None
+    for key, value in document.items():
+        slots = secret_values({key: value})
+        if None in slots or SECRET_MASK in slots.values():
+            if current is None:
+                current = REVISIONS.document(head, masked=False) if head is not None else {}
+            restored[key] = restore_secrets({key: value}, current)[key]
+    return restored
 
 
 def editable_copy(

@@ -118,3 +118,16 @@ def test_a_revision_that_no_longer_validates_raises_every_time_without_validatin
         with pytest.raises(ModelInvalid, match="1 error"):
             revision_model(revision)
     assert validations == ["prod revision 1"]
+
+
+def test_the_masked_document_copies_only_the_sections_holding_secrets(example_model):
+    from controlplane.store.revision_cache import masked_document
+
+    document = model_document(example_model)
+    pair = document["vip_pairs"][0]
+    pair["authentication"] = {"type": "PASS", "password": "s3cr3t"}
+    masked = masked_document(document)
+    assert masked == mask_document(document)
+    assert masked["vip_pairs"][0]["authentication"]["password"] == "********"
+    assert document["vip_pairs"][0]["authentication"]["password"] == "s3cr3t"
+    assert masked["pools"] is document["pools"]
