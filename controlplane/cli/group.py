@@ -49,6 +49,7 @@ COMMAND_MODULES = {
     "cert": "cert_commands",
     "file": "cert_commands",
     "acme": "acme_commands",
+    "import": "import_commands",
 }
 
 

@@ -149,6 +149,7 @@ def rule_condition(cond: list[str], acls: dict[str, Alternatives | None]) -> dic
                 alts = acls.get(text)
             if alts is None:
                 return None
+            alts = _segment_prefix(alts)
             out.append((negated, alts))
         resolved.append(out)
     if keyword == "unless":
@@ -189,6 +190,15 @@ def rule_condition(cond: list[str], acls: dict[str, Alternatives | None]) -> dic
             return None
         any_of.extend(merged)
     return {"when_any": any_of}
+
+
+def _segment_prefix(alts: Alternatives) -> Alternatives:
+    """`path /api` or `path_beg /api/`: whole segments, the model's path_prefix."""
+    if len(alts) == 2:
+        exact, begins = alts[0].get("path"), alts[1].get("path_begins")
+        if len(alts[0]) == len(alts[1]) == 1 and exact and begins == exact + "/":
+            return [{"path_prefix": exact}]
+    return alts
 
 
 def _all_of(acls: list[Alternatives]) -> list[Test] | None:

@@ -273,9 +273,11 @@ def map_global(section: Section, ctx: Context, settings: dict[str, Any]) -> None
             settings["log_target"] = w[1]
         elif key in ("crt-base", "ca-base") and len(w) == 2:
             setattr(ctx, key.replace("-", "_"), w[1])
-        elif key in _LBCTL_GLOBALS:
-            ctx.report.add("translated", line.where, line.raw, "lbctl writes its own")
+        elif key in ("user", "group") and w[1:] != ["haproxy"]:
+            ctx.report.add("differs", line.where, line.raw, "lbctl runs HAProxy as haproxy")
             continue
+        elif key in _LBCTL_GLOBALS:
+            pass  # lbctl writes these itself: its process, its sockets, its state file
         elif key == "ssl-default-bind-ciphers" and len(w) == 2:
             tls["bind_ciphers"] = w[1]
         elif key == "ssl-default-bind-ciphersuites" and len(w) == 2:

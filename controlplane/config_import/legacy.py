@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .haproxy_reader import Line, Section
+from .haproxy_reader import Line, Section, read_haproxy
 from .report import Report
 
 _TIMEOUTS = {"contimeout": "connect", "clitimeout": "client", "srvtimeout": "server"}
@@ -104,3 +104,16 @@ def _translated(line: Line, words: list[str], report: Report, note: str = "") ->
         "translated", line.where, line.raw, f"became `{new.raw}`" + (f": {note}" if note else "")
     )
     return new
+
+
+def modern_config(data: bytes, source: str) -> str:
+    """Return the config as HAProxy 2.6 reads it: legacy lines translated, dropped ones gone.
+
+    This is what the original is proven with: a line 2.6 refuses is reported, not fatal.
+    """
+    out = []
+    for section in read_haproxy(data, source):
+        modern = modernize(section, Report())
+        out.append(" ".join(w for w in (section.keyword, section.name) if w))
+        out.extend(f"    {line.raw}" for line in modern.lines)
+    return "\n".join(out) + "\n"

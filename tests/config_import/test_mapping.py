@@ -10,7 +10,11 @@ from controlplane.config_import.importer import import_hosts, read_dir
 from controlplane.config_import.report import ImportRefused
 from controlplane.model.loader import validate_data
 
-KEEPALIVED = """vrrp_script chk_haproxy {{
+KEEPALIVED = """global_defs {{
+    enable_script_security
+    script_user root
+}}
+vrrp_script chk_haproxy {{
     script "/usr/bin/killall -0 haproxy"
     interval 2
     weight -20
@@ -82,7 +86,7 @@ backend web
     option httpchk GET /health
     http-check expect status 200
     default-server inter 3s fall 2
-    server web/1 198.18.0.20:8080 check weight 10
+    server web:1 198.18.0.20:8080 check weight 10
     server web2 198.18.0.21:8080 check backup
 
 backend api
@@ -181,7 +185,7 @@ def test_servers_keep_weights_backup_and_checks(imported) -> None:
         "interval": "3s",
         "fall": 2,
     }
-    assert "renamed: lb1/haproxy.cfg:36: server:web web/1 -- is `web-1` in the model" in [
+    assert "renamed: lb1/haproxy.cfg:36: server:web web:1 -- is `web-1` in the model" in [
         str(i) for i in imported.report.items
     ]
 
@@ -222,9 +226,9 @@ def test_where_the_hosts_differ_is_reported(tmp_path: Path) -> None:
     result = import_hosts(read_dir(_pair_dir(tmp_path, other)))
     differs = [str(i) for i in result.report.items if i.outcome == "differs"]
     assert differs == [
-        "differs: lb2/haproxy.cfg:36: server web/1 198.18.0.20:8080 check weight 20 -- not in "
+        "differs: lb2/haproxy.cfg:36: server web:1 198.18.0.20:8080 check weight 20 -- not in "
         "lb1/haproxy.cfg: the model follows it",
-        "differs: lb1/haproxy.cfg:36: server web/1 198.18.0.20:8080 check weight 10 -- not in "
+        "differs: lb1/haproxy.cfg:36: server web:1 198.18.0.20:8080 check weight 10 -- not in "
         "lb2/haproxy.cfg",
     ]
 

@@ -1,0 +1,187 @@
+"""Adopt an existing pair: `lbctl import` from a folder of configs or from the hosts.
+
+The originals are proven first with the real `haproxy -c` and `keepalived -t` (a config
+the running pair could not load cannot be imported faithfully); then the importer maps
+them, and the model it built is validated like any model file. Exit statuses: 0 all of it
+carried over, 1 imported with something dropped or changed in meaning, 2 not imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..check import check_file
+from ..config_import.importer import (
+    HAPROXY_FILE,
+    KEEPALIVED_FILE,
+    HostInput,
+    Imported,
+    MemoryFiles,
+    import_hosts,
+    read_dir,
+)
+from ..config_import.legacy import modern_config
+from ..config_import.report import ImportRefused, Report
+from ..errors import ModelInvalid
+from ..model.loader import validate_data
+
+__all__ = ["ImportRefused", "ImportResult", "import_dir", "import_from_hosts", "import_uploaded"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    yaml_text: str
+    report: Report
+    files: dict[str, bytes]  # relative to the model file -> content
+
+    @property
+    def exit_status(self) -> int:
+        return self.report.exit_status
+
+    def write(self, out: Path) -> list[Path]:
+        """Write the model to `out` and the declared files beside it."""
+        written = []
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for relative, content in self.files.items():
+            path = out.parent / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            path.chmod(0o600)
+            written.append(path)
+        out.write_text(self.yaml_text)
+        return [out, *written]
+
+
+def _hosts_with_options(hosts: list[HostInput], given: dict[str, str]) -> list[HostInput]:
+    """Apply `--host NAME=ADDRESS[@INTERFACE]` to the hosts read."""
+    names = {h.name for h in hosts}
+    for name in given:
+        if name not in names:
+            raise ImportRefused(f"--host {name}: no such host among {', '.join(sorted(names))}")
+    for host in hosts:
+        if host.name in given:
+            address, _, interface = given[host.name].partition("@")
+            host.address = address
+            host.interface = interface or host.interface
+    return hosts
+
+
+def import_dir(
+    directory: Path | str, host_options: dict[str, str] | None = None, prove: bool = True
+) -> ImportResult:
+    """Import DIR/<host>/haproxy.cfg (+ keepalived.conf, + files/) into a model."""
+    hosts = _hosts_with_options(read_dir(directory), host_options or {})
+    return _imported(hosts, prove)
+
+
+def import_uploaded(
+    configs: dict[str, dict[str, bytes]], files: dict[str, dict[str, bytes]], prove: bool = True
+) -> ImportResult:
+    """Import uploaded configs: host -> {haproxy.cfg, keepalived.conf}; host -> path -> bytes.
+
+    Named files come only from the upload, by their absolute path on the host.
+    """
+    hosts = []
+    for name, texts in sorted(configs.items()):
+        if HAPROXY_FILE not in texts:
+            raise ImportRefused(f"host {name}: no {HAPROXY_FILE} uploaded")
+        hosts.append(
+            HostInput(
+                name,
+                texts[HAPROXY_FILE],
+                texts.get(KEEPALIVED_FILE),
+                MemoryFiles(files.get(name, {})),
+            )
+        )
+    if not hosts:
+        raise ImportRefused(f"no {HAPROXY_FILE} uploaded")
+    return _imported(hosts, prove)
+
+
+class _Recording:
+    """A FileSource that remembers which paths the configs name, and has none of them."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()
+
+    def read(self, path: str) -> bytes | None:
+        self.paths.add(posixpath.normpath("/" + path))
+        return None
+
+
+def import_from_hosts(
+    inventory: Path | str,
+    limit: list[str] | None = None,
+    host_options: dict[str, str] | None = None,
+) -> ImportResult:
+    """Import what the inventory's hosts run, with the files their configs name, over SSH."""
+    from ..deploy import probe_hosts
+    from ..deploy.import_fetch import fetch_named_files
+    from ..runtime.targets import read_targets
+
+    targets = read_targets(inventory, limit)
+    probes = probe_hosts(Path(inventory), list(targets))
+    hosts = []
+    for name, probe in probes.items():
+        if not probe.reachable:
+            raise ImportRefused(f"host {name}: unreachable ({probe.error})")
+        cfg = probe.files.get(HAPROXY_FILE)
+        if cfg is None:
+            raise ImportRefused(f"host {name}: no haproxy.cfg found")
+        ka = probe.files.get(KEEPALIVED_FILE)
+        hosts.append(
+            HostInput(name, cfg.encode(), ka.encode() if ka is not None else None, _Recording())
+        )
+    hosts = _hosts_with_options(hosts, host_options or {})
+    # A first pass learns which files the configs name; then the hosts send just those.
+    with contextlib.suppress(ImportRefused):  # the real pass below says why
+        import_hosts(hosts)
+    paths = sorted({p for h in hosts if isinstance(h.files, _Recording) for p in h.files.paths})
+    fetched = fetch_named_files(Path(inventory), [h.name for h in hosts], paths)
+    for host in hosts:
+        host.files = MemoryFiles(fetched.get(host.name, {}))
+    return _imported(hosts, prove=True)
+
+
+def _prove_originals(hosts: list[HostInput]) -> None:
+    for host in hosts:
+        texts = {HAPROXY_FILE: host.haproxy, KEEPALIVED_FILE: host.keepalived}
+        for name, data in texts.items():
+            if data is None:
+                continue
+            label = f"{host.name}/{name}"
+            text = modern_config(data, label) if name == HAPROXY_FILE else data.decode()
+            verdict = check_file(host.name, name, text)
+            if not verdict.ok:
+                raise ImportRefused(
+                    f"{host.name}/{name} fails {verdict.tool} as it is; fix the original "
+                    f"first:\n{verdict.output}"
+                )
+
+
+def _imported(hosts: list[HostInput], prove: bool) -> ImportResult:
+    # The readers run first: binary or broken input is refused before any tool sees it.
+    result: Imported = import_hosts(hosts)
+    if prove:
+        _prove_originals(hosts)
+    try:
+        validate_data(result.model)
+    except ModelInvalid as exc:
+        lines = [f"  {e.path}: {e.message}" for e in exc.errors]
+        raise ImportRefused(
+            "the importer built a model lbctl refuses (please report it):\n" + "\n".join(lines)
+        ) from None
+    return ImportResult(dump_model(result.model), result.report, result.files)
+
+
+def dump_model(model: dict[str, Any]) -> str:
+    """The model as YAML, with libyaml's emitter when it is there (50,000 servers)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    header = "# Imported by `lbctl import`: read the report, then `lbctl diff -i`.\n"
+    return header + yaml.dump(model, Dumper=dumper, sort_keys=False, width=100)
