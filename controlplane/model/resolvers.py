@@ -235,16 +235,64 @@ def _pool_errors(pool: Pool, resolvers: dict[str, None]) -> Iterator[FieldError]
             "cookie stickiness needs a cookie per server, and server_templates slots have "
             "none; use sticky: source or none",
         )
-    names = {s.name: f"servers[{s.name}]" for s in pool.servers}
+    yield from _slot_clashes(path, pool)
+
+
+def _slot_clashes(path: str, pool: Pool) -> Iterator[FieldError]:
+    """Yield templates whose slots take a server's name or another template's slots.
+
+    Never lists the slots (100 templates of 1,000 slots per pool would be a lot): a name is
+    a slot of template P when it is P followed by a number from 1 to its count, written
+    without leading zeros, so each name is looked up by its few possible prefixes.
+    """
+    templates: dict[str, ServerTemplate] = {}
     for template in pool.server_templates:
-        for slot in template_slot_names(template):
-            if slot in names:
-                yield FieldError(
-                    f"{path}.server_templates[{template.name}]",
-                    f"slot {slot!r} has the name of {names[slot]}; use another name prefix",
-                )
-                break
-            names[slot] = f"a slot of server_templates[{template.name}]"
+        if template.name in templates:
+            yield FieldError(
+                f"{path}.server_templates[{template.name}]",
+                f"the name prefix {template.name!r} is used twice: its slots would clash",
+            )
+        templates.setdefault(template.name, template)
+    if not templates:
+        return
+    reported: set[str] = set()  # one error per template is enough to act on
+    for server in pool.servers:
+        owner = _slot_owner(server.name, templates, "")
+        if owner is not None and owner not in reported:
+            reported.add(owner)
+            yield FieldError(
+                f"{path}.server_templates[{owner}]",
+                f"slot {server.name!r} has the name of servers[{server.name}]; use another "
+                "name prefix",
+            )
+    # Two templates clash when the longer prefix is the shorter one and digits; its first
+    # slot is then the smallest name the two could share.
+    for name in templates:
+        owner = _slot_owner(f"{name}1", templates, name)
+        if owner is not None:
+            yield FieldError(
+                f"{path}.server_templates[{name}]",
+                f"slot {name + '1'!r} is also a slot of server_templates[{owner}]; use "
+                "another name prefix",
+            )
+
+
+def _slot_owner(name: str, templates: dict[str, ServerTemplate], skip: str) -> str | None:
+    """Return the prefix of the template (other than `skip`) that has a slot called `name`."""
+    for cut in range(len(name) - 1, 0, -1):
+        number = name[cut:]
+        if not number.isdigit():
+            return None
+        prefix = name[:cut]
+        template = templates.get(prefix)
+        if (
+            template is not None
+            and prefix != skip
+            and number[0] != "0"
+            and int(number) <= template.count
+        ):
+            return prefix
+    return None
 
 
 def resolver_warnings(model: LbModel) -> Iterator[FieldError]:

@@ -174,3 +174,61 @@ def test_resolver_settings_are_bounded(example):
         "resolvers[dc].accepted_payload_size",
         "resolvers[dc].hold.valid",
     ]
+
+
+@pytest.mark.parametrize(
+    ("templates", "message"),
+    [
+        (
+            [("web", 20), ("web1", 5)],
+            "pools[app].server_templates[web1]: slot 'web11' is also a slot of "
+            "server_templates[web]; use another name prefix",
+        ),
+        (
+            [("web", 3), ("web", 2)],
+            "pools[app].server_templates[web]: the name prefix 'web' is used twice: its "
+            "slots would clash",
+        ),
+    ],
+)
+def test_two_templates_whose_slots_share_a_name(example, templates, message):
+    with_resolver(
+        example,
+        resolvers="dc",
+        server_templates=[
+            {"name": name, "count": count, "dns_name": CONSUL_SRV} for name, count in templates
+        ],
+    )
+    assert message in model_errors(example)
+
+
+@pytest.mark.parametrize(
+    "templates",
+    [
+        [("web", 9), ("web1", 5)],  # web10..web19 are not slots of web (count 9)
+        [("web", 20), ("web0", 5)],  # slot numbers have no leading zero
+        [("web", 20), ("webx", 5)],
+    ],
+)
+def test_templates_whose_slots_never_meet_are_valid(example, templates):
+    with_resolver(
+        example,
+        resolvers="dc",
+        server_templates=[
+            {"name": name, "count": count, "dns_name": CONSUL_SRV} for name, count in templates
+        ],
+    )
+    assert model_errors(example) == []
+
+
+def test_a_pool_at_the_template_limits_validates(example):
+    """100 templates of 1,000 slots beside 10,000 servers: slots are looked up by prefix."""
+    with_resolver(
+        example,
+        resolvers="dc",
+        servers=[{"name": f"s{i}", "address": "198.18.0.20", "port": 1 + i} for i in range(10_000)],
+        server_templates=[
+            {"name": f"t{i}x", "count": 1_000, "dns_name": CONSUL_SRV} for i in range(100)
+        ],
+    )
+    assert model_errors(example) == []
