@@ -10,6 +10,7 @@ first-only adverts the list never changes.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,16 @@ from controlplane import lab as lab_api
 from controlplane.lab import Lab
 from controlplane.lab.probe import NamespaceProbe
 
-from .deploying import VIP, VIP_URL, deploy, lab_model, live_file, statuses, wait_for
+from .deploying import (
+    VIP,
+    VIP_URL,
+    Change,
+    deploy,
+    lab_model,
+    live_file,
+    statuses,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 
@@ -96,17 +106,29 @@ class VipAdded:
 
 @pytest.fixture(scope="module")
 def vip_added(lab_session: None) -> Iterator[VipAdded]:
+    lab = _lab()
+    yield add_a_vip(lab, first_only_adverts)
+    # Leave the lab pair as the other modules expect it: one VIP, no web2.
+    deploy(lab, lab_model())
+
+
+def _lab() -> Lab:
     lab = lab_api.current()
     if lab is None or lab.health():
         lab = lab_api.up(lb_hosts=2, backends=3)
-    result = deploy(lab, lab_model(first_only_adverts))
+    return lab
+
+
+def add_a_vip(lab: Lab, *changes: Change) -> VipAdded:
+    """Deploy the lab pair with one VIP, then add a second one while recording who holds what."""
+    result = deploy(lab, lab_model(*changes))
     assert result.ok, statuses(result)
     assert wait_for(lambda: lab.vips_on("lb1") == [VIP] and lab.vips_on("lb2") == [], 15)
     probes = [NamespaceProbe(lab.client_ns, url, interval=0.02) for url in (VIP_URL, NEW_VIP_URL)]
     runs = [p.start(max_seconds=PROBE_LIMIT_S) for p in probes]
     try:
         with HolderSampler(lab) as sampler:
-            result = deploy(lab, lab_model(first_only_adverts, second_vip))
+            result = deploy(lab, lab_model(*changes, second_vip))
             ended = time.monotonic()
             one_host = wait_for(lambda: _on_one_host(lab, NEW_VIP), NEW_VIP_BOUND_S + 5)
             seen = time.monotonic() - ended if one_host else None
@@ -114,9 +136,7 @@ def vip_added(lab_session: None) -> Iterator[VipAdded]:
     finally:
         reports = [run.stop() for run in runs]  # each probe is our child: stopped by its pid
     files = {h: live_file(lab, h, "/etc/keepalived/keepalived.conf") for h in HOSTS}
-    yield VipAdded(sampler.record, result.ok, ended, seen, *reports, files)
-    # Leave the lab pair as the other modules expect it: one VIP, no web2.
-    deploy(lab, lab_model())
+    return VipAdded(sampler.record, result.ok, ended, seen, *reports, files)
 
 
 def _on_one_host(lab: Lab, vip: str) -> bool:
@@ -173,3 +193,33 @@ def test_the_adverts_still_carry_only_the_first_vip(vip_added: VipAdded) -> None
             f"{NEW_VIP}/24 dev eth0",
             "}",
         ]
+
+
+# The control experiment: the same deploy with every VIP in the adverts (lbctl's default).
+# It shows the record catches a split brain; it costs two more deploys, so it runs only
+# when asked: LBCTL_LAB_CONTROLS=1.
+@pytest.mark.skipif(
+    os.environ.get("LBCTL_LAB_CONTROLS") != "1", reason="control experiment: LBCTL_LAB_CONTROLS=1"
+)
+def test_without_first_only_adverts_both_hosts_hold_the_existing_vip(
+    vip_added: VipAdded, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lab = _lab()
+    try:
+        control = add_a_vip(lab)
+    finally:
+        deploy(lab, lab_model())
+    both = [
+        t
+        for (t, _), hosts in zip(
+            control.holders.samples, control.holders.hosts_of(VIP), strict=True
+        )
+        if len(hosts) == 2
+    ]
+    with capsys.disabled():
+        print(
+            f"\n  adding a VIP (every VIP advertised): {VIP} on both hosts for "
+            f"{(both[-1] - both[0]) if both else 0:.1f} s; "
+            f"{control.probe['failed']}/{control.probe['requests']} probes of it failed"
+        )
+    assert both, "no split brain seen: the control no longer reproduces the problem"
