@@ -26,12 +26,25 @@ class FileDiff:
     lines: list[str]  # unified diff lines, secrets masked
 
 
+# Every line _SECRET_LINE matches holds one of these: a text without them has no secret,
+# which a substring search says at C speed (masking 100,000 lines one by one took 0.9 s).
+_SECRET_WORDS = ("auth_pass", "stats auth", "userlist-password", " password")
+
+
+def _may_hold_secrets(text: str) -> bool:
+    return any(word in text for word in _SECRET_WORDS)
+
+
 def mask_secrets(text: str, marker: str = "********") -> str:
     """Return text with secret values replaced by `marker`."""
+    if not _may_hold_secrets(text):
+        return text
     return "\n".join(_SECRET_LINE.sub(rf"\g<1>{marker}", line) for line in text.split("\n"))
 
 
 def _secrets(text: str) -> list[str]:
+    if not _may_hold_secrets(text):
+        return []
     return [line for line in text.split("\n") if _SECRET_LINE.match(line)]
 
 
