@@ -58,7 +58,8 @@ def render(file: Path, out_dir: Path, skip_binary_check: bool) -> None:
         if check.substituted:
             progress(
                 f"{check.host}/{check.file}: {', '.join(check.substituted)}: checked with a "
-                "stand-in here (certificates and DNS names are proven on the host by deploy)"
+                "stand-in here (certificates, DNS names and track scripts are proven on the "
+                "host by deploy)"
             )
     proof = "proven by haproxy -c and keepalived -t" if result.report else "NOT binary-checked"
     click.echo(
