@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from .model.certificates import inspect_ca_bundle, inspect_certificate, inspect_crl
-
 Status = Literal["unchanged", "changed", "added", "removed"]
 
 # Secrets in rendered files: shown as changed, never printed.
@@ -79,16 +77,55 @@ def _diff_one(host: str, name: str, new: str | None, old: str | None) -> FileDif
     label = f"{host}/{name}"
     # A changed secret shows as a changed line without either value.
     new_marker = "********" if _secrets(old or "") == _secrets(new or "") else "******** (changed)"
+    before = mask_secrets(old or "").splitlines(keepends=False)
+    after = mask_secrets(new or "", new_marker).splitlines(keepends=False)
+    skipped, before, after = _around_the_changes(before, after)
     lines = list(
         difflib.unified_diff(
-            mask_secrets(old or "").splitlines(keepends=False),
-            mask_secrets(new or "", new_marker).splitlines(keepends=False),
+            before,
+            after,
             fromfile=f"a/{label}" if old is not None else "/dev/null",
             tofile=f"b/{label}" if new is not None else "/dev/null",
             lineterm="",
         )
     )
+    if skipped:
+        lines = [_shifted(line, skipped) if line.startswith("@@") else line for line in lines]
     return FileDiff(host, name, status, lines)
+
+
+# Files longer than this are diffed around their changes only: difflib spent 5 s comparing
+# two 100,000-line files that differ in one line, most of it on the lines both share.
+_LONG_FILE = 2000
+_CONTEXT = 3  # unified_diff's context lines
+_HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@$")
+
+
+def _around_the_changes(before: list[str], after: list[str]) -> tuple[int, list[str], list[str]]:
+    """Return (lines skipped at the start, both files without the lines they share at the
+    start and at the end beyond the context lines), for long files; short ones as they are.
+
+    The diff of what is left is the whole files' diff with its line numbers shifted, except
+    that difflib may pair repeated lines differently inside the changed part.
+    """
+    if min(len(before), len(after)) < _LONG_FILE:
+        return 0, before, after
+    shortest = min(len(before), len(after))
+    head = next((i for i in range(shortest) if before[i] != after[i]), shortest)
+    tail = 0
+    while tail < shortest - head and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    start = max(0, head - _CONTEXT)
+    kept_tail = max(0, tail - _CONTEXT)
+    return start, before[start : len(before) - kept_tail], after[start : len(after) - kept_tail]
+
+
+def _shifted(hunk: str, lines: int) -> str:
+    found = _HUNK.match(hunk)
+    if found is None:
+        return hunk
+    old, old_count, new, new_count = found.groups()
+    return f"@@ -{int(old) + lines}{old_count or ''} +{int(new) + lines}{new_count or ''} @@"
 
 
 # --- files that travel with the config ----------------------------------------------------
@@ -147,6 +184,9 @@ def _metadata(key: str, text: str | None) -> dict[str, str]:
     """Printable metadata of a PEM file under files_dir (none of its PEM text)."""
     if text is None:
         return {}
+    # Here, not at the top: `lbctl validate` imports this module and never needs cryptography.
+    from .model.certificates import inspect_ca_bundle, inspect_certificate, inspect_crl
+
     if key.startswith("certs/"):
         report = inspect_certificate(text, require_key=False)
         info = report.info

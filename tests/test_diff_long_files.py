@@ -1,0 +1,48 @@
+"""Long files are diffed around their changes: the same diff as difflib on the whole files."""
+
+from __future__ import annotations
+
+import difflib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from controlplane.diff import diff_files
+
+_LINES = [f"    server s{i} 198.19.0.{i % 250}:8080 check weight {i % 7}" for i in range(3000)]
+
+
+def _whole(old: list[str], new: list[str]) -> list[str]:
+    return list(
+        difflib.unified_diff(old, new, "a/lb1/haproxy.cfg", "b/lb1/haproxy.cfg", lineterm="")
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    at=st.integers(0, len(_LINES) - 1),
+    removed=st.integers(0, 4),
+    added=st.lists(st.sampled_from(["    weight 5", "backend x", ""]), max_size=4),
+)
+def test_one_change_anywhere_gives_the_whole_files_diff(at, removed, added) -> None:
+    new = _LINES[:at] + added + _LINES[at + removed :]
+    found = diff_files(
+        {"lb1": {"haproxy.cfg": "\n".join(new)}}, {"lb1": {"haproxy.cfg": "\n".join(_LINES)}}
+    )
+    expected = _whole(_LINES, new)
+    assert found[0].lines == expected
+    assert found[0].status == ("unchanged" if new == _LINES else "changed")
+
+
+def test_two_distant_changes_give_two_hunks_with_the_whole_files_numbers() -> None:
+    new = list(_LINES)
+    new[10] = "    changed near the start"
+    new[2900] = "    changed near the end"
+    found = diff_files(
+        {"lb1": {"haproxy.cfg": "\n".join(new)}}, {"lb1": {"haproxy.cfg": "\n".join(_LINES)}}
+    )
+    assert found[0].lines == _whole(_LINES, new)
+    assert [line for line in found[0].lines if line.startswith("@@")] == [
+        "@@ -8,7 +8,7 @@",
+        "@@ -2898,7 +2898,7 @@",
+    ]
