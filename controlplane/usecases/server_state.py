@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import runtime, store
-from ..render import HAPROXY_FILE, haproxy_context, render_model
+from ..render import HAPROXY_FILE, haproxy_context
 from ..store import Actor, Revision
-from .revisions import edit_document, revision_document
-from .stored_files import revision_contents
+from .revisions import edit_document, revision_document, revision_rendering
 
 SERVER_LOCK_WAIT_S = 5.0
 
@@ -90,8 +89,8 @@ def set_server(
             if pool in {b.name for b in haproxy_context(model, h.name).backends}
         ]
         change = runtime.model_change(pool, server, saved.state, saved.weight)
-        contents = revision_contents(session, revision, model)
-        configs = {h.host: h.files[HAPROXY_FILE] for h in render_model(model, contents).hosts}
+        _contents, rendered = revision_rendering(session, revision)  # kept for the preview
+        configs = {h.host: h.files[HAPROXY_FILE] for h in rendered.hosts}
         results = _apply_runtime(inventory, hosts, change, configs, channels)
     store.record_audit(
         session,
