@@ -11,6 +11,7 @@ import click
 from ..diff import has_changes
 from ..usecases import files
 from .group import EXISTING_FILE, inventory_option, main
+from .one_shot import without_gc_pauses
 from .output import fail, print_diffs, print_preview, print_warnings, progress, user_errors
 
 
@@ -18,7 +19,7 @@ from .output import fail, print_diffs, print_preview, print_warnings, progress, 
 @click.argument("file", type=EXISTING_FILE)
 def validate(file: Path) -> None:
     """Check a model file. Exit 0 valid, 1 invalid (every error on stderr)."""
-    with user_errors():
+    with user_errors(), without_gc_pauses():
         loaded, _ = files.validate_file(file)
     print_warnings(loaded.warnings)
     m = loaded.model
@@ -48,7 +49,7 @@ _skip_check = click.option(
 @_skip_check
 def render(file: Path, out_dir: Path, skip_binary_check: bool) -> None:
     """Render and prove every host's files into OUT: all of them, or none on any error."""
-    with user_errors():
+    with user_errors(), without_gc_pauses():
         result = files.render_file(file, not skip_binary_check, progress)
         written = files.write_rendered(result.rendered, out_dir)
     print_warnings(result.warnings)
