@@ -96,5 +96,5 @@ def test_a_deploy_to_the_example_inventory_fails_unreachable(
     # The example's hosts (198.18.0.0/15, a benchmark range) do not exist: SSH times out.
     found = deploy_and_wait(app, client, tokens["operator"])
     assert found["state"] == "failed"
-    assert {h["status"] for h in found["hosts"]} == {"unreachable"}
+    assert {h["status"] for h in found["hosts"]} == {"unreachable"}, found
     assert any(e["kind"] == "unreachable" for e in found["events"])
