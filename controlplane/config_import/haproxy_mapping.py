@@ -978,6 +978,13 @@ def stats_page(
         listname = ctx.names.name("userlist", f"{page['name']}-users")
         userlists.append({"name": listname, "users": users})
         page["userlist"] = listname
+        ctx.report.add(
+            "differs",
+            proxy.where,
+            f"listen {proxy.name}",
+            f"the model asks for the password on every path of port {bind[1]}, the original "
+            f"only on {page.get('uri', '/stats')} (other paths answered 503, now 401)",
+        )
         for line in proxy.lines:
             if line.words[:2] == ["stats", "auth"]:
                 ctx.report.add(

@@ -347,6 +347,10 @@ def pool_users(model: LbModel) -> dict[str, list[Frontend]]:
     users: dict[str, list[Frontend]] = defaultdict(list)
     for fe in model.frontends:
         names = [fe.default_pool, *rule_pools(fe.rules), *(r.pool for r in fe.routes)]
+        # Imported frontends keep rules the model cannot say verbatim (`lbctl import`).
+        names += [
+            ln.split()[1] for ln in fe.extra if ln.startswith("use_backend ") and ln.split()[1:]
+        ]
         for name in dict.fromkeys(names):
             if name is not None:
                 users[name].append(fe)

@@ -174,6 +174,9 @@ def peers_section_name(pair: str) -> str:
 
 def _pools_of(fe: Frontend) -> list[str]:
     names = [fe.default_pool, *rule_pools(fe.rules), *(r.pool for r in fe.routes)]
+    # An imported frontend whose rules stay verbatim (`lbctl import`) names its pools in
+    # `extra` use_backend lines: they are rendered like the pools its rules name.
+    names += [ln.split()[1] for ln in fe.extra if ln.startswith("use_backend ") and ln.split()[1:]]
     return [n for n in dict.fromkeys(names) if n is not None]
 
 

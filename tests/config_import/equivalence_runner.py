@@ -1,0 +1,144 @@
+"""Serve one haproxy.cfg in a private network and mount namespace, ask it, print the answers.
+
+Run as `unshare --net --mount --propagation private -- python equivalence_runner.py SPEC`
+(root). SPEC (JSON) names the config, the files to place at their absolute paths, the
+addresses to put on loopback, the backend servers (address, port) and the requests. Every
+backend answers any request with `X-Served-By: ADDRESS:PORT`, so the answer says which
+server HAProxy chose. Everything started here is stopped by pid before the runner exits;
+the namespaces go with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+_PRIVATE = ("/run/haproxy", "/var/lib/haproxy", "/etc/haproxy")
+_WAIT_S = 10.0
+
+
+class _Backend(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self) -> None:
+        me = f"{self.server.server_address[0]}:{self.server.server_address[1]}"  # type: ignore[index]
+        body = me.encode()
+        self.send_response(200)
+        self.send_header("X-Served-By", me)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _start_backends(servers: list[list]) -> list[ThreadingHTTPServer]:
+    started = []
+    for address, port in servers:
+        ThreadingHTTPServer.allow_reuse_address = True
+        server = ThreadingHTTPServer((address, int(port)), _Backend)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started.append(server)
+    return started
+
+
+def _wait_listening(address: str, port: int) -> bool:
+    deadline = time.monotonic() + _WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((address, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def _ask(request: dict, repeats: int) -> dict:
+    served: set[str] = set()
+    status = location = None
+    for _ in range(repeats):
+        try:
+            if request["tls"]:
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                    request["address"], request["port"], timeout=3, context=context
+                )
+            else:
+                conn = http.client.HTTPConnection(request["address"], request["port"], timeout=3)
+            headers = {"Host": request["host"], **request.get("headers", {})}
+            conn.request(request["method"], request["path"], headers=headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+            location = response.getheader("Location")
+            by = response.getheader("X-Served-By")
+            if by:
+                served.add(by)
+            conn.close()
+        except (OSError, http.client.HTTPException) as exc:
+            status = f"error: {type(exc).__name__}"
+    return {"status": status, "served": sorted(served), "location": location}
+
+
+def main() -> None:
+    spec = json.loads(Path(sys.argv[1]).read_text())
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    for address in spec["addresses"]:
+        subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"], check=True)
+    for folder in _PRIVATE:
+        os.makedirs(folder, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "tmpfs", folder], check=True)
+    shutil.chown("/run/haproxy", "haproxy", "haproxy")
+    for target, source in spec["files"].items():
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    backends = _start_backends(spec["servers"])
+    pidfile = Path(spec["workdir"]) / "haproxy.pid"
+    proc = subprocess.run(
+        # -n: HAProxy wants 2 descriptors per connection of maxconn, and this machine's
+        # hard limit is 20,000; the same cap for both configs keeps the comparison fair.
+        ["haproxy", "-D", "-n", "2000", "-p", str(pidfile), "-f", spec["config"]],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    answers: list[dict] = []
+    try:
+        if proc.returncode != 0:
+            print(json.dumps({"error": proc.stderr[-2000:]}))
+            return
+        for address, port in spec["listeners"]:
+            _wait_listening(address, int(port))
+        answers = [_ask(r, spec.get("repeats", 4)) for r in spec["requests"]]
+        print(json.dumps({"answers": answers}))
+    finally:
+        if pidfile.exists():
+            # SIGTERM: a master-worker master stops its workers too.
+            for pid in pidfile.read_text().split():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGTERM)
+        for backend in backends:
+            backend.shutdown()
+
+
+if __name__ == "__main__":
+    main()
