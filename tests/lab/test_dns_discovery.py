@@ -19,7 +19,7 @@ from controlplane.render import SERVER_STATE_FILE
 
 from .deploying import VIP, deploy, lab_model, runtime, wait_for, worker_pid
 
-pytestmark = [pytest.mark.lab, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 
 HOSTS = ("lb1", "lb2")
 NAMED = "app.lab.internal"
