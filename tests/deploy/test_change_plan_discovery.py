@@ -76,7 +76,9 @@ def test_a_new_bind_is_a_reload() -> None:
         web = next(f for f in data["frontends"] if f["name"] == "web")
         web["binds"] = [{"address": "*", "port": 8090}]
 
-    assert plan_of([discovery], [discovery, more_binds]) == [("frontend web: settings changed", "reload")]
+    assert plan_of([discovery], [discovery, more_binds]) == [
+        ("frontend web: settings changed", "reload")
+    ]
 
 
 def test_the_same_model_plans_nothing_whatever_dns_answers() -> None:
