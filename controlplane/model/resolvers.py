@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import itertools
 import re
 import socket
 from collections.abc import Iterator
@@ -217,7 +218,7 @@ def _pool_errors(pool: Pool, resolvers: dict[str, None]) -> Iterator[FieldError]
             "must have at least 1 item, or server_templates to fill the pool from DNS",
         )
     if pool.resolvers is not None and pool.resolvers not in resolvers:
-        listed = ", ".join(repr(n) for n in list(resolvers)[:8]) or "none defined"
+        listed = ", ".join(repr(n) for n in itertools.islice(resolvers, 8)) or "none defined"
         yield FieldError(
             f"{path}.resolvers", f"unknown resolver {pool.resolvers!r} (known: {listed})"
         )
