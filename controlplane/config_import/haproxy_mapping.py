@@ -724,6 +724,14 @@ def map_frontend(
     if differ:
         fe["timeouts"] = differ
     _map_rules(fe, rules, extra_lines, ctx)
+    if not (fe.get("default_pool") or fe.get("rules") or rules.use_backends):
+        ctx.report.add(
+            "dropped",
+            proxy.where,
+            f"{proxy.kind} {proxy.name}",
+            "a frontend of the model sends traffic to a pool, and this one names none",
+        )
+        return None
     for line in extra_lines:
         ctx.keep(fe["extra"], line)
     if not fe["extra"]:

@@ -20,6 +20,7 @@ MAX_CONFIG_BYTES = 16 * 2**20
 # A line break in a value is legitimate (`tcp-check send PING\r\n`); one followed by a
 # section keyword would open a section wherever the value is printed again.
 _HIDDEN_LINE = re.compile(r"[\r\n]\s*([a-z-]+)")
+_SYNTAX = re.compile(r"[\"'\\#\x00]")
 _ESCAPES = {"r": "\r", "n": "\n", "t": "\t"}
 
 
@@ -64,6 +65,8 @@ def decode_config(data: bytes, source: str, limit: int = MAX_CONFIG_BYTES) -> st
 
 def tokenize(text: str, where: Where) -> list[str]:
     """Return the words of one line; refuse an unterminated quote or a bad escape."""
+    if not _SYNTAX.search(text):
+        return text.split()  # most lines: no quotes, escapes or comments (50,000 servers)
     words: list[str] = []
     word: list[str] = []
     in_word = False

@@ -9,7 +9,9 @@ carried over, 1 imported with something dropped or changed in meaning, 2 not imp
 from __future__ import annotations
 
 import contextlib
+import json
 import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,7 +183,27 @@ def _imported(hosts: list[HostInput], prove: bool) -> ImportResult:
 
 
 def dump_model(model: dict[str, Any]) -> str:
-    """The model as YAML, with libyaml's emitter when it is there (50,000 servers)."""
+    """The model as YAML; each server on one line, as a JSON flow mapping (valid YAML).
+
+    PyYAML's representer takes ~10 s for 50,000 servers; JSON writes them in a fraction.
+    """
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     header = "# Imported by `lbctl import`: read the report, then `lbctl diff -i`.\n"
-    return header + yaml.dump(model, Dumper=dumper, sort_keys=False, width=100)
+    pools = model.get("pools", [])
+    servers = [pool.get("servers", []) for pool in pools]
+    shell = dict(model)
+    shell["pools"] = [
+        {**pool, "servers": f"{_SERVERS}{i}"} if pool.get("servers") else pool
+        for i, pool in enumerate(pools)
+    ]
+    text = yaml.dump(shell, Dumper=dumper, sort_keys=False, width=100)
+
+    def expand(match: re.Match[str]) -> str:
+        indent = match.group(1)
+        items = servers[int(match.group(2))]
+        return f"{indent}servers:\n" + "\n".join(f"{indent}- {json.dumps(item)}" for item in items)
+
+    return header + re.sub(rf"^( *)servers: {_SERVERS}(\d+)$", expand, text, flags=re.M)
+
+
+_SERVERS = "lbctl-import-servers-of-pool-"
