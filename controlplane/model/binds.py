@@ -165,9 +165,9 @@ def _listeners(model: LbModel) -> dict[str, list[_Listener]]:
         return {}
     pairs = {p.name: p for p in model.vip_pairs}
     memberships: dict[str, list[str]] = {h.name: [] for h in model.lb_hosts}
-    for pair in model.vip_pairs:
-        for host in dict.fromkeys(pair.hosts):
-            memberships.setdefault(host, []).append(pair.name)
+    for member_of in model.vip_pairs:
+        for host in dict.fromkeys(member_of.hosts):
+            memberships.setdefault(host, []).append(member_of.name)
     groups: dict[tuple[str, ...], str] = {}
     for host, names in memberships.items():
         groups.setdefault(tuple(names), host)
