@@ -44,6 +44,18 @@ def test_validate_imports_no_web_store_deploy_or_crypto():
     assert not loaded & set(NEVER_FOR_VALIDATE), loaded & set(NEVER_FOR_VALIDATE)
 
 
+def test_validate_does_not_load_the_renderer():
+    loaded = _modules_after("validate", EXAMPLE)
+    assert "jinja2" not in loaded
+
+
+def test_the_rendered_file_names_are_the_renderers():
+    from controlplane.render import HAPROXY_FILE, KEEPALIVED_FILE
+    from controlplane.usecases.files import RENDERED_FILES
+
+    assert RENDERED_FILES == (HAPROXY_FILE, KEEPALIVED_FILE)
+
+
 def test_gc_is_restored_after_the_block():
     assert gc.isenabled()
     with without_gc_pauses():
