@@ -150,11 +150,21 @@ def _add_rules(document: dict[str, Any]) -> None:
     ops = {"name": "ops", "users": [{"name": "ops", "password": OPS_HASH}]}
     document.setdefault("userlists", [ops])
     every_test = {
-        "host": "www.example.com", "host_regex": "^www[0-9]*\\.example\\.com$", "path": "/x",
-        "path_begins": "/api", "path_prefix": "/v1", "path_ends": ".php", "path_regex": "^/a",
-        "method": ["GET"], "header": {"name": "X-A", "equals": "a b"},
-        "query": {"name": "q", "equals": "1"}, "cookie": {"name": "c", "equals": "2"},
-        "source": ["198.18.0.0/15"], "sni": "www.example.com", "dst_port": [80], "tls": False,
+        "host": "www.example.com",
+        "host_regex": "^www[0-9]*\\.example\\.com$",
+        "path": "/x",
+        "path_begins": "/api",
+        "path_prefix": "/v1",
+        "path_ends": ".php",
+        "path_regex": "^/a",
+        "method": ["GET"],
+        "header": {"name": "X-A", "equals": "a b"},
+        "query": {"name": "q", "equals": "1"},
+        "cookie": {"name": "c", "equals": "2"},
+        "source": ["198.18.0.0/15"],
+        "sni": "www.example.com",
+        "dst_port": [80],
+        "tls": False,
     }
     document["frontends"][1].update(
         access={"allow": ["198.18.0.0/15"], "deny": ["198.18.9.0/24"]},
