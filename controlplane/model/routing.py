@@ -447,7 +447,8 @@ def _unknown(kind: str, value: str, known: set[str]) -> str:
 
 
 def rule_warnings(model: LbModel) -> Iterator[FieldError]:
-    """Warn for rules never reached, and for an https redirect on a TLS frontend (a loop)."""
+    """Warn for rules never reached, an https redirect on a TLS frontend (a loop), and HSTS
+    set both by `tls.hsts` and by a rule."""
     for fe in model.frontends:
         path = f"frontends[{fe.name}]"
         decided: int | None = None
@@ -470,6 +471,13 @@ def rule_warnings(model: LbModel) -> Iterator[FieldError]:
                 )
             if rule.use_pool is not None and routed is None:
                 routed = i
+            if rule.hsts is not None and fe.tls is not None and fe.tls.hsts is not None:
+                yield FieldError(
+                    f"{path}.{rule_label(fe.rules, i)}.hsts",
+                    f"{path}.tls.hsts also sets Strict-Transport-Security: where this rule "
+                    "applies, its value (http-after-response, run last) replaces that one; "
+                    "keep one of the two",
+                )
             if fe.tls is not None and rule.redirect is not None and rule.redirect.scheme:
                 plain_only = rule.when is not None and rule.when.tls is False
                 if not plain_only:

@@ -214,6 +214,17 @@ def test_https_redirect_on_a_plain_frontend_is_fine_but_on_a_tls_one_it_loops() 
     assert _rule_warnings(_rules(plain_only, tls=tls)) == []
 
 
+def test_hsts_from_tls_and_from_a_rule_is_a_warning_naming_both_paths() -> None:
+    tls = {"certificate": "/etc/haproxy/certs/site.pem", "hsts": {"max_age": 31536000}}
+    rule = {"name": "sts", "hsts": {"max_age": 600}}
+    assert _rule_warnings(_rules(rule, tls={"certificate": tls["certificate"]})) == []
+    assert _rule_warnings(_rules(tls=tls)) == []
+    warnings = _rule_warnings(_rules(rule, tls=tls))
+    assert len(warnings) == 1
+    assert warnings[0].startswith("frontends[fe0].rules[sts].hsts: frontends[fe0].tls.hsts ")
+    assert "Strict-Transport-Security" in warnings[0]
+
+
 def test_tcp_frontends_refuse_http_tests_actions_and_request_limits() -> None:
     data = model_with(
         {
