@@ -1,0 +1,223 @@
+"""Benchmark: the admin app's pages, API calls and plan against model size, cache off and on.
+
+    .venv/bin/python benchmarks/web_scale.py [--sizes 500,5000] [--servers 10] [--repeat 3]
+
+Each size is render_scale.py's generated model (N pools x S servers, N/10 routed frontends)
+in a fresh SQLite store, with revision 1 recorded as deployed and revision 2 changing one
+server, so the preview and the plan show a one-server change. Requests go through Flask's
+test client, one at a time, in this process (no network, no TLS): the figures are the
+app's own time. Each cell is the median of `--repeat` requests after one more that is
+not counted; "cache off" runs the same requests with the revision cache disabled
+(LBCTL_REVISION_CACHE=0's behaviour: every request parses, validates and renders again),
+which is how every request behaved before the cache. Edits (PUT, the UI form, plan,
+validate) each change one server's weight. Prints a markdown table; nothing is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from render_scale import generated_model
+
+from controlplane import store
+from controlplane.store import Actor
+from controlplane.store.revision_cache import REVISIONS
+from controlplane.usecases import revisions
+from controlplane.web import create_app
+from controlplane.web.request_limits import ExpensiveCallLimits
+
+PASSWORD = "a-long-benchmark-password"
+SEED = Actor("benchmark", "admin", via="cli")
+
+
+class Bench:
+    """One app on one generated model, with a logged-in browser and an API token."""
+
+    def __init__(self, pools: int, servers: int, home: Path) -> None:
+        self.pools = pools
+        self.app = create_app(
+            home=home,
+            environment="bench",
+            inventory=Path(home) / "hosts.yml",
+            secure_cookies=False,
+            admin_password=None,
+        )
+        # The benchmark is one client calling in a loop: no per-client rate limit.
+        self.app.extensions["lbctl.request_limits"] = ExpensiveCallLimits(1e9, 10**9, 10**9)
+        self.document = generated_model(pools, servers)
+        self.weight = 1
+        sessions = self.app.extensions["lbctl.sessions"]
+        started = time.perf_counter()
+        with sessions.begin() as session:
+            store.create_user(session, "admin", PASSWORD, "admin")
+            first = revisions.save_document(session, "bench", self.document, SEED, "seed", None)
+            deployment = store.create_deployment(session, first, "bench")
+            store.start_deployment(session, deployment.id)
+            store.finish_deployment(session, deployment.id, "succeeded", [])
+            user = store.get_user(session, "admin")
+            _, self.token = store.create_token(session, user, "bench", "admin")
+        self.seed_s = time.perf_counter() - started
+        self.browser = self.app.test_client()
+        page = self.browser.get("/login").get_data(as_text=True)
+        self.csrf = _csrf(page)
+        self.browser.post(
+            "/login", data={"name": "admin", "password": PASSWORD, "csrf_token": self.csrf}
+        )
+        self.csrf = _csrf(self.browser.get("/model/pools/pool7").get_data(as_text=True))
+        self.api = self.app.test_client()
+        self.put({"message": "one server"})  # revision 2: a one-server change to preview
+
+    def head(self) -> int:
+        with self.app.extensions["lbctl.sessions"]() as session:
+            found = store.current_revision(session, "bench")
+            assert found is not None
+            return found.number
+
+    def edited(self) -> dict[str, Any]:
+        """The document with pool7/s3's weight changed (a new value each call)."""
+        self.weight = self.weight % 250 + 1
+        pools = list(self.document["pools"])
+        pool = dict(pools[7])
+        pool["servers"] = [dict(s) for s in pool["servers"]]
+        pool["servers"][3]["weight"] = self.weight
+        pools[7] = pool
+        return dict(self.document, pools=pools)
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        answer = self.api.open(
+            path,
+            method=method,
+            data=data,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        if answer.status_code >= 400:
+            raise SystemExit(f"{method} {path}: {answer.status_code} {answer.get_data()[:500]!r}")
+        return answer
+
+    def put(self, extra: dict[str, Any] | None = None) -> Any:
+        body = {"model": self.edited(), "base_revision": self.head()} | (extra or {})
+        return self.call("PUT", "/api/v1/model", body)
+
+    def page(self, path: str) -> Any:
+        answer = self.browser.get(path)
+        if answer.status_code != 200:
+            raise SystemExit(f"GET {path}: {answer.status_code}")
+        return answer
+
+    def form_save(self) -> Any:
+        self.weight = self.weight % 250 + 1
+        form = {
+            "csrf_token": self.csrf,
+            "base_revision": str(self.head()),
+            "name": "s3",
+            "address": self.document["pools"][7]["servers"][3]["address"],
+            "port": "8080",
+            "weight": str(self.weight),
+        }
+        answer = self.browser.post("/model/pools/pool7/servers/s3", data=form)
+        if answer.status_code != 302:
+            raise SystemExit(f"form save: {answer.status_code} {answer.get_data()[:300]!r}")
+        return answer
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token"
+    return found.group(1)
+
+
+def actions(bench: Bench) -> list[tuple[str, Callable[[], Any]]]:
+    """Return (label, request) for every action the table measures."""
+    number = lambda: bench.head()  # noqa: E731
+    return [
+        ("UI dashboard", lambda: bench.page("/")),
+        ("UI pool list (page 1)", lambda: bench.page("/model/pools/")),
+        ("UI pool list (page 20)", lambda: bench.page("/model/pools/?page=20")),
+        ("UI one pool", lambda: bench.page("/model/pools/pool7")),
+        ("UI one server", lambda: bench.page("/model/pools/pool7/servers/s3")),
+        ("UI one frontend", lambda: bench.page("/model/frontends/fe3")),
+        ("UI preview", lambda: bench.page("/preview")),
+        (
+            "UI preview: one section",
+            lambda: bench.page(f"/preview/{number()}/files/lb1/haproxy.cfg/40"),
+        ),
+        ("API GET /model", lambda: bench.call("GET", "/api/v1/model")),
+        ("API GET /diff", lambda: bench.call("GET", "/api/v1/diff")),
+        ("UI save one server (form)", bench.form_save),
+        ("API PUT /model (one weight)", bench.put),
+        (
+            "API POST /validate (one weight)",
+            lambda: bench.call("POST", "/api/v1/validate", {"model": bench.edited()}),
+        ),
+        (
+            "API POST /plan (one weight)",
+            lambda: bench.call("POST", "/api/v1/plan", {"model": bench.edited()}),
+        ),
+    ]
+
+
+def measure(bench: Bench, repeat: int, cached: bool) -> dict[str, float]:
+    """Return the median seconds of each action, the cache on or off."""
+    REVISIONS.clear()
+    REVISIONS.max_entries = 8 if cached else 0
+    found: dict[str, float] = {}
+    for label, run in actions(bench):
+        run()  # not counted: fills the cache (on) or warms the code paths (off)
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+        found[label] = statistics.median(times)
+        print(f"  {label}: {found[label] * 1000:.0f} ms", file=sys.stderr, flush=True)
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="500,5000", help="pool counts, comma-separated")
+    parser.add_argument("--servers", type=int, default=10, help="servers per pool")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-before", action="store_true", help="skip the cache-off runs")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[tuple[int, bool], dict[str, float]] = {}
+    for pools in sizes:
+        with tempfile.TemporaryDirectory(prefix="lbctl-web-scale-") as folder:
+            print(f"{pools} pools x {args.servers} servers", file=sys.stderr, flush=True)
+            bench = Bench(pools, args.servers, Path(folder) / "instance")
+            for cached in (False, True) if not args.no_before else (True,):
+                print(f" cache {'on' if cached else 'off'}", file=sys.stderr, flush=True)
+                results[(pools, cached)] = measure(bench, args.repeat, cached)
+            bench.app.extensions["lbctl.sessions"].kw["bind"].dispose()
+    labels = list(next(iter(results.values())))  # in the order they ran
+    header = ["action"]
+    for pools in sizes:
+        servers = pools * args.servers
+        if not args.no_before:
+            header.append(f"{servers:,} servers, cache off")
+        header.append(f"{servers:,} servers, cache on")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for label in labels:
+        row = [label]
+        for pools in sizes:
+            for cached in (False, True) if not args.no_before else (True,):
+                row.append(f"{results[(pools, cached)][label] * 1000:,.0f} ms")
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
