@@ -169,7 +169,7 @@ def template_slot_names(template: ServerTemplate) -> list[str]:
 def is_dns_name(address: str) -> bool:
     """Return whether a server address (as the model holds it) is a DNS name, not an IP."""
     if _is_plain_ipv4(address):
-        return False  # the common case: a cold CLI run has no cache, ipaddress took 0.15 s
+        return False  # the common case: a cold CLI run has no cache; ipaddress: 0.09 s
     try:
         ipaddress.ip_address(address)
     except ValueError:
