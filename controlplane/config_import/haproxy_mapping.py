@@ -22,7 +22,7 @@ from typing import Any
 
 from ..model.directives import check_directive
 from .conditions import Alternatives, acl_tests, rule_condition, split_condition
-from .haproxy_reader import Line, Section
+from .haproxy_reader import Line, Section, host_path
 from .names import Names
 from .report import Report, Where
 
@@ -157,7 +157,7 @@ class Context:
         base = self.crt_base if kind == "certificate" else self.ca_base
         if not path.startswith("/") and base:
             path = posixpath.join(base, path)
-        path = posixpath.normpath(path)
+        path = host_path(path)
         ref = self.files.get(path)
         if ref is None:
             content = self.read_file(path, where)

@@ -10,6 +10,7 @@ keyword could follow) -- is refused with the file and line, never a traceback.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 
@@ -44,6 +45,11 @@ class Section:
     args: list[str]  # words after the name (an address on `frontend web *:80`)
     where: Where
     lines: list[Line] = field(default_factory=list)
+
+
+def host_path(path: str) -> str:
+    """An absolute path in one form: '/etc/x', never '//etc/x' or '/etc/./x'."""
+    return "/" + posixpath.normpath("/" + path).lstrip("/")
 
 
 def decode_config(data: bytes, source: str, limit: int = MAX_CONFIG_BYTES) -> str:

@@ -32,7 +32,7 @@ from .haproxy_mapping import (
     split_listen,
     stats_page,
 )
-from .haproxy_reader import Section, read_haproxy
+from .haproxy_reader import Section, host_path, read_haproxy
 from .keepalived_mapping import Instance, Script, pair_instances, read_host
 from .keepalived_reader import read_keepalived
 from .legacy import modernize
@@ -81,7 +81,8 @@ class MemoryFiles:
     files: Mapping[str, bytes] = field(default_factory=dict)
 
     def read(self, path: str) -> bytes | None:
-        return self.files.get(posixpath.normpath("/" + path))
+        wanted = host_path(path)
+        return next((v for k, v in self.files.items() if host_path(k) == wanted), None)
 
 
 @dataclass
@@ -158,7 +159,7 @@ def import_hosts(hosts: list[HostInput]) -> Imported:
     def read_file(path: str, where: Where) -> bytes | None:
         content = by_name[main].files.read(path)
         if content is not None:
-            files["files" + posixpath.normpath(path)] = content
+            files["files" + host_path(path)] = content
         return content
 
     ctx = Context(report, names, pairs, read_file)

@@ -9,14 +9,15 @@ carried over, 1 imported with something dropped or changed in meaning, 2 not imp
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
-import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.orm import Session
 
 from ..check import check_file
 from ..config_import.importer import (
@@ -25,6 +26,7 @@ from ..config_import.importer import (
     HostInput,
     Imported,
     MemoryFiles,
+    host_path,
     import_hosts,
     read_dir,
 )
@@ -32,8 +34,27 @@ from ..config_import.legacy import modern_config
 from ..config_import.report import ImportRefused, Report
 from ..errors import ModelInvalid
 from ..model.loader import validate_data
+from ..store import Actor, Revision
+from ..store import files as stored
+from . import revisions
 
-__all__ = ["ImportRefused", "ImportResult", "import_dir", "import_from_hosts", "import_uploaded"]
+__all__ = [
+    "ImportRefused",
+    "ImportResult",
+    "import_dir",
+    "import_from_hosts",
+    "import_uploaded",
+    "save_import",
+]
+
+# The model section of each kind of declared file, and the store's name of the kind.
+_STORED_KINDS = {
+    "certificates": "certificate",
+    "ca_bundles": "ca_bundle",
+    "crls": "crl",
+    "maps": "map",
+    "error_pages": "error_page",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,7 @@ class ImportResult:
     yaml_text: str
     report: Report
     files: dict[str, bytes]  # relative to the model file -> content
+    model: dict[str, Any]
 
     @property
     def exit_status(self) -> int:
@@ -113,7 +135,7 @@ class _Recording:
         self.paths: set[str] = set()
 
     def read(self, path: str) -> bytes | None:
-        self.paths.add(posixpath.normpath("/" + path))
+        self.paths.add(host_path(path))
         return None
 
 
@@ -179,7 +201,7 @@ def _imported(hosts: list[HostInput], prove: bool) -> ImportResult:
         raise ImportRefused(
             "the importer built a model lbctl refuses (please report it):\n" + "\n".join(lines)
         ) from None
-    return ImportResult(dump_model(result.model), result.report, result.files)
+    return ImportResult(dump_model(result.model), result.report, result.files, result.model)
 
 
 def dump_model(model: dict[str, Any]) -> str:
@@ -207,3 +229,34 @@ def dump_model(model: dict[str, Any]) -> str:
 
 
 _SERVERS = "lbctl-import-servers-of-pool-"
+
+
+def save_import(
+    session: Session,
+    environment: str,
+    actor: Actor,
+    result: ImportResult,
+    message: str,
+    base_revision: int | None,
+) -> Revision:
+    """Save an import as the environment's next revision, its files uploaded to the store.
+
+    The declared files switch from the file flow (`file:` beside a model file) to the
+    store flow: each content is stored (certificates encrypted), then the revision names
+    them without `file:`.
+    """
+    document = copy.deepcopy(result.model)
+    for section, kind in _STORED_KINDS.items():
+        for entry in document.get(section, []):
+            relative = entry.pop("file", None)
+            if relative is not None:
+                stored.put_file(session, actor, kind, entry["name"], result.files[relative])
+    return revisions.save_document(
+        session,
+        environment,
+        document,
+        actor,
+        message or "Import of the hosts' configs",
+        base_revision,
+        action="model.import",
+    )

@@ -103,6 +103,33 @@ def _schemas() -> dict[str, Schema]:
             message=STRING,
             model=ref("LbModel"),
         ),
+        "ImportRequest": obj(
+            ["hosts"],
+            hosts={
+                "type": "object",
+                "description": "per LB host name: its haproxy.cfg, keepalived.conf and the "
+                "files its configs name, by absolute path on the host",
+                "additionalProperties": obj(
+                    ["haproxy.cfg"],
+                    **{
+                        "haproxy.cfg": STRING,
+                        "keepalived.conf": STRING,
+                        "files": {"type": "object", "additionalProperties": STRING},
+                    },
+                ),
+            },
+            save=BOOLEAN | {"description": "false: only the model and the report"},
+            message=STRING,
+            base_revision=REVISION_NUMBER,
+        ),
+        "ImportResponse": obj(
+            ["exit_status", "counts", "report", "model_yaml", "revision"],
+            exit_status={"enum": [0, 1], "description": "1: something dropped or changed"},
+            counts={"type": "object", "additionalProperties": INTEGER},
+            report=array(STRING),
+            model_yaml=STRING,
+            revision=REVISION_NUMBER | {"description": "the saved revision, null unless save"},
+        ),
         "SaveResponse": obj(
             ["environment", "revision", "hash"],
             environment=STRING,
@@ -422,6 +449,16 @@ def _paths() -> dict[str, Any]:
                 (200, "the new revision", "SaveResponse"),
                 (400, 409, 422),
                 body="SaveRequest",
+            ),
+        },
+        f"{v}/import": {
+            "post": _operation(
+                "Import an existing pair's haproxy.cfg and keepalived.conf (lbctl import): "
+                "the model, the report, and with save the new revision",
+                "operator",
+                (200, "the import and its report", "ImportResponse"),
+                (400, 409, 422, 429),
+                body="ImportRequest",
             ),
         },
         f"{v}/model.yaml": {
