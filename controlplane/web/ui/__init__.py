@@ -10,6 +10,7 @@ bp = Blueprint("ui", __name__)
 from . import (  # noqa: E402,F401
     admin,
     audit,
+    config_import_page,
     dashboard,
     deploys,
     files_page,
@@ -19,4 +20,5 @@ from . import (  # noqa: E402,F401
     preview,
     preview_files,
     runtime_pages,
+    settings_page,
 )

@@ -1,0 +1,78 @@
+"""The "Import files" page: an existing pair's configs uploaded, saved as a new revision.
+
+What `lbctl import DIR` does, from the browser: each host's haproxy.cfg and keepalived.conf
+and the files they name (each with its path on the host) go to the same use case as
+`POST /api/v1/import`; the report is shown with the new revision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, render_template, request
+
+from ... import store
+from ...usecases import config_import
+from ..auth import actor, role_required
+from ..db import get_db
+from . import bp
+from .editing import STALE, base_revision, environment, head
+
+HOST_SLOTS = 2  # a pair; more hosts through the API or the CLI
+
+
+def _uploaded() -> tuple[dict[str, dict[str, bytes]], dict[str, dict[str, bytes]]]:
+    configs: dict[str, dict[str, bytes]] = {}
+    files: dict[str, dict[str, bytes]] = {}
+    for slot in range(HOST_SLOTS):
+        name = request.form.get(f"host{slot}", "").strip()
+        if not name:
+            continue
+        texts = {}
+        for key in ("haproxy.cfg", "keepalived.conf"):
+            upload = request.files.get(f"host{slot}-{key}")
+            if upload and upload.filename:
+                texts[key] = upload.read()
+        configs[name] = texts
+        named = files.setdefault(name, {})
+        paths = request.form.getlist(f"host{slot}-path")
+        for path, upload in zip(paths, request.files.getlist(f"host{slot}-file"), strict=False):
+            if path.strip() and upload and upload.filename:
+                named[path.strip()] = upload.read()
+    return configs, files
+
+
+@bp.route("/import-configs", methods=["GET", "POST"])
+@role_required("operator")
+def import_configs() -> Any:
+    report: list[str] = []
+    revision = None
+    if request.method == "POST":
+        configs, files = _uploaded()
+        db = get_db()
+        try:
+            result = config_import.import_uploaded(configs, files)
+            saved = config_import.save_import(
+                db, environment(), actor(), result, request.form.get("message", ""), base_revision()
+            )
+            db.commit()
+            revision = saved.number
+            report = result.report.lines()
+            flash(
+                f"Imported as revision {revision}. Nothing changed on the hosts yet: read the "
+                "report, then preview the deploy.",
+                "success",
+            )
+        except config_import.ImportRefused as exc:
+            db.rollback()
+            flash(f"Not imported: {exc}", "error")
+        except store.StaleRevision:
+            db.rollback()
+            flash(STALE, "error")
+    return render_template(
+        "config_import.html",
+        slots=range(HOST_SLOTS),
+        report=report,
+        revision=revision,
+        head=head(),
+    )
