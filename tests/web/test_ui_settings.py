@@ -9,8 +9,12 @@ from flask import Flask
 from pydantic import BaseModel
 
 from controlplane import store
+from controlplane.check import check_rendered
+from controlplane.model import validate_data
 from controlplane.model.schema import Settings
+from controlplane.render import render_model
 from controlplane.web.ui.settings_page import FIELDS, settings_values
+from tests.support import needs_binaries
 
 from .ui_support import document, newest, post_form
 
@@ -55,6 +59,7 @@ def test_the_page_renders_the_model_values_and_is_linked_from_the_model_nav(
     assert client.get("/settings").headers["Location"].endswith(PAGE)
 
 
+@needs_binaries
 def test_saving_a_change_makes_a_revision_with_only_the_changed_value(app: Flask, as_role) -> None:
     client = as_role("operator")
     before = newest(app).number
@@ -74,6 +79,7 @@ def test_saving_a_change_makes_a_revision_with_only_the_changed_value(app: Flask
     assert saved["timeouts"] == {**old.get("timeouts", {}), "connect": "3s"}
     assert saved["tune"] == {"bufsize": 32768}
     assert saved["tls"]["bind_min_version"] == "TLSv1.3"
+    assert haproxy_failures(app) == []
     assert "Saved as revision" in client.get(PAGE).get_data(as_text=True)
     with app.extensions["lbctl.sessions"]() as session:
         entry = store.list_audit_entries(session)[0]
@@ -177,3 +183,9 @@ def test_a_stale_form_saves_nothing(app: Flask, as_role) -> None:
     assert newest(app).number == before
     assert settings(app)["retries"] == 4
     assert "Someone changed the model" in client.get(PAGE).get_data(as_text=True)
+
+
+def haproxy_failures(app: Flask) -> list[str]:
+    """Return what the real haproxy -c / keepalived -t say against the newest model."""
+    report = check_rendered(render_model(validate_data(document(app)).model))
+    return [f"{c.tool} {c.host}/{c.file}: {c.output}" for c in report.failures]

@@ -17,9 +17,10 @@ from .editing import base_revision, can_edit, document, head, save_edit
 from .forms import FormErrors, FormField, apply_form, form_values, item_values, map_errors
 from .list_pages import list_page
 from .rule_summary import rule_summary
-from .specs import CHILDREN, REFERENCES, SERVERS, TOP_LEVEL, ItemSpec
+from .specs import CHILDREN, REFERENCES, SERVER_TEMPLATES, SERVERS, TOP_LEVEL, ItemSpec
 
-# A new pool needs one server: its form carries the first server's inputs too.
+# A new pool needs a server or a server template (slots filled from DNS): its form carries
+# the first server's and the first template's inputs, either may stay empty.
 FIRST_SERVER = [
     FormField(
         f"servers.0.{f.name}",
@@ -27,12 +28,25 @@ FIRST_SERVER = [
         f.kind,
         f.choices,
         f.default,
-        f.required,
-        f.hint,
+        hint="or a first server template" if f.name == "name" else f.hint,
     )
     for f in SERVERS.fields
     if f.name in ("name", "address", "port")
 ]
+FIRST_TEMPLATE = [
+    FormField(
+        f"server_templates.0.{f.name}",
+        f"First server template: {f.label.lower()}",
+        f.kind,
+        f.choices,
+        f.default,
+        hint=f.hint,
+        wide=f.wide,
+    )
+    for f in SERVER_TEMPLATES.fields
+    if f.name in ("name", "count", "dns_name", "port")
+]
+FIRSTS = ("servers", "server_templates")  # the first-item inputs of a new pool
 
 
 class Target:
@@ -188,7 +202,9 @@ def model_list(kind: str) -> Any:
 @role_required("viewer")
 def model_item(kind: str, name: str | None = None) -> Any:
     spec = _spec(kind)
-    fields = spec.fields + (FIRST_SERVER if kind == "pools" and name is None else [])
+    fields = spec.fields + (
+        FIRST_SERVER + FIRST_TEMPLATE if kind == "pools" and name is None else []
+    )
     if request.method == "GET":
         items = document().get(kind, [])
         item = {} if name is None else items[_index(items, name)]
@@ -278,8 +294,14 @@ def _save(spec: ItemSpec, fields: list[FormField], target: Target, **context: An
             else (f"{spec.singular} of {target.name}")
         )
     message = form.get("message", "").strip() or ("Add " if key is None else "Edit ") + what
+
+    def change(item: dict[str, Any]) -> None:
+        apply_form(fields, form, item)
+        if target.kind == "pools" and target.child is None:
+            item.setdefault("servers", [])  # a pool may start with server templates only
+
     result = save_edit(
-        lambda doc: target.edit(doc, lambda item: apply_form(fields, form, item)),
+        lambda doc: target.edit(doc, change),
         message,
         (target.kind, target.name),
     )
@@ -297,23 +319,26 @@ def _save(spec: ItemSpec, fields: list[FormField], target: Target, **context: An
 
 def _errors(invalid: ModelInvalid, target: Target, fields: list[FormField]) -> FormErrors:
     prefix = target.path()
-    own = [f for f in fields if not f.name.startswith("servers.0.")]
+    own = [f for f in fields if not f.name.startswith(tuple(f"{k}.0." for k in FIRSTS))]
     found = map_errors(invalid.errors, prefix, own)
-    first = [f for f in fields if f.name.startswith("servers.0.")]
-    if first:
-        server_prefix = format_path((*target.loc, "servers", 0), target.document)
-        rest = [FormField(f.name.removeprefix("servers.0."), f.label) for f in first]
+    for kind in FIRSTS:
+        first = [f for f in fields if f.name.startswith(f"{kind}.0.")]
+        if not first:
+            continue
+        inner_prefix = format_path((*target.loc, kind, 0), target.document)
+        rest = [FormField(f.name.removeprefix(f"{kind}.0."), f.label) for f in first]
         inner = map_errors(
-            [
-                type(e)(e.path, e.message)
-                for e in invalid.errors
-                if e.path.startswith(server_prefix)
-            ],
-            server_prefix,
+            [type(e)(e.path, e.message) for e in invalid.errors if e.path.startswith(inner_prefix)],
+            inner_prefix,
             rest,
         )
         for name, messages in inner.by_field.items():
-            found.by_field.setdefault(f"servers.0.{name}", []).extend(messages)
+            found.by_field.setdefault(f"{kind}.0.{name}", []).extend(messages)
+        # The list's own errors ("needs servers or server_templates") at its first input.
+        for e in invalid.errors:
+            if e.path == f"{prefix}.{kind}":
+                found.by_field.setdefault(f"{kind}.0.name", []).append(e.message)
+                inner.by_field.setdefault("", []).append(e.message)
         found.general = [
             g
             for g in found.general
