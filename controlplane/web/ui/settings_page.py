@@ -103,7 +103,12 @@ GROUPS: list[tuple[str, list[F]]] = [
             _f(
                 "tls.server_ciphers", "Servers: TLS 1.2 ciphers", hint="empty: OpenSSL's", wide=True
             ),
-            _f("tls.server_ciphersuites", "Servers: TLS 1.3 ciphersuites", hint="empty: OpenSSL's"),
+            _f(
+                "tls.server_ciphersuites",
+                "Servers: TLS 1.3 ciphersuites",
+                hint="empty: OpenSSL's",
+                wide=True,
+            ),
             _f("tls.tls_tickets", "TLS session tickets", "bool", hint="off: forward secrecy"),
         ],
     ),
