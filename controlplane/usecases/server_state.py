@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .. import runtime, store
-from ..render import HAPROXY_FILE, haproxy_context
+from ..render import HAPROXY_FILE
 from ..store import Actor, Revision
 from .revisions import edit_document, revision_document, revision_rendering
 
@@ -83,14 +83,13 @@ def set_server(
         saved = next(
             s for p in model.pools if p.name == pool for s in p.servers if s.name == server
         )
-        hosts = [
-            h.name
-            for h in model.lb_hosts
-            if pool in {b.name for b in haproxy_context(model, h.name).backends}
-        ]
         change = runtime.model_change(pool, server, saved.state, saved.weight)
         _contents, rendered = revision_rendering(session, revision)  # kept for the preview
         configs = {h.host: h.files[HAPROXY_FILE] for h in rendered.hosts}
+        # The hosts serving the pool are those whose file has its backend (each backend is
+        # named for its pool): building every host's render context again took 0.7 s at
+        # 50,000 servers.
+        hosts = [h.name for h in model.lb_hosts if f"\nbackend {pool}\n" in configs.get(h.name, "")]
         results = _apply_runtime(inventory, hosts, change, configs, channels)
     store.record_audit(
         session,
