@@ -294,13 +294,21 @@ def review_document(
     result = render_document(session, environment, document)
     head = store.current_revision(session, environment)
     deployed = deployed_revision(session, environment)
-    stand_ins = _SecretStandIns()
-    candidate = _files(
-        stand_ins.for_candidate(model_document(result.loaded.model), explicit_secrets(document)),
-        current_contents(session, result.loaded.model),
-    )
-    current_files = _stored_files(session, stand_ins, head) if head else {}
-    deployed_rendering = _stored_rendering(session, stand_ins, deployed) if deployed else None
+    if not _any_secrets(result.loaded.model, head, deployed):
+        # Nothing to stand in for: the renderings made (and cached) already compare truly.
+        candidate = {h.host: dict(h.files) for h in result.rendered.hosts}
+        current_files = _revision_files(session, head) if head else {}
+        deployed_rendering = revision_rendering(session, deployed)[1] if deployed else None
+    else:
+        stand_ins = _SecretStandIns()
+        candidate = _files(
+            stand_ins.for_candidate(
+                model_document(result.loaded.model), explicit_secrets(document)
+            ),
+            current_contents(session, result.loaded.model),
+        )
+        current_files = _stored_files(session, stand_ins, head) if head else {}
+        deployed_rendering = _stored_rendering(session, stand_ins, deployed) if deployed else None
     deployed_files = (
         {h.host: dict(h.files) for h in deployed_rendering.hosts} if deployed_rendering else {}
     )
@@ -320,6 +328,13 @@ def review_document(
         against_current=diff_files(candidate, current_files),
         against_deployed=diff_files(candidate, deployed_files),
     )
+
+
+def _any_secrets(model: LbModel, *stored: Revision | None) -> bool:
+    """Return whether the candidate or a stored revision holds a secret (a password)."""
+    if secret_values(model_document(model)):
+        return True
+    return any(secret_values(REVISIONS.document(r, masked=False)) for r in stored if r)
 
 
 def _stored_files(
