@@ -6,19 +6,29 @@ For each size the lab is rebuilt with that many LB hosts, one VIP pair per two h
 (controlplane.lab.multi_pair). Measured: the first deploy (every host gets its files and
 starts its daemons), then `--trials` deploys that change a health check interval, so every
 HAProxy reloads. "host sum" is the sum of the per-host times: what the deploy would take if
-hosts went one at a time. Prints a markdown table; run as root; nothing here is a test.
+hosts went one at a time. "Ansible floor" is, in the same run, one `ansible-playbook` of a
+single no-op task (ping) against the same hosts with the deploy's connection settings
+(fresh SSH connections, as a deploy's probe opens them); "x floor" is the change deploy
+over it. Where the deploy's time goes per phase (the "timing" event of each host) is
+printed on stderr. Prints a markdown table; run as root; nothing here is a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from lab_bench import held_lab, progress
 
 from controlplane import lab as lab_api
 from controlplane.deploy import DeployResult, deploy_environment
+from controlplane.deploy.runner import _ENV, close_ssh_masters
 from controlplane.lab import Lab
 from controlplane.lab.multi_pair import multi_pair_document
 from controlplane.model import validate_data
@@ -31,10 +41,36 @@ def deploy(lab: Lab, document: dict) -> tuple[float, DeployResult]:
     started = time.monotonic()
     result = deploy_environment(model, render_model(model), lab.inventory_path, "fanout-bench")
     seconds = time.monotonic() - started
+    for event in result.events:
+        if event.task == "timing":
+            progress(f"  {event.host}: {event.message}")
     if not result.ok:
         failed = [(h.host, h.status, h.error) for h in result.hosts if h.status != "changed"]
         raise SystemExit(f"deploy failed: {failed}")
     return seconds, result
+
+
+NO_OP = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n"
+
+
+def ansible_floor(lab: Lab) -> float:
+    """Return the wall seconds of one ansible-playbook run of a single no-op task."""
+    with tempfile.TemporaryDirectory(prefix="lbctl-floor-") as folder:
+        playbook = Path(folder) / "noop.yml"
+        playbook.write_text(NO_OP)
+        env = os.environ | _ENV | {"ANSIBLE_SSH_CONTROL_PATH_DIR": f"{folder}/cp"}
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        started = time.monotonic()
+        subprocess.run(
+            ["ansible-playbook", "-i", str(lab.inventory_path), str(playbook)],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        seconds = time.monotonic() - started
+        close_ssh_masters(Path(folder) / "cp")
+    return seconds
 
 
 def measure(hosts: int, trials: int) -> dict[str, float]:
@@ -42,14 +78,19 @@ def measure(hosts: int, trials: int) -> dict[str, float]:
     document = multi_pair_document(hosts // 2)
     first_s, first = deploy(lab, document)
     progress(f"{hosts} hosts: first deploy {first_s:.1f} s")
-    change_s, host_sums = [], []
+    change_s, host_sums, floor_s = [], [], []
     for trial in range(trials):
+        floor_s.append(ansible_floor(lab))
         document["health_checks"][0]["interval"] = f"{2 + trial % 2}s"  # alternates: reloads
         seconds, result = deploy(lab, document)
         change_s.append(seconds)
         host_sums.append(sum(h.seconds for h in result.hosts))
-        progress(f"{hosts} hosts: change deploy {trial + 1}/{trials} {seconds:.1f} s")
+        progress(
+            f"{hosts} hosts: change deploy {trial + 1}/{trials} {seconds:.1f} s"
+            f" (Ansible floor {floor_s[-1]:.1f} s)"
+        )
     return {
+        "floor": statistics.median(floor_s),
         "first": first_s,
         "first_sum": sum(h.seconds for h in first.hosts),
         "change": statistics.median(change_s),
@@ -69,12 +110,16 @@ def main() -> None:
     with held_lab():
         for hosts in sizes:
             rows[hosts] = measure(hosts, args.trials)
-    print("| LB hosts | pairs | first deploy | host sum | change deploy (median) | host sum |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| LB hosts | pairs | first deploy | host sum | change deploy (median) | host sum "
+        "| Ansible floor | x floor |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for hosts, r in rows.items():
         print(
             f"| {hosts} | {hosts // 2} | {r['first']:.1f} s | {r['first_sum']:.1f} s "
-            f"| {r['change']:.1f} s | {r['change_sum']:.1f} s |"
+            f"| {r['change']:.1f} s | {r['change_sum']:.1f} s | {r['floor']:.1f} s "
+            f"| {r['change'] / r['floor']:.1f} |"
         )
 
 

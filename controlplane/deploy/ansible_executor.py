@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import tempfile
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,41 +16,89 @@ from ..render import (
     NOTIFY_SCRIPT,
     SERVER_STATE_FILE,
 )
-from .events import DeployEvent
+from .events import DeployEvent, phase_seconds, timing_event
 from .executor import EventSink, HostDeploy, HostResult, HostStatus
-from .runner import run_playbook
+from .runner import run_playbook, ssh_session
 from .sequence import HostProbe
 
 
 class AnsibleExecutor:
-    """Probes with probe.yml and deploys one host at a time with deploy.yml."""
+    """Probes with probe.yml, then deploys every host in one run of deploy.yml.
+
+    Within a `session`, the deploy reuses the probe's SSH connections.
+    """
 
     def __init__(self, inventory: Path) -> None:
         self.inventory = inventory
+        self._ssh_dir: Path | None = None
+        self._probe_events: list[DeployEvent] = []
+
+    @contextmanager
+    def session(self) -> Iterator[Path]:
+        with ssh_session() as folder:
+            self._ssh_dir = folder
+            try:
+                yield folder
+            finally:
+                self._ssh_dir = None
 
     def probe(self, hosts: list[str], on_event: EventSink) -> dict[str, HostProbe]:
-        return probe_hosts(self.inventory, hosts, on_event)
+        self._probe_events = []
 
-    def deploy(
-        self, job: HostDeploy, on_event: EventSink, cancel: Callable[[], bool]
-    ) -> HostResult:
+        def seen(event: DeployEvent) -> None:
+            self._probe_events.append(event)
+            on_event(event)
+
+        return probe_hosts(self.inventory, hosts, seen, ssh_dir=self._ssh_dir)
+
+    def deploy_lanes(
+        self, lanes: list[list[HostDeploy]], on_event: EventSink, cancel: Callable[[], bool]
+    ) -> dict[str, HostResult]:
+        batches = host_batches(lanes)
+        jobs = {job.host: job for lane in lanes for job in lane}
+        if not jobs:
+            return {}
         # deploy.yml reads the files from <render_dir>/<host>/; a folder per run, removed after.
         with tempfile.TemporaryDirectory(prefix="lbctl-render-") as render_dir:
-            phase_names = _write_files(Path(render_dir) / job.host, job)
-            started = time.monotonic()
+            extravars: dict[str, Any] = {
+                "lbctl_order": [host for batch in batches for host in batch],
+                "lbctl_batches": [len(batch) for batch in batches],
+                "render_dir": render_dir,
+                "lbctl_jobs": {
+                    host: _job_vars(job, _write_files(Path(render_dir) / host, job))
+                    for host, job in jobs.items()
+                },
+            } | _host_paths()
             run = run_playbook(
                 "deploy.yml",
                 self.inventory,
-                limit=job.host,
-                extravars=_extravars(job, render_dir, phase_names),
+                extravars=extravars,
                 on_event=on_event,
                 cancel=cancel,
+                ssh_dir=self._ssh_dir,
             )
-            return host_result(job.host, run.ok, run.events, time.monotonic() - started)
+        results = host_results(list(jobs), run.ok, run.events)
+        for host, result in results.items():
+            if result.status != "not run":
+                on_event(timing_event(host, self._probe_events + run.events))
+        return results
+
+
+def host_batches(lanes: list[list[HostDeploy]]) -> list[list[str]]:
+    """Return the hosts in batches: every lane's first host, then every lane's second...
+
+    A lane's hosts land in different batches, in its order; its lanes go side by side.
+    """
+    depth = max((len(lane) for lane in lanes), default=0)
+    return [[lane[k].host for lane in lanes if len(lane) > k] for k in range(depth)]
 
 
 def probe_hosts(
-    inventory: Path, hosts: list[str], on_event: EventSink | None = None, files_dir: str = ""
+    inventory: Path,
+    hosts: list[str],
+    on_event: EventSink | None = None,
+    files_dir: str = "",
+    ssh_dir: Path | None = None,
 ) -> dict[str, HostProbe]:
     """Return what each host runs: its deployed files and the addresses it holds.
 
@@ -63,6 +111,7 @@ def probe_hosts(
         extravars={"files_dir": files_dir} if files_dir else None,
         on_event=on_event,
         fact_keys=("lbctl_probe",),
+        ssh_dir=ssh_dir,
     )
     failed = {
         e.host: e.message
@@ -125,12 +174,11 @@ def _write_files(folder: Path, job: HostDeploy) -> list[str]:
     return names
 
 
-def _extravars(job: HostDeploy, render_dir: str, phase_names: list[str]) -> dict[str, Any]:
-    """Return deploy.yml's extra vars (its header says what each one is)."""
+def _job_vars(job: HostDeploy, phase_names: list[str]) -> dict[str, Any]:
+    """Return one host's entry of deploy.yml's lbctl_jobs (its header says what each is)."""
     return {
         "haproxy_runtime_commands": list(job.runtime_commands),
         "haproxy_rollback_commands": list(job.rollback_commands),
-        "render_dir": render_dir,
         "expected_backends": list(job.expected_backends),
         "stale_servers": list(job.stale_servers),
         "keepalived_phases": phase_names,
@@ -138,16 +186,42 @@ def _extravars(job: HostDeploy, render_dir: str, phase_names: list[str]) -> dict
         "files_dir": job.files_dir,
         "attached_names": [f.key for f in job.attached],
         "attached_private": [f.key for f in job.attached if f.private],
-        # The paths the rendered files name, so playbook and config can never disagree.
         "monitor_url": job.monitor_url,
+    }
+
+
+def _host_paths() -> dict[str, str]:
+    """Return the paths the rendered files name, so playbook and config never disagree."""
+    return {
         "haproxy_state_file": SERVER_STATE_FILE,
         "lbctl_notify_hook": NOTIFY_SCRIPT,
         "lbctl_keepalived_reload_file": KEEPALIVED_RELOAD_FILE,
     }
 
 
+def host_results(hosts: list[str], ok: bool, events: list[DeployEvent]) -> dict[str, HostResult]:
+    """Return each host's result from the deploy.yml run that deployed them all.
+
+    A host with no event never started (an earlier batch failed); a run that failed
+    before any host did (Ansible itself) fails the first host with what it said.
+    """
+    # The stop task is skipped on a batch's first host when nothing failed: not a start.
+    started = {e.host for e in events if e.host and e.kind != "skipped"}
+    results = {}
+    for host in hosts:
+        if host not in started:
+            results[host] = HostResult(host, "not run")
+            continue
+        mine = [e for e in events if e.host == host]
+        failed = any(e.kind in ("failed", "unreachable") and not e.ignored for e in mine)
+        results[host] = host_result(host, not failed, mine, phase_seconds(mine).total)
+    if not ok and not started and hosts:
+        results[hosts[0]] = HostResult(hosts[0], "failed", error="the deploy playbook failed")
+    return results
+
+
 def host_result(host: str, ok: bool, events: list[DeployEvent], seconds: float) -> HostResult:
-    """Return a host's result from its deploy.yml run: the facts its events carry.
+    """Return a host's result from its part of the deploy.yml run: the facts its events carry.
 
     A successful run changed the host when the stage step's verdict names a change; a
     failed one was rolled back when the rescue reported its restores done. The error is

@@ -67,6 +67,9 @@ class DeployEvent:
     verdict: Verdict | None = None
     # ... and that the host's rollback finished: it runs its previous files again.
     rolled_back: bool = False
+    # How long the task took on the host, and the phases an lbctl module timed in it.
+    seconds: float = 0.0
+    phases: tuple[tuple[str, float], ...] = ()
 
 
 def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
@@ -94,6 +97,89 @@ def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
         step=str(res.get("lbctl_step") or ""),
         verdict=verdict,
         rolled_back=ROLLBACK_FACT in facts,
+        seconds=_float(data.get("duration")),
+        phases=_phases(res.get("lbctl_phases")),
+    )
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _phases(value: object) -> tuple[tuple[str, float], ...]:
+    if not isinstance(value, dict):
+        return ()
+    return tuple((str(name), _float(seconds)) for name, seconds in value.items())
+
+
+# Where a deploy's time goes on a host, in the order it is spent: the phase of each task.
+PHASES = ("probe", "stage", "check", "install", "reload", "runtime", "verify")
+_TASK_PHASES = (
+    ("probe", "probe"),
+    ("lbctl probe", "probe"),
+    ("stage", "stage"),
+    ("compare", "stage"),
+    ("validate", "check"),
+    ("install + reload: keepalived", "keepalived"),
+    ("install", "reload"),  # a module that timed its own phases says which
+    ("rollback", "rollback"),
+    ("clean up", "clean up"),
+)
+
+
+@dataclass(frozen=True)
+class PhaseSeconds:
+    """Seconds per phase on one host (phases in `PHASES` order, others after)."""
+
+    seconds: dict[str, float]
+
+    @property
+    def total(self) -> float:
+        return sum(s for name, s in self.seconds.items() if name != "probe")
+
+    @property
+    def message(self) -> str:
+        parts = [f"{name} {s:.2f} s" for name, s in self.seconds.items()]
+        return "seconds per phase: " + ", ".join(parts) + f" (deploy {self.total:.2f} s)"
+
+
+def phase_seconds(events: list[DeployEvent]) -> PhaseSeconds:
+    """Return where the time of the given events (one host's) went, per phase."""
+    found: dict[str, float] = {}
+    for event in events:
+        if event.phases:
+            for name, seconds in event.phases:
+                found[name] = found.get(name, 0.0) + seconds
+            # What the module did not time itself (its start, the round trip) is overhead.
+            rest = event.seconds - sum(s for _, s in event.phases)
+            found["overhead"] = found.get("overhead", 0.0) + max(rest, 0.0)
+            continue
+        if not event.seconds:
+            continue
+        phase = next((p for prefix, p in _TASK_PHASES if event.task.startswith(prefix)), "other")
+        found[phase] = found.get(phase, 0.0) + event.seconds
+    order = [p for p in PHASES if p in found] + [p for p in found if p not in PHASES]
+    return PhaseSeconds({p: round(found[p], 3) for p in order})
+
+
+def timing_event(host: str, events: list[DeployEvent]) -> DeployEvent:
+    """Return the event that says where `host`'s deploy spent its time (probe included).
+
+    It is dated with the host's last step: one run deploys every host, and a host's
+    span (its first step to its last event) must not reach into another host's.
+    """
+    mine = [e for e in events if e.host == host]
+    timing = phase_seconds(mine)
+    return DeployEvent(
+        host,
+        "info",
+        "timing",
+        timing.message,
+        at=max((e.at for e in mine), default=time.time()),
+        phases=tuple(timing.seconds.items()),
     )
 
 
@@ -106,23 +192,24 @@ def _verdict(fact: object) -> Verdict | None:
 def _message(res: dict[str, Any], task: str, host: str) -> str:
     if res.get("censored"):
         return "(output hidden: it may hold secrets)"
-    if task.startswith(HOST_CHECKS):
+    step = str(res.get("lbctl_step") or task)
+    if step.startswith(HOST_CHECKS):
         # The host's own haproxy -c / keepalived -t: only place and reason go back, as
         # from the local check, so a viewer following the deploy sees nothing else.
         output = f"{res.get('stdout') or ''}\n{res.get('stderr') or ''}"
-        if task.startswith(HOST_CHECKS[0]):
+        if step.startswith(HOST_CHECKS[0]):
             lines = [
                 line
                 for _, line in messages_of_haproxy(output, HAPROXY_FILE, f"{host}/{HAPROXY_FILE}")
             ]
         else:
             lines = messages_of_keepalived(output, KEEPALIVED_FILE, f"{host}/{KEEPALIVED_FILE}")
-        return "; ".join(lines) or f"{task}: failed without a message"
+        return "; ".join(lines) or f"{step}: failed without a message"
     parts = [str(res.get("msg") or "").strip(), str(res.get("stderr") or "").strip()]
     if not any(parts):
         parts.append(str(res.get("stdout") or "").strip())
     return " ".join(p for p in parts if p)[:2000]
 
 
-# deploy.yml's task names for the host-side checks
+# The steps of the host-side checks (lbctl_stage's lbctl_step; once deploy.yml's task names)
 HOST_CHECKS = ("validate: haproxy -c", "validate: keepalived -t")

@@ -1,13 +1,18 @@
 """The seam between a deploy's logic and the hosts: what an executor is asked, what it answers.
 
-`deploy_environment` decides the order, the lanes, when to stop and what a rollback
-restores; an executor only probes hosts and runs one host's deploy. `AnsibleExecutor`
-does it over SSH; `RecordingExecutor` touches nothing, so that logic is testable anywhere.
+`deploy_environment` decides the order, the lanes and what a rollback restores; an
+executor probes hosts and runs the lanes: side by side, each lane's hosts one at a time,
+no lane starting its next host once any host failed. `AnsibleExecutor` does it over SSH
+in one playbook run; `RecordingExecutor` runs `run_lanes` here and touches nothing, so
+that logic is testable anywhere.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -63,8 +68,46 @@ class Executor(Protocol):
         """Return what each host runs; an unreachable host's probe says so (never raises)."""
         ...
 
-    def deploy(
-        self, job: HostDeploy, on_event: EventSink, cancel: Callable[[], bool]
-    ) -> HostResult:
-        """Return the outcome of deploying one host; `cancel()` turning true asks to stop."""
+    def session(self) -> AbstractContextManager[object]:
+        """Return a context the probe and the deploy of one run share (connections)."""
         ...
+
+    def deploy_lanes(
+        self, lanes: list[list[HostDeploy]], on_event: EventSink, cancel: Callable[[], bool]
+    ) -> dict[str, HostResult]:
+        """Return each host's outcome ("not run" when the deploy stopped before it).
+
+        Lanes go side by side, a lane's hosts in order; after the first failure anywhere no
+        lane starts its next host. `cancel()` turning true asks to stop.
+        """
+        ...
+
+
+def run_lanes(
+    lanes: list[list[HostDeploy]], deploy_one: Callable[[HostDeploy], HostResult]
+) -> dict[str, HostResult]:
+    """Return each host's result; lanes run side by side, hosts within a lane in order.
+
+    The rule every executor keeps, written out for executors that deploy one host at a time.
+    """
+    failed = threading.Event()
+    outcomes: dict[str, HostResult] = {}
+
+    def run_lane(lane: list[HostDeploy]) -> None:
+        for job in lane:
+            if failed.is_set():
+                outcomes[job.host] = HostResult(job.host, "not run")
+                continue
+            try:
+                outcomes[job.host] = deploy_one(job)
+            finally:
+                if outcomes.get(job.host, HostResult(job.host, "failed")).status not in SUCCEEDED:
+                    failed.set()
+
+    if len(lanes) == 1:
+        run_lane(lanes[0])  # in this thread: nothing to wait for
+    else:
+        with ThreadPoolExecutor(len(lanes), thread_name_prefix="lbctl-lane") as pool:
+            for done in [pool.submit(run_lane, lane) for lane in lanes]:
+                done.result()
+    return outcomes

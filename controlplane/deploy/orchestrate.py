@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,7 +76,7 @@ def deploy_environment(
                 on_event(event)
 
     hosts = [h.host for h in rendered.hosts if not limit or h.host in limit]
-    with environment_lock(environment, lock_wait_s):
+    with environment_lock(environment, lock_wait_s), executor.session():
         probes = executor.probe(hosts, sink)
         unreachable = [p for p in probes.values() if not p.reachable]
         if unreachable:
@@ -88,42 +87,13 @@ def deploy_environment(
             ]
             return result
         lanes = deploy_lanes(model, probes, hosts)
+        jobs = [[_host_deploy(model, rendered, probes[host]) for host in lane] for lane in lanes]
         with interruptible() as interrupted:
-
-            def deploy_one(host: str) -> HostResult:
-                job = _host_deploy(model, rendered, probes[host])
-                return executor.deploy(job, sink, interrupted)
-
-            outcomes = _run_lanes(lanes, deploy_one)
-        result.hosts = [outcomes[host] for lane in lanes for host in lane]
+            outcomes = executor.deploy_lanes(jobs, sink, interrupted)
+        result.hosts = [
+            outcomes.get(host) or HostResult(host, "not run") for lane in lanes for host in lane
+        ]
     return result
-
-
-def _run_lanes(
-    lanes: list[list[str]], deploy_one: Callable[[str], HostResult]
-) -> dict[str, HostResult]:
-    """Return each host's result; lanes run side by side, hosts within a lane in order."""
-    failed = threading.Event()
-    outcomes: dict[str, HostResult] = {}
-
-    def run_lane(lane: list[str]) -> None:
-        for host in lane:
-            if failed.is_set():
-                outcomes[host] = HostResult(host, "not run")
-                continue
-            try:
-                outcomes[host] = deploy_one(host)
-            finally:
-                if outcomes.get(host, HostResult(host, "failed")).status not in SUCCEEDED:
-                    failed.set()
-
-    if len(lanes) == 1:
-        run_lane(lanes[0])  # in this thread: nothing to wait for
-    else:
-        with ThreadPoolExecutor(len(lanes), thread_name_prefix="lbctl-lane") as pool:
-            for done in [pool.submit(run_lane, lane) for lane in lanes]:
-                done.result()
-    return outcomes
 
 
 def _host_deploy(model: LbModel, rendered: Rendered, probe: HostProbe) -> HostDeploy:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from .events import DeployEvent, EventKind
-from .executor import EventSink, HostDeploy, HostResult, HostStatus
+from .executor import EventSink, HostDeploy, HostResult, HostStatus, run_lanes
 from .sequence import HostProbe
 
 # What a host's deploy answers: a status, or a function of the job (it may wait or sleep).
@@ -46,9 +47,16 @@ class RecordingExecutor:
         self.probed.append(list(hosts))
         return {h: self.probes.get(h) or HostProbe(h, True, {}, []) for h in hosts}
 
-    def deploy(
-        self, job: HostDeploy, on_event: EventSink, cancel: Callable[[], bool]
-    ) -> HostResult:
+    def session(self) -> AbstractContextManager[object]:
+        return nullcontext()
+
+    def deploy_lanes(
+        self, lanes: list[list[HostDeploy]], on_event: EventSink, cancel: Callable[[], bool]
+    ) -> dict[str, HostResult]:
+        return run_lanes(lanes, lambda job: self.deploy(job, on_event))
+
+    def deploy(self, job: HostDeploy, on_event: EventSink) -> HostResult:
+        """Answer one host's deploy as told, and record it."""
         started = time.monotonic()
         answer = self.answers.get(job.host, "changed")
         result = answer(job) if callable(answer) else HostResult(job.host, answer)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,8 +23,8 @@ from ..paths import playbooks_dir
 from .events import DeployEvent, from_runner_event
 
 _ENV = {
-    # One SSH connection per host for the whole run; its control socket lives in the run's
-    # private folder and the master is closed when the run ends (see _close_ssh_masters).
+    # One SSH connection per host for the whole run (or the whole deploy: see ssh_session);
+    # its control socket lives in a private folder and the master is ended by pid after.
     "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s",
     "ANSIBLE_PIPELINING": "True",
     "ANSIBLE_HOST_KEY_CHECKING": "False",
@@ -54,11 +56,14 @@ def run_playbook(
     on_event: Callable[[DeployEvent], None] | None = None,
     fact_keys: tuple[str, ...] = (),
     cancel: Callable[[], bool] | None = None,
+    ssh_dir: Path | None = None,
 ) -> PlaybookRun:
     """Return the outcome of one playbook run; `on_event` sees each event as it happens.
 
     `cancel` replaces the run's own signal handling when the caller installed it around
     several runs in other threads (see `interruptible`): it says when to stop Ansible.
+    `ssh_dir` (from `ssh_session`) keeps the SSH connections open for the next run of the
+    same session; without it they are ended with this run.
     """
     run = PlaybookRun(status="unknown", rc=-1)
 
@@ -84,7 +89,7 @@ def run_playbook(
                 envvars=_ENV
                 | {
                     "PATH": _path_with_ansible(),
-                    "ANSIBLE_SSH_CONTROL_PATH_DIR": str(data_dir / "cp"),
+                    "ANSIBLE_SSH_CONTROL_PATH_DIR": str(ssh_dir or data_dir / "cp"),
                 },
                 event_handler=handle,
                 quiet=True,
@@ -93,9 +98,25 @@ def run_playbook(
             )
         run.status, run.rc = result.status, result.rc
     finally:
-        _close_ssh_masters(data_dir / "cp")
+        if ssh_dir is None:
+            close_ssh_masters(data_dir / "cp")
         shutil.rmtree(data_dir, ignore_errors=True)
     return run
+
+
+@contextmanager
+def ssh_session() -> Iterator[Path]:
+    """Yield a folder for SSH control sockets shared by several runs; end their masters after.
+
+    A deploy probes, then deploys: with one session the deploy reuses the probe's
+    connections (ControlPersist) instead of opening new ones to every host.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="lbctl-ssh-"))
+    try:
+        yield folder
+    finally:
+        close_ssh_masters(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -132,15 +153,24 @@ def interruptible() -> Iterator[Callable[[], bool]]:
         raise KeyboardInterrupt("interrupted during an Ansible run")
 
 
-def _close_ssh_masters(control_dir: Path) -> None:
-    """End the run's SSH ControlPersist masters, so nothing outlives the run."""
+def close_ssh_masters(control_dir: Path) -> None:
+    """End the SSH ControlPersist masters whose sockets are in `control_dir`, by pid.
+
+    `ssh -O check` names the master's pid; SIGTERM ends it (and its connection) at once,
+    where `-O exit` would wait for sessions still attached.
+    """
     for socket in control_dir.glob("*") if control_dir.is_dir() else []:
-        subprocess.run(
-            ["ssh", "-o", f"ControlPath={socket}", "-O", "exit", "lbctl-control-master"],
+        check = subprocess.run(
+            ["ssh", "-o", f"ControlPath={socket}", "-O", "check", "lbctl-control-master"],
             capture_output=True,
+            text=True,
             timeout=10,
             check=False,
         )
+        found = re.search(r"pid=(\d+)", check.stderr + check.stdout)
+        if found:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(found.group(1)), signal.SIGTERM)
 
 
 def _path_with_ansible() -> str:

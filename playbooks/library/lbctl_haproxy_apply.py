@@ -139,6 +139,7 @@ def monitor_answers(url: str) -> bool:
 def apply_runtime(module: AnsibleModule, before: str) -> dict:
     """Install the file and apply the server changes through the runtime API: no reload."""
     p = module.params
+    began = time.monotonic()
     old_files = read_tree(p["files_dir"]) if files_change(p) else {}
     install(p, point=False)
     started = time.monotonic()
@@ -153,11 +154,13 @@ def apply_runtime(module: AnsibleModule, before: str) -> dict:
             raise StepFailed("runtime: apply", f"the runtime API did not answer `{command}`")
         if answer.strip():  # HAProxy answers a successful `set server` with nothing
             raise StepFailed("runtime: apply", f"`{command}`: {answer.strip()}")
+    applied = time.monotonic()
     after = worker_pid(p["socket"])
     if after != before:
         raise StepFailed("verify: no reload", f"worker {before} became {after or 'none'}")
     _end(p)
     return {
+        "lbctl_phases": _phases(began, started, applied, "runtime"),
         "path": "runtime",
         "worker_before": before,
         "worker_after": after,
@@ -236,6 +239,7 @@ def no_new_worker(p: dict, before: str | None) -> StepFailed:
 def apply(module: AnsibleModule, before: str | None) -> dict:
     """Install and reload (or apply the runtime commands); `before` is the worker's pid."""
     p = module.params
+    began = time.monotonic()
     pending = os.path.exists(p["pending"]) or (
         bool(p["files_pending"]) and os.path.exists(p["files_pending"])
     )
@@ -261,6 +265,7 @@ def apply(module: AnsibleModule, before: str | None) -> dict:
             raise StepFailed("reload: save server states", str(exc)) from exc
     install(p)
 
+    installed = time.monotonic()
     # A master without an admin socket runs too: reloading is right, starting is a no-op.
     running = before is not None or master_alive(p)
     command = p["reload_command"] if running else p["start_command"]
@@ -284,10 +289,21 @@ def apply(module: AnsibleModule, before: str | None) -> dict:
         raise StepFailed("verify: the monitor endpoint answers", f"no 200 from {p['monitor_url']}")
     _end(p)
     return {
+        "lbctl_phases": _phases(began, installed, started, "reload"),
         "path": "reload",
         "worker_before": before,
         "worker_after": after,
         "reload_seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def _phases(began: float, installed: float, applied: float, how: str) -> dict[str, float]:
+    """Return seconds spent installing, reloading (or in the runtime API) and verifying."""
+    now = time.monotonic()
+    return {
+        "install": round(installed - began, 3),
+        how: round(applied - installed, 3),
+        "verify": round(now - applied, 3),
     }
 
 

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.lbctl_host import (
     FilesRefused,
-    live_version,
+    haproxy_check_argv,
     start_problems,
-    versions_dir,
 )
 
 DOCUMENTATION = r"""
@@ -43,17 +40,7 @@ ARGUMENT_SPEC = {
     "pid_file": {"type": "path", "default": ""},
 }
 
-# $1 the new version folder, $2 files_dir, $3 the staged haproxy.cfg. mount follows the
-# files_dir symlink, so the folder it names shows the new files inside this namespace only.
-_IN_NAMESPACE = 'mount --bind "$1" "$2" && exec haproxy -c -f "$3"'
-
-
-def check_argv(source: str, files_dir: str, version: str) -> list[str]:
-    """Return the command that checks `source` with files_dir showing `version`."""
-    if not files_dir or not version or live_version(files_dir) in (None, version):
-        return ["haproxy", "-c", "-f", source]
-    folder = os.path.join(versions_dir(files_dir), version)
-    return ["unshare", "--mount", "--", "sh", "-c", _IN_NAMESPACE, "sh", folder, files_dir, source]
+check_argv = haproxy_check_argv  # the stage module runs the same check (lbctl_host)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.lbctl_host import (
@@ -11,6 +12,7 @@ from ansible.module_utils.lbctl_host import (
     atomic_write,
     build_version,
     copy_if_exists,
+    haproxy_check_argv,
     haproxy_master_alive,
     live_version,
     octal_mode,
@@ -20,6 +22,7 @@ from ansible.module_utils.lbctl_host import (
     read_tree,
     runtime_command,
     runtime_rotatable,
+    start_problems,
     versions_dir,
 )
 
@@ -40,6 +43,12 @@ description:
   - One module call instead of a dozen tasks, as each task is an SSH round trip.
   - A file that cannot be written (a full disk) fails the step naming the file; nothing
     live has changed then.
+  - With C(check), the staged files that change are then proven on the host as
+    lbctl_haproxy_check does (haproxy -c with the new attached files bound over
+    C(files_dir), then what a start would refuse) and with C(keepalived -t) for every
+    keepalived phase; a refusal fails the step C(validate: haproxy -c on the host) or
+    C(validate: keepalived -t on the host) with the tool's C(stdout) and C(stderr). Nothing
+    live has changed then. Staging and checking in one call saves a round trip per host.
   - The files the config needs (C(attached_names), certificates, CA bundles, CRLs, maps,
     error pages) are written into their own version folder beside C(files_dir), with the
     owner and modes given (private keys C(files_key_mode)); the live C(files_dir) symlink
@@ -49,6 +58,7 @@ description:
     changed file a certificate, CA file, CRL file or map, HAProxy running what its files
     say); the apply module still reloads when haproxy.cfg changes otherwise.
 options:
+  check: {type: bool, default: false, description: run the host-side checks after staging}
   haproxy_pending: {type: path, default: "", description: the haproxy apply's marker}
   keepalived_pending: {type: path, default: "", description: the keepalived apply's marker}
   haproxy_socket: {type: path, default: "", description: runtime API; empty skips the check}
@@ -161,16 +171,73 @@ def main() -> None:
             "files_dir_mode": {"type": "raw", "default": "0750"},
             "files_mode": {"type": "raw", "default": "0640"},
             "files_key_mode": {"type": "raw", "default": "0600"},
+            "check": {"type": "bool", "default": False},
         }
     )
+    began = time.monotonic()
     try:
-        module.exit_json(**stage(module))
+        result = stage(module)
     except OSError as exc:
         step = "stage: write the files"
         module.fail_json(msg=f"{step}: {exc}", lbctl_step=step)
     except FilesRefused as exc:
         step = "stage: the attached files"
         module.fail_json(msg=f"{step}: {exc}", lbctl_step=step)
+    staged = time.monotonic()
+    if module.params["check"]:
+        check_staged(module, result)
+    # Where the time went, for the deploy's per-phase report.
+    phases = {"stage": staged - began, "check": time.monotonic() - staged}
+    module.exit_json(lbctl_phases={k: round(v, 3) for k, v in phases.items()}, **result)
+
+
+HAPROXY_CHECK = "validate: haproxy -c on the host"
+KEEPALIVED_CHECK = "validate: keepalived -t on the host"
+
+
+def check_staged(module: AnsibleModule, result: dict) -> None:
+    """Prove the staged files that change with the host's own tools; fail the step if not."""
+    p = module.params
+    if result["haproxy_changed"]:
+        source = os.path.join(p["staging"], "haproxy.cfg")
+        files_dir = p["files_dir"] if result["files_managed"] else ""
+        try:
+            argv = haproxy_check_argv(source, files_dir, result["files_version"])
+        except FilesRefused as exc:
+            module.fail_json(msg=f"validate: {exc}", lbctl_step="validate: the attached files")
+        rc, out, err = module.run_command(argv)
+        if rc != 0:
+            module.fail_json(
+                msg="haproxy -c refused the new config",
+                rc=rc,
+                stdout=out,
+                stderr=err,
+                lbctl_step=HAPROXY_CHECK,
+            )
+        problems = start_problems(p["haproxy_cfg"], p["haproxy_pid_file"])
+        if problems:
+            # HAProxy's own format, so the control plane reports them like haproxy -c's.
+            alerts = "".join(f"[ALERT]    (0) : config : {problem}\n" for problem in problems)
+            module.fail_json(
+                msg="HAProxy would not start this config",
+                rc=1,
+                stdout=out,
+                stderr=err + alerts,
+                lbctl_step=HAPROXY_CHECK,
+            )
+    if result["keepalived_changed"]:
+        for name in p["keepalived_names"]:
+            rc, out, err = module.run_command(
+                ["keepalived", "-t", "-f", os.path.join(p["staging"], name)]
+            )
+            if rc != 0:
+                module.fail_json(
+                    msg="keepalived -t refused the new config",
+                    rc=rc,
+                    stdout=out,
+                    stderr=err,
+                    lbctl_step=KEEPALIVED_CHECK,
+                )
 
 
 def stage(module: AnsibleModule) -> dict:

@@ -643,6 +643,24 @@ def journal_alerts(unit: str = "haproxy.service", seconds: int = 60) -> list[str
     return [line.strip() for line in out.splitlines() if "ALERT" in line][-5:]
 
 
+# $1 the new version folder, $2 files_dir, $3 the staged haproxy.cfg. mount follows the
+# files_dir symlink, so the folder it names shows the new files inside this namespace only.
+_IN_NAMESPACE = 'mount --bind "$1" "$2" && exec haproxy -c -f "$3"'
+
+
+def haproxy_check_argv(source: str, files_dir: str, version: str) -> list[str]:
+    """Return the command that checks `source` with files_dir showing `version`.
+
+    When the deploy changes the attached files, files_dir still names the ones HAProxy
+    runs: the check runs in a private mount namespace where the new version folder is
+    bound over files_dir, so haproxy -c reads what the install will put in place.
+    """
+    if not files_dir or not version or live_version(files_dir) in (None, version):
+        return ["haproxy", "-c", "-f", source]
+    folder = os.path.join(versions_dir(files_dir), version)
+    return ["unshare", "--mount", "--", "sh", "-c", _IN_NAMESPACE, "sh", folder, files_dir, source]
+
+
 def haproxy_master_alive(pid_file: str) -> bool:
     """Return whether `pid_file` names a running HAProxy of this host, answering or not.
 

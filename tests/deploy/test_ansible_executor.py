@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from controlplane.deploy import AnsibleExecutor, DeployEvent, HostDeploy, ansible_executor
-from controlplane.deploy.ansible_executor import host_result
+from controlplane.deploy.ansible_executor import host_batches, host_result, host_results
 from controlplane.deploy.attached import ShippedFile
 from controlplane.deploy.events import from_runner_event
 from controlplane.deploy.runner import PlaybookRun
@@ -108,8 +108,11 @@ def test_deploy_hands_the_playbook_the_jobs_files_and_commands(
     seen: dict[str, Any] = {}
 
     def run_playbook(playbook: str, inventory: Path, **kwargs: Any) -> PlaybookRun:
-        folder = Path(kwargs["extravars"]["render_dir"]) / kwargs["limit"]
-        seen.update(kwargs["extravars"], playbook=playbook, inventory=inventory)
+        folder = Path(kwargs["extravars"]["render_dir"]) / "lb1"
+        seen.update(
+            kwargs["extravars"]["lbctl_jobs"]["lb1"], playbook=playbook, inventory=inventory
+        )
+        seen["render_dir"] = kwargs["extravars"]["render_dir"]
         seen["files"] = {p.name: p.read_text() for p in folder.iterdir()}
         return PlaybookRun("successful", 0, [_verdict("differs")])
 
@@ -122,9 +125,11 @@ def test_deploy_hands_the_playbook_the_jobs_files_and_commands(
         rollback_commands=("set server app/app1 weight 100",),
         vrrp_instances=("edge",),
     )
-    result = AnsibleExecutor(Path("hosts.yml")).deploy(job, lambda e: None, lambda: False)
+    results = AnsibleExecutor(Path("hosts.yml")).deploy_lanes(
+        [[job]], lambda e: None, lambda: False
+    )
 
-    assert result.status == "changed"
+    assert results["lb1"].status == "changed"
     assert (seen["playbook"], seen["inventory"]) == ("deploy.yml", Path("hosts.yml"))
     assert seen["files"] == {
         "haproxy.cfg": "haproxy text",
@@ -145,7 +150,7 @@ def test_attached_files_go_as_files_of_the_run_never_as_variables(
     key_text = "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n"
 
     def run_playbook(playbook: str, inventory: Path, **kwargs: Any) -> PlaybookRun:
-        folder = Path(kwargs["extravars"]["render_dir"]) / kwargs["limit"] / "files"
+        folder = Path(kwargs["extravars"]["render_dir"]) / "lb1" / "files"
         seen["extravars"] = kwargs["extravars"]
         seen["files"] = {
             str(p.relative_to(folder)): (p.read_text(), p.stat().st_mode & 0o777)
@@ -165,14 +170,60 @@ def test_attached_files_go_as_files_of_the_run_never_as_variables(
             ShippedFile("maps/hosts.map", "a.example.com app\n"),
         ),
     )
-    AnsibleExecutor(Path("hosts.yml")).deploy(job, lambda e: None, lambda: False)
+    AnsibleExecutor(Path("hosts.yml")).deploy_lanes([[job]], lambda e: None, lambda: False)
 
     assert seen["files"] == {
         "certs/site.pem": (key_text, 0o600),
         "maps/hosts.map": ("a.example.com app\n", 0o600),
     }
-    extravars = seen["extravars"]
+    assert "secret" not in repr(seen["extravars"])
+    extravars = seen["extravars"]["lbctl_jobs"]["lb1"]
     assert extravars["files_dir"] == "/etc/haproxy/lbctl"
     assert extravars["attached_names"] == ["certs/site.pem", "maps/hosts.map"]
     assert extravars["attached_private"] == ["certs/site.pem"]
     assert "secret" not in repr(extravars) and "secret" not in repr(job)
+
+
+def _job(host: str) -> HostDeploy:
+    return HostDeploy(host, "haproxy text", ("keepalived",))
+
+
+def test_one_run_deploys_every_lanes_first_host_then_every_lanes_second() -> None:
+    lanes = [[_job("lb2"), _job("lb1")], [_job("lb4"), _job("lb3")], [_job("lb5")]]
+    assert host_batches(lanes) == [["lb2", "lb4", "lb5"], ["lb1", "lb3"]]
+
+
+def test_the_deploy_run_is_asked_for_the_hosts_batch_after_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def run_playbook(playbook: str, inventory: Path, **kwargs: Any) -> PlaybookRun:
+        seen.update(kwargs["extravars"])
+        return PlaybookRun("successful", 0, [])
+
+    monkeypatch.setattr(ansible_executor, "run_playbook", run_playbook)
+    lanes = [[_job("lb2"), _job("lb1")], [_job("lb4"), _job("lb3")]]
+    AnsibleExecutor(Path("hosts.yml")).deploy_lanes(lanes, lambda e: None, lambda: False)
+    assert (seen["lbctl_order"], seen["lbctl_batches"]) == (["lb2", "lb4", "lb1", "lb3"], [2, 2])
+    assert sorted(seen["lbctl_jobs"]) == ["lb1", "lb2", "lb3", "lb4"]
+
+
+def test_a_host_the_run_never_reached_did_not_run_and_a_failed_one_failed() -> None:
+    failed = _event(
+        "runner_on_failed", "stage: upload", {"msg": "disk full", "lbctl_step": "stage"}, "lb2"
+    )
+    ok = _event("runner_on_ok", "compare: what changes", {}, "lb4")
+    results = host_results(["lb2", "lb4", "lb1", "lb3"], False, [failed, ok])
+    assert {h: r.status for h, r in results.items()} == {
+        "lb2": "failed",
+        "lb4": "unchanged",
+        "lb1": "not run",
+        "lb3": "not run",
+    }
+    assert results["lb2"].error == "disk full"
+
+
+def test_a_run_that_failed_before_any_host_fails_the_first() -> None:
+    results = host_results(["lb2", "lb1"], False, [])
+    assert (results["lb2"].status, results["lb1"].status) == ("failed", "not run")

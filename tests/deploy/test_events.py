@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from controlplane.deploy.events import Verdict, from_runner_event
+from controlplane.deploy.events import (
+    DeployEvent,
+    Verdict,
+    from_runner_event,
+    phase_seconds,
+    timing_event,
+)
 
 HOST_OUTPUT = (
     "[NOTICE]   (311) : config : parsing [/var/lib/lbctl/staging/haproxy.cfg:3]: 'leaked'.\n"
@@ -83,3 +89,53 @@ def test_other_facts_and_messages_carry_nothing_for_the_control_plane() -> None:
         event = from_runner_event(raw)
         assert event is not None
         assert (event.message, event.verdict, event.rolled_back) == ("", None, False)
+
+
+def test_a_failed_check_inside_the_stage_step_is_reduced_by_its_step_name():
+    raw = _failed("stage: upload, compare with the live files, back up what will change", "")
+    raw["event_data"]["res"] |= {
+        "stderr": HOST_OUTPUT,
+        "lbctl_step": "validate: haproxy -c on the host",
+    }
+    event = from_runner_event(raw)
+    assert event is not None and event.step == "validate: haproxy -c on the host"
+    assert event.message == ("lb1/haproxy.cfg:12: unknown keyword 'balancex' in 'backend' section")
+    assert "leaked" not in event.message
+
+
+def _timed(task: str, duration: float, phases: dict | None = None) -> DeployEvent:
+    res = {"lbctl_phases": phases} if phases else {}
+    raw = {
+        "event": "runner_on_ok",
+        "event_data": {"host": "lb1", "task": task, "res": res, "duration": duration},
+    }
+    event = from_runner_event(raw)
+    assert event is not None
+    return event
+
+
+def test_the_time_of_a_host_is_told_per_phase_the_module_overhead_apart() -> None:
+    events = [
+        _timed("probe: files and addresses", 0.5),
+        _timed("stage: upload", 1.0, {"stage": 0.1, "check": 0.2}),
+        _timed("compare: what changes", 0.05),
+        _timed(
+            "install + reload (or runtime API): haproxy",
+            1.0,
+            {"install": 0.1, "reload": 0.3, "verify": 0.1},
+        ),
+    ]
+    timing = phase_seconds(events)
+    assert timing.seconds == {
+        "probe": 0.5,
+        "stage": 0.15,
+        "check": 0.2,
+        "install": 0.1,
+        "reload": 0.3,
+        "verify": 0.1,
+        "overhead": 1.2,
+    }
+    assert timing.total == pytest.approx(2.05)  # the probe is shared by the deploy's hosts
+    event = timing_event("lb1", events)
+    assert (event.kind, event.task) == ("info", "timing")
+    assert event.message.startswith("seconds per phase: probe 0.50 s, stage 0.15 s, check 0.20 s")

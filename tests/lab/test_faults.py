@@ -144,18 +144,22 @@ def test_haproxy_worker_killed_during_a_deploy_is_started_again(
 ) -> None:
     """A worker SIGKILLed stops HAProxy on its host (the master exits with it).
 
-    Killed while its host is being deployed, the deploy starts HAProxy with the new file.
-    Killed after its host was done, the deploy still succeeds (the host is down until the
-    next deploy, which starts it: "not running" counts as a change).
+    Killed while its host's deploy is under way (after the probe found it running), the
+    deploy starts HAProxy with the new file. Killed after its host was done, the deploy
+    still succeeds (the host is down until the next deploy, which starts it: "not
+    running" counts as a change).
     """
     started = time.monotonic()
     lab, old, new = hosts.lab, hosts.document, hosts.next_document()
     killed: list[tuple[str, int]] = []
 
     def kill_lb2_worker(event: DeployEvent) -> None:
-        # lb2 (BACKUP) goes first: kill its worker as its stage ends (lb2 mid-deploy), and
-        # again as lb1's stage ends (lb2 already done).
-        if event.task.startswith("stage") and event.kind in ("ok", "changed"):
+        # lb2 (BACKUP) goes first: kill its worker as its probe ends (lb2's deploy under
+        # way; its stage step now also validates, so the apply follows the stage's event
+        # too closely to aim between them), and again as lb1's stage ends (lb2 done).
+        probed = event.task.startswith("probe") and event.host == "lb2"
+        staged = event.task.startswith("stage") and event.host == "lb1"
+        if (probed or staged) and event.kind in ("ok", "changed"):
             pid = haproxy_worker(lab, "lb2")
             os.kill(pid, signal.SIGKILL)
             killed.append((event.host, pid))
