@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import copy
 import os
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+# Deploy locks are files in one machine-wide folder (deploy/lock.py reads this variable when
+# imported, so it is set before any controlplane import). Each test process -- each worker
+# of `pytest -n` -- gets its own: two workers deploying the same environment name at once
+# are two tests, not two deploys to keep apart; a worker's own subprocesses inherit it.
+os.environ["LBCTL_LOCK_DIR"] = tempfile.mkdtemp(prefix="lbctl-test-locks-")
 
 from controlplane import lab as lab_api
 from controlplane.lab import Lab
