@@ -112,9 +112,9 @@ def haproxy(folder: Path, sections: str) -> Iterator[RunningHaproxy]:
     reader.start()
     try:
         deadline = time.monotonic() + DEADLINE_S
-        while not sock.exists() and process.poll() is None and time.monotonic() < deadline:
+        while not _answers(sock) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert process.poll() is None and sock.exists(), "".join(output)
+        assert process.poll() is None and _answers(sock), "".join(output)
         yield RunningHaproxy(process, sock, output)
     finally:
         process.terminate()
@@ -124,6 +124,19 @@ def haproxy(folder: Path, sections: str) -> Iterator[RunningHaproxy]:
             process.kill()
             process.wait()
         reader.join(timeout=DEADLINE_S)
+
+
+def _answers(sock: Path) -> bool:
+    """Return whether HAProxy accepts on its admin socket: the file appears before that
+    (seen under load: connection refused right after the file existed)."""
+    if not sock.exists():
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(str(sock))
+        except (ConnectionRefusedError, FileNotFoundError):
+            return False
+    return True
 
 
 class _Server(socketserver.ThreadingTCPServer):
