@@ -139,6 +139,48 @@ class FrontendLogging(Single):
     )
 
 
+# Log-format variables HAProxy 2.6 refuses in a tcp proxy ("format variable 'tr' is
+# reserved for HTTP mode"): found by running `haproxy -c` on every documented variable.
+HTTP_ONLY_VARIABLES = frozenset(
+    {
+        "r",
+        "Ta",
+        "Ti",
+        "Tq",
+        "tr",
+        "trg",
+        "trl",
+        "Tr",
+        "TR",
+        "CC",
+        "CS",
+        "HM",
+        "HP",
+        "HPO",
+        "HQ",
+        "HU",
+        "HV",
+    }
+)
+
+
+def format_variables(text: str) -> Iterator[str]:
+    """Yield the names of the `%name` variables of log-format text (not `%[...]`, `%%`)."""
+    i = 0
+    while (i := text.find("%", i)) != -1:
+        i += 1
+        if text.startswith("%", i):
+            i += 1
+            continue
+        if text.startswith("{", i):  # flags: %{+Q}name
+            i = text.find("}", i) + 1 or len(text)
+        start = i
+        while i < len(text) and (text[i].isalnum() or text[i] == "_"):
+            i += 1
+        if i > start:
+            yield text[start:i]
+
+
 def logging_errors(model: LbModel) -> Iterator[FieldError]:
     """Yield errors of the log settings: targets set twice, http logging on tcp frontends."""
     s = model.settings
@@ -160,6 +202,14 @@ def logging_errors(model: LbModel) -> Iterator[FieldError]:
             yield FieldError(
                 f"{path}.format", f"a tcp frontend cannot log in {logging.format} format; use tcp"
             )
+        if fe.mode == "tcp" and logging.custom_format is not None:
+            used = sorted(set(format_variables(logging.custom_format)) & HTTP_ONLY_VARIABLES)
+            if used:
+                names = ", ".join(f"%{name}" for name in used)
+                yield FieldError(
+                    f"{path}.custom_format",
+                    f"{names} exist only in http mode; a tcp frontend cannot log them",
+                )
         if fe.mode == "tcp" and logging.request_id is not None:
             yield FieldError(
                 f"{path}.request_id", "a request id travels in an HTTP header: needs mode http"

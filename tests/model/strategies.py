@@ -300,6 +300,7 @@ CHECK_TEXTS = st.sampled_from(["ok", "ready # now", 'say "hi"', "+PONG", "a\\b {
 CHECK_REGEXES = st.sampled_from(["^ok", "^ok\\s*$", "v[0-9]+ # x", '"q"'])
 SEND_TEXTS = st.sampled_from(["PING\\r\\n", "status", "a # b\\n", "x\\ty"])
 LOG_FORMATS = st.sampled_from(["%ci %ST", "%ci:%cp [%tr] %ft %b/%s %ST %B %ID # x", '"%ci"'])
+TCP_LOG_FORMATS = st.sampled_from(["%ci %ST", "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B", '"%ci"'])
 _CHECK_OPTIONS = {
     "interval": durations(),
     "rise": st.integers(1, 100),
@@ -503,7 +504,8 @@ def _frontend_options(mode: str) -> st.SearchStrategy[dict[str, Any]]:
         optional={
             "tls": tls,
             "timeouts": st.fixed_dictionaries({}, optional=dict.fromkeys(timeouts, durations())),
-            "logging": logging | st.fixed_dictionaries({"custom_format": LOG_FORMATS}),
+            "logging": logging
+            | st.fixed_dictionaries({"custom_format": LOG_FORMATS if http else TCP_LOG_FORMATS}),
             **({"compression": compression} if http else {}),
             "maxconn": st.integers(1, 10_000_000),
             "forwarded_for": st.booleans(),

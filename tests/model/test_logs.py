@@ -100,3 +100,14 @@ def test_a_request_id_header_that_could_inject_is_refused(example, header: str) 
 def test_targets_of_a_frontend_that_logs_nothing_are_refused(example) -> None:
     errors = model_errors(with_logging(example, enabled=False, targets=[{"address": "stdout"}]))
     assert errors == ["frontends[web].logging.targets: this frontend logs nothing (enabled: false)"]
+
+
+def test_a_tcp_frontend_cannot_log_http_only_variables(example) -> None:
+    tcp = example["frontends"][2]
+    tcp["logging"] = {"custom_format": "%ci [%tr] %HM %{+Q}HU %[src] 100%% %ST"}
+    assert model_errors(example) == [
+        "frontends[app-direct].logging.custom_format: %HM, %HU, %tr exist only in http "
+        "mode; a tcp frontend cannot log them"
+    ]
+    tcp["logging"] = {"custom_format": "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ST"}
+    assert model_errors(example) == []
