@@ -348,6 +348,7 @@ ERRORS = {
     403: "the token's role is below the one this needs",
     404: "no such object",
     409: "base_revision is not the newest revision; the answer names the newest",
+    413: "the body is larger than 16 MiB (the model loader's own limit)",
     422: "the model is invalid (details name every field), a binary refused a file, "
     "or a field names something the model does not have",
     429: "this client made too many validate/render/plan/status calls; retry after "
@@ -368,7 +369,7 @@ def _operation(
 ) -> dict[str, Any]:
     status, description, schema = ok
     responses: dict[str, Any] = {str(status): {"description": description} | _json(ref(schema))}
-    codes = ((401, 403) if role else ()) + errors
+    codes = ((401, 403) if role else ()) + errors + ((413,) if body else ())
     for code in sorted(set(codes)):
         name = "StaleRevisionError" if code == 409 else "Error"
         responses[str(code)] = _error(ERRORS[code], name)
