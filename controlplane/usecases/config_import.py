@@ -149,10 +149,12 @@ def import_from_hosts(
     from ..deploy.import_fetch import fetch_named_files
     from ..runtime.targets import read_targets
 
-    targets = read_targets(inventory, limit)
-    probes = probe_hosts(Path(inventory), list(targets))
+    # str(): Ansible's inventory gives its own string type, which YAML cannot write.
+    names = [str(name) for name in read_targets(inventory, limit)]
+    probes = probe_hosts(Path(inventory), names)
     hosts = []
-    for name, probe in probes.items():
+    for name in names:
+        probe = probes[name]
         if not probe.reachable:
             raise ImportRefused(f"host {name}: unreachable ({probe.error})")
         cfg = probe.files.get(HAPROXY_FILE)

@@ -138,3 +138,33 @@ def test_cli_diff_status_and_check_against_the_hosts(fresh_lab: Lab, tmp_path) -
     assert vrrp == {"lb1": "MASTER", "lb2": "BACKUP"} and report["critical"] == 0
     servers = {(s["pool"], s["server"]) for s in report["hosts"][0]["servers"]}
     assert ("app", "app2") in servers
+
+
+def test_import_from_the_hosts_gives_back_the_deployed_environment(
+    fresh_lab: Lab, tmp_path
+) -> None:
+    """`lbctl import -i`: the configs the hosts run, fetched over SSH, become the model again."""
+    import yaml
+
+    deploy(fresh_lab, lab_model())
+    out = tmp_path / "lb.yaml"
+    code, _, report = lbctl("import", "-i", str(fresh_lab.inventory_path), "-o", str(out))
+    assert code == 0, report
+    assert report.startswith("import: ")
+    imported = yaml.safe_load(out.read_text())
+    original = yaml.safe_load(LAB_MODEL.read_text())
+    assert [(h["name"], h["address"]) for h in imported["lb_hosts"]] == [
+        (h["name"], h["address"]) for h in original["lb_hosts"]
+    ]
+    pair = imported["vip_pairs"][0]
+    assert (pair["hosts"], pair["virtual_router_id"], pair["vips"]) == (
+        ["lb1", "lb2"],
+        51,
+        ["198.18.0.100/24"],
+    )
+    assert [(f["port"], f["mode"], f["default_pool"]) for f in imported["frontends"]] == [
+        (80, "http", "app"),
+        (8080, "tcp", "app-tcp"),
+    ]
+    # The imported model renders what the hosts run, but for formatting and rule names.
+    assert lbctl("diff", str(out), "-i", str(fresh_lab.inventory_path))[0] == 1
