@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
@@ -36,7 +37,16 @@ class Item:
     def __str__(self) -> str:
         place = f"{self.where}: " if self.where else ""
         note = f" -- {self.note}" if self.note else ""
-        return f"{self.outcome}: {place}{self.text}{note}"
+        return f"{self.outcome}: {place}{masked(self.text)}{note}"
+
+
+# A report line quotes config lines: the secrets some of them hold never reach it.
+_SECRET = re.compile(r"((?:insecure-password|password|auth_pass)\s+|stats\s+auth\s+[^:\s]*:)\S+")
+
+
+def masked(text: str) -> str:
+    """Return a config line with its password, VRRP password or stats password masked."""
+    return _SECRET.sub(lambda m: m.group(1) + "********", text)
 
 
 @dataclass

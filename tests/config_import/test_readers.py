@@ -95,3 +95,28 @@ def test_keepalived_blocks_strings_and_a_missing_include() -> None:
 def test_broken_keepalived_conf_is_refused(data: bytes, message: str) -> None:
     with pytest.raises(ImportRefused, match=message):
         read_keepalived(data, "lb1/keepalived.conf", Report())
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("user admin insecure-password s3cret", "user admin insecure-password ********"),
+        ("user admin password $6$salt$hash", "user admin password ********"),
+        ("stats auth admin:s3cret", "stats auth admin:********"),
+        ("auth_pass s3cret", "auth_pass ********"),
+    ],
+)
+def test_report_lines_never_show_a_password(line: str, shown: str) -> None:
+    from controlplane.config_import.report import Item
+
+    assert str(Item("differs", HERE, line)) == f"differs: haproxy.cfg:7: {shown}"
+
+
+def test_an_over_large_file_in_a_folder_is_refused_before_it_is_read(tmp_path) -> None:
+    from controlplane.config_import.importer import read_dir
+
+    (tmp_path / "lb1").mkdir()
+    with (tmp_path / "lb1/haproxy.cfg").open("wb") as big:
+        big.truncate(50 * 2**20)
+    with pytest.raises(ImportRefused, match=r"lb1/haproxy.cfg: 52428800 bytes is more than"):
+        read_dir(tmp_path)
