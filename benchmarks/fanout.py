@@ -28,7 +28,7 @@ from lab_bench import held_lab, progress
 
 from controlplane import lab as lab_api
 from controlplane.deploy import DeployResult, deploy_environment
-from controlplane.deploy.runner import _ENV, close_ssh_masters
+from controlplane.deploy.runner import ANSIBLE_ENV, close_ssh_masters
 from controlplane.lab import Lab
 from controlplane.lab.multi_pair import multi_pair_document
 from controlplane.model import validate_data
@@ -58,7 +58,7 @@ def ansible_floor(lab: Lab) -> float:
     with tempfile.TemporaryDirectory(prefix="lbctl-floor-") as folder:
         playbook = Path(folder) / "noop.yml"
         playbook.write_text(NO_OP)
-        env = os.environ | _ENV | {"ANSIBLE_SSH_CONTROL_PATH_DIR": f"{folder}/cp"}
+        env = os.environ | ANSIBLE_ENV | {"ANSIBLE_SSH_CONTROL_PATH_DIR": f"{folder}/cp"}
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         started = time.monotonic()
         subprocess.run(

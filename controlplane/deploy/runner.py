@@ -22,7 +22,9 @@ import ansible_runner
 from ..paths import playbooks_dir
 from .events import DeployEvent, from_runner_event
 
-_ENV = {
+# Ansible's settings for every lbctl run (benchmarks/fanout.py measures Ansible's floor with
+# the same ones).
+ANSIBLE_ENV = {
     # One SSH connection per host for the whole run (or the whole deploy: see ssh_session);
     # its control socket lives in a private folder and the master is ended by pid after.
     "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s",
@@ -86,7 +88,7 @@ def run_playbook(
                 inventory=str(Path(inventory).resolve()),
                 limit=limit,
                 extravars=extravars or {},
-                envvars=_ENV
+                envvars=ANSIBLE_ENV
                 | {
                     "PATH": _path_with_ansible(),
                     "ANSIBLE_SSH_CONTROL_PATH_DIR": str(ssh_dir or data_dir / "cp"),
