@@ -179,6 +179,9 @@ class Context:
                     "error_page": "error_pages",
                 }[kind]
                 self.declared.setdefault(section, []).append(entry)
+        elif not ref.found:
+            # Each line naming a missing file is reported, not only the first.
+            self.report.add("missing", where, path, f"not in the collected files ({kind})")
         return ref.name if ref.found else None
 
 

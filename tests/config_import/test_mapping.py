@@ -238,3 +238,19 @@ def test_without_keepalived_there_is_no_pair_to_import(tmp_path: Path) -> None:
     (tmp_path / "lb1/haproxy.cfg").write_text(HAPROXY)
     with pytest.raises(ImportRefused, match="no VRRP pair found"):
         import_hosts(read_dir(tmp_path))
+
+
+def test_an_error_page_naming_etc_shadow_reads_nothing_here(tmp_path: Path) -> None:
+    folder = _pair_dir(tmp_path)
+    for host in ("lb1", "lb2"):
+        cfg = folder / host / "haproxy.cfg"
+        cfg.write_text(
+            cfg.read_text().replace("backend api\n", "backend api\n    errorfile 503 /etc/shadow\n")
+        )
+    result = import_hosts(read_dir(folder))
+    assert (
+        "missing: lb1/haproxy.cfg:40: /etc/shadow -- not in the collected files (error_page)"
+        in [str(i) for i in result.report.items]
+    )
+    assert "error_pages" not in result.model
+    assert all(b"root:" not in content for content in result.files.values())
