@@ -37,18 +37,24 @@ def example() -> dict[str, Any]:
     return copy.deepcopy(_EXAMPLE)
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m lab` selects by the markers added here
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put the lab tests first, in their own order, on one worker of `pytest -n`.
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark every lab test `lab` and put it in the `lab` group of `pytest -n --dist loadgroup`.
 
-    They share one lab and are the longest lane (deploys over SSH, failovers): started first
-    on a worker of their own, everything else runs beside them on the other workers.
+    They share one lab and are the longest lane (deploys over SSH, failovers): on one worker
+    of their own, everything else runs beside them. Marked here, as each test is collected,
+    because xdist reads the group when it collects too (its own modifyitems hook, which may
+    run before any of ours: marks added there came too late and the lab tests were spread
+    over both workers, each waiting for the other's lab).
     """
-    on_lab = [item for item in items if _uses_the_lab(item)]
-    for item in on_lab:
+    if _uses_the_lab(item):
         item.add_marker(pytest.mark.lab)
         item.add_marker(pytest.mark.xdist_group("lab"))
-    items[:] = on_lab + [item for item in items if not _uses_the_lab(item)]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the lab tests first, in their own order, so the longest lane starts at once."""
+    on_lab = [item for item in items if item.get_closest_marker("lab")]
+    items[:] = on_lab + [item for item in items if not item.get_closest_marker("lab")]
 
 
 def _uses_the_lab(item: pytest.Item) -> bool:
