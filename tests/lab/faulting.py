@@ -224,9 +224,21 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
-def haproxy_worker(lab: Lab, host: str) -> int:
-    """Return the pid of the HAProxy worker on `host`, as its runtime API reports it."""
-    info = runtime(lab, host, "show info")
+def haproxy_worker(lab: Lab, host: str, wait_s: float = 5.0) -> int:
+    """Return the pid of the HAProxy worker on `host`, as its runtime API reports it.
+
+    Waits up to `wait_s` for the admin socket to answer: right after the deploy started
+    HAProxy again, the socket file may be there before the new worker accepts on it.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            info = runtime(lab, host, "show info")
+            break
+        except LabCommandError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
     return int(next(line for line in info.splitlines() if line.startswith("Pid:")).split()[1])
 
 

@@ -22,6 +22,7 @@ from .deploying import (
     lab_model,
     live_file,
     statuses,
+    wait_for,
     worker_pid,
 )
 
@@ -42,6 +43,8 @@ time.sleep(120)
 @pytest.fixture(scope="module")
 def deployed(fresh_lab: Lab) -> Lab:
     assert [s for _, s in statuses(deploy(fresh_lab, lab_model()))] == ["changed", "changed"]
+    # The tests count on lb1 as MASTER (lb2 deployed first): the election takes a moment.
+    assert wait_for(lambda: fresh_lab.vips_on("lb1") == [VIP], 15)
     return fresh_lab
 
 

@@ -31,7 +31,7 @@ from controlplane.model import validate_data
 from controlplane.render import render_model
 from controlplane.usecases.deployments import recover_interrupted, run_deployment
 
-from .deploying import VIP_URL, statuses, wait_for
+from .deploying import VIP, VIP_URL, statuses, wait_for
 from .faulting import (
     ENVIRONMENT,
     HOSTS,
@@ -108,6 +108,9 @@ def hosts(deployed: Hosts) -> Hosts:
     lab, expected = deployed.lab, rendering(deployed.document)
     if any(live_files(lab, h) != expected[h] or not runs_its_files(lab, h) for h in HOSTS):
         deployed.converge(deployed.document)
+    # The tests count on lb1 as MASTER (lb2 deployed first); a deploy that just started
+    # keepalived returns before the election ends.
+    assert wait_for(lambda: VIP in lab.vips_on("lb1"), 15)
     return deployed
 
 

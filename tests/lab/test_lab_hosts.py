@@ -11,6 +11,13 @@ from controlplane.lab import Lab
 pytestmark = pytest.mark.lab
 
 
+@pytest.fixture
+def lab(fresh_lab: Lab) -> Lab:
+    """These tests read the hosts as the lab builds them: a lab no deploy has touched yet
+    (modules before this one may leave their deploys on the shared lab)."""
+    return fresh_lab
+
+
 def master_cli(lab: Lab, host: str, command: str) -> str:
     """Return the answer of HAProxy's master CLI on ``host`` to ``command``."""
     script = f"echo '{command}' | socat -t 2 - UNIX-CONNECT:/run/haproxy-master.sock"
