@@ -20,6 +20,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import FieldError
 from .base import Port, Strict
+from .types import shown
 
 if TYPE_CHECKING:
     from .schema import Frontend, LbModel, VipPair
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 MAX_BINDS = 64
 ALL_IPV4 = "*"
 ALL_ADDRESSES = "::"  # IPv6's any address; Linux also gives it IPv4 unless v6only
-_SHOWN_CHARS = 60
 
 
 def _check_bind_address(value: str) -> str:
@@ -36,10 +36,9 @@ def _check_bind_address(value: str) -> str:
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
-        text = repr(value) if len(repr(value)) <= _SHOWN_CHARS else repr(value)[:57] + "..."
         raise ValueError(
             f"must be '*', '::', an IPv4 address like 198.18.0.100 or an IPv6 address like "
-            f"2001:db8::10, got {text}"
+            f"2001:db8::10, got {shown(value)}"
         ) from None
     if address.is_multicast:
         raise ValueError(f"must not be a multicast address, got {value!r}")
@@ -83,10 +82,9 @@ _TAKEN_SOCKETS = frozenset({"admin.sock"})
 def _check_socket_path(value: str) -> str:
     name = value.removeprefix(SOCKET_FOLDER)
     if name == value or not _SOCKET_NAME.fullmatch(name) or name.endswith(".tmp"):
-        text = repr(value) if len(repr(value)) <= _SHOWN_CHARS else repr(value)[:57] + "..."
         raise ValueError(
             f"must be a file name in {SOCKET_FOLDER} (letters, digits, '.', '_', '-'), "
-            f"e.g. {SOCKET_FOLDER}web.sock, got {text}"
+            f"e.g. {SOCKET_FOLDER}web.sock, got {shown(value)}"
         )
     if name in _TAKEN_SOCKETS:
         raise ValueError(f"{value} is lbctl's runtime API socket; choose another name")

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, Field
 
 from ..errors import FieldError
 from .base import Port, Single
+from .routing import Regex, Text
 from .types import Duration
 
 if TYPE_CHECKING:
@@ -67,39 +68,9 @@ class ServerDefaults(Single):
     maxqueue: Connections | None = Field(None, description="requests queued per server")
 
 
-def _check_printable(value: str) -> str:
-    if "'" in value:
-        raise ValueError("must not contain a single quote")
-    return value
-
-
-CheckText = Annotated[
-    str,
-    Field(
-        pattern=r"^[\x20-\x7e]{1,1024}$",
-        description="printable ASCII, no single quote",
-    ),
-    AfterValidator(_check_printable),
-]
-
-
-def _check_regex(value: str) -> str:
-    _check_printable(value)
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"is not a regular expression: {exc}") from None
-    return value
-
-
-CheckRegex = Annotated[
-    str,
-    Field(
-        pattern=r"^[\x20-\x7e]{1,1024}$",
-        description="regular expression: printable ASCII, no single quote",
-    ),
-    AfterValidator(_check_regex),
-]
+# Printed between single quotes like a rule's free text: the same types, the same checks.
+CheckText = Text
+CheckRegex = Regex
 
 
 _ESCAPE = re.compile(r"\\[rnt]")

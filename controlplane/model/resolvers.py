@@ -23,7 +23,7 @@ from pydantic import AfterValidator, Field, model_validator
 from ..errors import FieldError
 from .base import Port, Single, Strict
 from .error_budget import Counted
-from .types import Duration, Name
+from .types import Duration, Name, shown
 
 if TYPE_CHECKING:
     from .schema import LbModel, Pool
@@ -32,7 +32,6 @@ MAX_RESOLVERS = 1_000
 MAX_NAMESERVERS = 16
 MAX_TEMPLATES_PER_POOL = 100
 MAX_TEMPLATE_SLOTS = 1_000
-_SHOWN_CHARS = 60
 
 # One DNS label, then the name: letters, digits and '-' only, so nothing a config parser
 # reads as syntax can pass. fullmatch: a pattern ending in '$' would accept a newline.
@@ -41,11 +40,6 @@ _HOSTNAME = re.compile(rf"(?=.{{1,253}}\Z)({_LABEL}\.)*{_LABEL}")
 # RFC 2782: _service._proto.name (Consul: _web._tcp.service.consul, or
 # _web._tcp.service.dc1.consul); a service label starts with '_'.
 _SRV_NAME = re.compile(rf"(?=.{{1,253}}\Z)_[A-Za-z0-9-]{{1,62}}\._(tcp|udp)\.({_LABEL}\.)*{_LABEL}")
-
-
-def _shown(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
 def is_srv_name(name: str) -> bool:
@@ -60,7 +54,7 @@ def _check_discovery_name(value: str) -> str:
         return value.lower()
     raise ValueError(
         "must be a DNS SRV name like _http._tcp.app.service.consul or a host name like "
-        f"app.service.consul, got {_shown(value)}"
+        f"app.service.consul, got {shown(value)}"
     )
 
 
@@ -76,12 +70,12 @@ def _check_nameserver_address(value: str) -> str:
         address = ipaddress.ip_address(value)
     except ValueError:
         raise ValueError(
-            f"must be an IPv4 or IPv6 address like 198.18.0.53 or 127.0.0.1, got {_shown(value)}"
+            f"must be an IPv4 or IPv6 address like 198.18.0.53 or 127.0.0.1, got {shown(value)}"
         ) from None
     if address.is_unspecified or address.is_multicast:
-        raise ValueError(f"must be a unicast address, got {_shown(value)}")
+        raise ValueError(f"must be a unicast address, got {shown(value)}")
     if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
-        raise ValueError(f"must not have a zone index ('%...'), got {_shown(value)}")
+        raise ValueError(f"must not have a zone index ('%...'), got {shown(value)}")
     return str(address)
 
 

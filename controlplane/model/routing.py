@@ -23,7 +23,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import FieldError
 from .base import Port, Single, Strict
-from .types import HostMatch, Name, UriPath
+from .types import HostMatch, Name, UriPath, shown
 
 if TYPE_CHECKING:
     from .schema import Frontend, LbModel
@@ -32,21 +32,14 @@ MAX_RULES = 10_000
 MAX_TESTS = 1_000  # values in one condition (methods, CIDRs, ports) or conditions in any-of
 MAX_HEADERS = 100  # headers one rule sets, adds or deletes
 
-_SHOWN = 60
-
-
-def _shown(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
-
 
 def _check_text(value: str) -> str:
     """Refuse what would end HAProxy's single-quoted word: a quote or a control character."""
     if "'" in value:
-        raise ValueError(f"must not contain a single quote ('), got {_shown(value)}")
+        raise ValueError(f"must not contain a single quote ('), got {shown(value)}")
     if not re.fullmatch(r"[\x20-\x7e]*", value):
         raise ValueError(
-            f"must be printable ASCII on one line (no tabs or line breaks), got {_shown(value)}"
+            f"must be printable ASCII on one line (no tabs or line breaks), got {shown(value)}"
         )
     return value
 
@@ -149,7 +142,7 @@ def _check_cidr(value: str) -> str:
             fixed = ipaddress.ip_network(value, strict=False)
             raise ValueError(f"has host bits set; write {fixed}") from None
         raise ValueError(
-            f"must be an IPv4/IPv6 address or network like 198.18.0.0/15, got {_shown(value)}"
+            f"must be an IPv4/IPv6 address or network like 198.18.0.0/15, got {shown(value)}"
         ) from None
     return str(network)
 

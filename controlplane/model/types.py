@@ -31,7 +31,7 @@ MAX_DURATION_MS = 2**31 - 1
 _SHOWN_CHARS = 60
 
 
-def _shown(value: str) -> str:
+def shown(value: str) -> str:
     """Return the repr of a refused value, cut short: an error must stay one readable line."""
     text = repr(value)
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
@@ -44,7 +44,7 @@ def duration_ms(value: str) -> float:
     if not match:
         raise ValueError(
             "must be a number with a unit (us, ms, s, m, h, d) like 2s or 100ms, "
-            f"got {_shown(value)}"
+            f"got {shown(value)}"
         )
     return int(match.group(1)) * _UNIT_MS[match.group(2)]
 
@@ -70,7 +70,7 @@ def _check_ipv4(value: str) -> str:
     try:
         address = ipaddress.IPv4Address(value)
     except ValueError:
-        raise ValueError(f"must be an IPv4 address like 198.18.0.10, got {_shown(value)}") from None
+        raise ValueError(f"must be an IPv4 address like 198.18.0.10, got {shown(value)}") from None
     if address.is_loopback or address.is_multicast or address.is_unspecified:
         raise ValueError(f"must be a unicast, non-loopback address, got {value!r}")
     return str(address)
@@ -83,7 +83,7 @@ def _check_listen_ipv4(value: str) -> str:
     try:
         return str(ipaddress.IPv4Address(value))
     except ValueError:
-        raise ValueError(f"must be an IPv4 address like 127.0.0.1, got {_shown(value)}") from None
+        raise ValueError(f"must be an IPv4 address like 127.0.0.1, got {shown(value)}") from None
 
 
 ListenIPv4 = Annotated[
@@ -120,7 +120,7 @@ def _check_vip(value: str) -> str:
     except ValueError:
         raise ValueError(
             "must be an IPv4 or IPv6 address with prefix like 198.18.0.100/24 or "
-            f"2001:2::100/64, got {_shown(value)}"
+            f"2001:2::100/64, got {shown(value)}"
         ) from None
     if "/" not in value:
         raise ValueError(f"needs a prefix length like {value}/24 (keepalived would assume /32)")
@@ -131,12 +131,12 @@ def _check_vip(value: str) -> str:
 def _check_ipv6_vip(value: str) -> str:
     if "%" in value:
         # Python keeps any text after '%' (spaces, newlines) in str(IPv6Interface(...)).
-        raise ValueError(f"must not have a zone index ('%...'), got {_shown(value)}")
+        raise ValueError(f"must not have a zone index ('%...'), got {shown(value)}")
     try:
         interface = ipaddress.IPv6Interface(value)
     except ValueError:
         raise ValueError(
-            f"must be an IPv6 address with prefix like 2001:2::100/64, got {_shown(value)}"
+            f"must be an IPv6 address with prefix like 2001:2::100/64, got {shown(value)}"
         ) from None
     if "/" not in value:
         raise ValueError(f"needs a prefix length like {value}/64 (keepalived would assume /128)")
@@ -148,10 +148,10 @@ def _check_ipv6(value: str) -> str:
     try:
         address = ipaddress.IPv6Address(value)
     except ValueError:
-        raise ValueError(f"must be an IPv6 address like 2001:2::100, got {_shown(value)}") from None
+        raise ValueError(f"must be an IPv6 address like 2001:2::100, got {shown(value)}") from None
     if address.scope_id is not None:
         # Python takes any text after '%' (spaces, newlines): never let it reach a config.
-        raise ValueError(f"must not have a zone index ('%...'), got {_shown(value)}")
+        raise ValueError(f"must not have a zone index ('%...'), got {shown(value)}")
     if (
         address.is_loopback
         or address.is_multicast
@@ -196,13 +196,13 @@ def _check_server_address(value: str) -> str:
         if _HOSTNAME.fullmatch(value) and not value.replace(".", "").isdigit():
             return value.lower()
         raise ValueError(
-            f"must be an IPv4/IPv6 address or a DNS name, got {_shown(value)}"
+            f"must be an IPv4/IPv6 address or a DNS name, got {shown(value)}"
         ) from None
     if address.is_unspecified or address.is_multicast:
-        raise ValueError(f"must be a unicast address, got {_shown(value)}")
+        raise ValueError(f"must be a unicast address, got {shown(value)}")
     if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
         # Python takes any text after '%' (spaces, newlines); HAProxy cannot use a zone anyway.
-        raise ValueError(f"must not have a zone index ('%...'), got {_shown(value)}")
+        raise ValueError(f"must not have a zone index ('%...'), got {shown(value)}")
     return str(address)
 
 
@@ -223,7 +223,7 @@ ServerAddress = Annotated[
 def _check_host_header(value: str) -> str:
     bare = value[2:] if value.startswith("*.") else value
     if not _HOSTNAME.fullmatch(bare):
-        raise ValueError(f"must be a DNS name, optionally starting with '*.', got {_shown(value)}")
+        raise ValueError(f"must be a DNS name, optionally starting with '*.', got {shown(value)}")
     return value.lower()
 
 
