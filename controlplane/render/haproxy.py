@@ -107,6 +107,49 @@ def host_pairs(model: LbModel, host: str) -> list[VipPair]:
     return [p for p in model.vip_pairs if host in p.hosts]
 
 
+@dataclass(frozen=True)
+class HostScope:
+    """What one host's haproxy.cfg is made of: its pairs, frontends and pools, in model order.
+
+    `peered` names the pairs whose stick tables or rate-limit counters sync through peers.
+    """
+
+    host: str
+    pairs: dict[str, VipPair]
+    frontends: list[Frontend]
+    pools: list[Pool]
+    peered: set[str]
+
+
+def host_scope(model: LbModel, host: str, users: dict[str, list[Frontend]]) -> HostScope:
+    """Return the pairs, frontends and pools of `host` (`users` is pool_users(model))."""
+    pairs = {p.name: p for p in host_pairs(model, host)}
+    frontends = [fe for fe in model.frontends if fe.vip_pair in pairs]
+    served = {name for fe in frontends for name in frontend_pools(fe)}
+    pools = [p for p in model.pools if p.name in served]
+    peered = {fe.vip_pair for p in pools if p.sticky == "source" for fe in users.get(p.name, [])}
+    peered |= {fe.vip_pair for fe in frontends if fe.rate_limit is not None}  # counters too
+    return HostScope(host, pairs, frontends, pools, peered)
+
+
+class SectionBuilder:
+    """Builds the context of one frontend or one pool's backend, as haproxy_context does."""
+
+    def __init__(self, model: LbModel, users: dict[str, list[Frontend]]) -> None:
+        self.model = model
+        self.users = users
+        self.checks = {c.name: c for c in model.health_checks}
+        self.with_acme = acme_pairs(model)
+        self.refs = FileRefs.of(model)
+
+    def frontend(self, fe: Frontend, pair: VipPair) -> FrontendContext:
+        challenge = frontend_challenge_lines(self.model, fe, self.with_acme)
+        return _frontend(fe, pair, challenge, self.refs)
+
+    def backend(self, pool: Pool) -> BackendContext:
+        return _backend(pool, self.users.get(pool.name, []), self.checks, self.refs)
+
+
 def haproxy_context(
     model: LbModel,
     host: str,
@@ -122,48 +165,50 @@ def haproxy_context(
     users = pool_users(model) if users is None else users
     frontends_built = {} if frontends_built is None else frontends_built
     backends_built = {} if backends_built is None else backends_built
-    pairs = {p.name: p for p in host_pairs(model, host)}
-    frontends = [fe for fe in model.frontends if fe.vip_pair in pairs]
-    served = {name for fe in frontends for name in _pools_of(fe)}
-    pools = [p for p in model.pools if p.name in served]
-    checks = {c.name: c for c in model.health_checks}
-    peered = {fe.vip_pair for p in pools if p.sticky == "source" for fe in users.get(p.name, [])}
-    peered |= {fe.vip_pair for fe in frontends if fe.rate_limit is not None}  # counters too
-    with_acme = acme_pairs(model)
-    refs = FileRefs.of(model)
-    s = model.settings
-    return HaproxyContext(
-        host=host,
-        global_lines=_global_lines(model, host, bool(peered)),
-        default_lines=_default_lines(model),
-        peers=[_peers(model, pairs[name]) for name in pairs if name in peered],
-        admin_address=s.admin_address,
-        monitor_port=s.monitor_port,
-        monitor_uri=MONITOR_URI,
-        metrics_port=s.metrics_port,
+    scope = host_scope(model, host, users)
+    build = SectionBuilder(model, users)
+    return haproxy_prefix(
+        model,
+        scope,
         frontends=[
             _built(
                 frontends_built,
                 fe.name,
-                partial(
-                    _frontend,
-                    fe,
-                    pairs[fe.vip_pair],
-                    frontend_challenge_lines(model, fe, with_acme),
-                    refs,
-                ),
+                partial(build.frontend, fe, scope.pairs[fe.vip_pair]),
             )
-            for fe in frontends
+            for fe in scope.frontends
         ],
-        backends=[
-            _built(
-                backends_built, p.name, partial(_backend, p, users.get(p.name, []), checks, refs)
-            )
-            for p in pools
-        ],
+        backends=[_built(backends_built, p.name, partial(build.backend, p)) for p in scope.pools],
+    )
+
+
+def haproxy_prefix(
+    model: LbModel,
+    scope: HostScope,
+    frontends: list[FrontendContext] | None = None,
+    backends: list[BackendContext] | None = None,
+) -> HaproxyContext:
+    """Return a host's context with the given frontends and backends (none by default).
+
+    With none, the template prints everything before the first frontend of the model: the
+    file is that text followed by each frontend's and each backend's own text
+    (render/sections.py relies on it).
+    """
+    s = model.settings
+    return HaproxyContext(
+        host=scope.host,
+        global_lines=_global_lines(model, scope.host, bool(scope.peered)),
+        default_lines=_default_lines(model),
+        peers=[_peers(model, scope.pairs[name]) for name in scope.pairs if name in scope.peered],
+        admin_address=s.admin_address,
+        monitor_port=s.monitor_port,
+        monitor_uri=MONITOR_URI,
+        metrics_port=s.metrics_port,
+        frontends=frontends or [],
+        backends=backends or [],
         userlists=userlists(model),
-        stats_pages=stats_pages(model, pairs),
-        resolvers=resolvers_sections(model, pools),
+        stats_pages=stats_pages(model, scope.pairs),
+        resolvers=resolvers_sections(model, scope.pools),
     )
 
 
@@ -172,7 +217,7 @@ def peers_section_name(pair: str) -> str:
     return f"lbctl:{pair}"
 
 
-def _pools_of(fe: Frontend) -> list[str]:
+def frontend_pools(fe: Frontend) -> list[str]:
     names = [fe.default_pool, *rule_pools(fe.rules), *(r.pool for r in fe.routes)]
     # An imported frontend whose rules stay verbatim (`lbctl import`) names its pools in
     # `extra` use_backend lines: they are rendered like the pools its rules name.
