@@ -20,6 +20,7 @@ from pydantic import AfterValidator, Field
 
 from ..errors import FieldError
 from .base import Single, Strict
+from .duplicates import duplicate_errors
 from .error_budget import Counted
 from .types import Duration, Interface, Name, duration_ms
 
@@ -244,26 +245,20 @@ def keepalived_warnings(model: LbModel) -> Iterator[FieldError]:
 
 
 def _pair_options(options: KeepalivedOptions, path: str) -> Iterator[FieldError]:
-    seen: dict[str, int] = {}
-    for i, script in enumerate(options.track_scripts):
-        if script.name in seen:
-            yield FieldError(
-                f"{path}.track_scripts[{i}].name",
-                f"duplicate name {script.name!r} (also track_scripts[{seen[script.name]}])",
-            )
-        seen.setdefault(script.name, i)
+    yield from duplicate_errors(
+        f"{path}.track_scripts", options.track_scripts, listed_as="track_scripts"
+    )
+    for script in options.track_scripts:
         at = f"{path}.track_scripts[{script.name}]"
         yield from _whole_seconds(f"{at}.interval", script.interval, 1, 3600)
         if script.timeout is not None:
             yield from _whole_seconds(f"{at}.timeout", script.timeout, 1, 3600)
-    names: dict[str, int] = {}
-    for i, track in enumerate(options.track_interfaces):
-        if track.name in names:
-            yield FieldError(
-                f"{path}.track_interfaces[{i}].name",
-                f"duplicate interface {track.name!r} (also track_interfaces[{names[track.name]}])",
-            )
-        names.setdefault(track.name, i)
+    yield from duplicate_errors(
+        f"{path}.track_interfaces",
+        options.track_interfaces,
+        label="interface",
+        listed_as="track_interfaces",
+    )
     garp = options.garp
     # keepalived keeps a garp delay in microseconds in 32 bits: "number '4295' outside range
     # [0, 4294]" (keepalived -t 2.2.7).

@@ -22,6 +22,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from ..errors import FieldError
 from .base import Port, Single, Strict
+from .duplicates import duplicate_errors
 from .error_budget import Counted
 from .types import Duration, Name, shown
 
@@ -182,11 +183,9 @@ def _is_plain_ipv4(address: str) -> bool:
 
 def resolver_errors(model: LbModel) -> Iterator[FieldError]:
     """Yield the errors of resolvers and of the pools that use them, by field path."""
-    known: dict[str, None] = {}
-    for index, resolver in enumerate(model.resolvers):
-        if resolver.name in known:
-            yield FieldError(f"resolvers[{index}].name", f"duplicate name {resolver.name!r}")
-        known.setdefault(resolver.name)
+    yield from duplicate_errors("resolvers", model.resolvers)
+    known = dict.fromkeys(resolver.name for resolver in model.resolvers)
+    for resolver in model.resolvers:
         yield from _nameservers(resolver)
     for pool in model.pools:
         yield from _pool_errors(pool, known)

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from ..errors import FieldError
 from .base import Port, Strict
+from .duplicates import duplicate_errors
 from .references import unknown_reference
 from .types import Duration, Name, UriPath, VipAddress
 
@@ -49,15 +50,9 @@ def stats_page_errors(model: LbModel, bound: dict[tuple[str, int], str]) -> Iter
     """Yield errors of the stats pages; `bound` maps (address, port) to what binds it."""
     pairs = {p.name: p for p in model.vip_pairs}
     userlists = dict.fromkeys(u.name for u in model.userlists)
-    seen: dict[str, int] = {}
-    for index, page in enumerate(model.stats_pages):
+    yield from duplicate_errors("stats_pages", model.stats_pages)
+    for page in model.stats_pages:
         path = f"stats_pages[{page.name}]"
-        if page.name in seen:
-            yield FieldError(
-                f"stats_pages[{index}].name",
-                f"duplicate name {page.name!r} (also stats_pages[{seen[page.name]}])",
-            )
-        seen.setdefault(page.name, index)
         if page.userlist is not None and page.userlist not in userlists:
             yield unknown_reference(f"{path}.userlist", "userlist", page.userlist, userlists)
         if page.admin and page.userlist is None:

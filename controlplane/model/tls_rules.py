@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ..errors import FieldError
 from .config_files import SECTIONS
+from .duplicates import duplicate_errors
 from .schema import Frontend, LbModel, Pool
 
 # Folders files_dir cannot be in: the system's own (a package upgrade owns them), the
@@ -35,14 +36,7 @@ def tls_file_errors(model: LbModel) -> Iterator[FieldError]:
             else f"must be a folder of its own, like /etc/haproxy/lbctl, got {files_dir or '/'}",
         )
     for section in SECTIONS.values():
-        seen: dict[str, int] = {}
-        for index, item in enumerate(getattr(model, section)):
-            if item.name in seen:
-                yield FieldError(
-                    f"{section}[{index}].name",
-                    f"duplicate name {item.name!r} (also {section}[{seen[item.name]}])",
-                )
-            seen.setdefault(item.name, index)
+        yield from duplicate_errors(section, getattr(model, section))
     names = _declared(model)
     for fe in model.frontends:
         yield from _frontend(fe, names)

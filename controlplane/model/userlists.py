@@ -20,6 +20,7 @@ from pydantic import AfterValidator, Field
 
 from ..errors import FieldError
 from .base import Strict
+from .duplicates import duplicate_errors
 from .error_budget import Counted
 from .types import Name
 
@@ -86,22 +87,11 @@ class Userlist(Strict):
 
 def userlist_errors(model: LbModel) -> Iterator[FieldError]:
     """Return errors of the model's user lists: duplicate list names and user names."""
-    first: dict[str, int] = {}
-    for index, userlist in enumerate(model.userlists):
-        if userlist.name in first:
-            yield FieldError(
-                f"userlists[{index}].name",
-                f"duplicate name {userlist.name!r} (also userlists[{first[userlist.name]}])",
-            )
-        first.setdefault(userlist.name, index)
-        users: dict[str, int] = {}
-        for i, user in enumerate(userlist.users):
-            if user.name in users:
-                yield FieldError(
-                    f"userlists[{userlist.name}].users[{i}].name",
-                    f"duplicate user {user.name!r} (also users[{users[user.name]}])",
-                )
-            users.setdefault(user.name, i)
+    yield from duplicate_errors("userlists", model.userlists)
+    for userlist in model.userlists:
+        yield from duplicate_errors(
+            f"userlists[{userlist.name}].users", userlist.users, label="user", listed_as="users"
+        )
 
 
 def userlist_warnings(model: LbModel) -> Iterator[FieldError]:

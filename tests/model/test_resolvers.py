@@ -124,8 +124,8 @@ def test_duplicate_resolver_and_nameserver(example):
     ]
     example["pools"][0]["resolvers"] = "dc"
     assert model_errors(example) == [
+        "resolvers[1].name: duplicate name 'dc' (also resolvers[0])",
         "resolvers[dc].nameservers[1]: 198.18.0.53 port 53 is also nameservers[0]",
-        "resolvers[1].name: duplicate name 'dc'",
     ]
 
 
