@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..errors import FieldError
 from .access import access_errors
 from .binds import bind_errors, bind_warnings
+from .duplicates import duplicate_errors
 from .extra_advice import extra_advice
 from .keepalived_options import check_keepalived_options, keepalived_warnings
 from .proxy_rules import proxy_errors, proxy_warnings
@@ -116,30 +117,15 @@ class _Unknowns:
         return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _duplicates(
-    section: str, items: Iterable[object], key: str = "name", label: str = "name"
-) -> Iterator[FieldError]:
-    first: dict[object, int] = {}
-    for index, item in enumerate(items):
-        value = getattr(item, key)
-        if value in first:
-            yield FieldError(
-                f"{section}[{index}].{key}",
-                f"duplicate {label} {value!r} (also {section}[{first[value]}])",
-            )
-        else:
-            first[value] = index
-
-
 def _unique_names(model: LbModel) -> Iterator[FieldError]:
     for section in ("lb_hosts", "vip_pairs", "health_checks", "pools", "frontends"):
-        yield from _duplicates(section, getattr(model, section))
+        yield from duplicate_errors(section, getattr(model, section))
     for pool in model.pools:
-        yield from _duplicates(f"pools[{pool.name}].servers", pool.servers)
+        yield from duplicate_errors(f"pools[{pool.name}].servers", pool.servers)
 
 
 def _lb_hosts(model: LbModel) -> Iterator[FieldError]:
-    yield from _duplicates("lb_hosts", model.lb_hosts, key="address", label="address")
+    yield from duplicate_errors("lb_hosts", model.lb_hosts, key="address", label="address")
 
 
 def _vip_pair_hosts(model: LbModel) -> Iterator[FieldError]:
