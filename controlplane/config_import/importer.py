@@ -1,6 +1,7 @@
-"""Put the hosts together: read each host's configs, pair the VRRP instances, map one
-haproxy.cfg (the preferred master's), report where the other host's differs, and return
-the model's data with the declared files' contents and the report.
+"""Put the hosts together: read each host's configs, pair the VRRP instances, map their
+haproxy.cfg as one (the preferred master's, with the sections only other hosts run: see
+`host_configs`), report where a host's own differs from its share, and return the model's
+data with the declared files' contents and the report.
 
 Files a config names are read only through a host's `FileSource`: the folder
 `DIR/<host>/files` (a mirror of the host's filesystem) or the files an upload carried --
@@ -9,7 +10,6 @@ never the control plane's own filesystem, so a config naming /etc/shadow reads n
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,11 +33,13 @@ from .haproxy_mapping import (
     stats_page,
 )
 from .haproxy_reader import Section, host_path, read_haproxy
+from .host_configs import frontend_hosts, report_differences, share, union
 from .keepalived_mapping import Instance, Script, pair_instances, read_host
 from .keepalived_reader import read_keepalived
 from .legacy import modernize
 from .names import Names
 from .report import ImportRefused, Report, Where
+from .vrrp_options import global_settings
 
 HAPROXY_FILE = "haproxy.cfg"
 KEEPALIVED_FILE = "keepalived.conf"
@@ -149,7 +151,7 @@ def import_hosts(hosts: list[HostInput]) -> Imported:
     if not pairs:
         raise ImportRefused(
             "no VRRP pair found: give both hosts' keepalived.conf with one vrrp_instance each "
-            "(same virtual_router_id, interface and VIPs); frontends listen on a pair's VIPs"
+            "(same virtual_router_id and VIPs); frontends listen on a pair's VIPs"
         )
     lb_hosts = _lb_hosts(hosts, vrrp)
     main = pairs[0]["hosts"][0]
@@ -163,12 +165,15 @@ def import_hosts(hosts: list[HostInput]) -> Imported:
         return content
 
     ctx = Context(report, names, pairs, read_file)
-    model = _map(parsed[main], ctx)
-    for other in hosts:
-        if other.name != main:
-            _report_differences(parsed[main], parsed[other.name], report)
+    merged = union(parsed[main], [parsed[h.name] for h in hosts if h.name != main])
+    model = _map(merged, ctx)
+    keepalived = global_settings(vrrp.get(main, ([], {}))[0], report)
+    if keepalived:
+        model["settings"]["keepalived"] = keepalived
     model["lb_hosts"] = lb_hosts
     model["vip_pairs"] = pairs
+    hosts_of = frontend_hosts(model, names, set(parsed))
+    report_differences(parsed, {h: share(merged, h, hosts_of) for h in parsed}, report)
     for section, entries in ctx.declared.items():
         model[section] = entries
     order = ["settings", "lb_hosts", "vip_pairs", "health_checks", "pools", "frontends"]
@@ -299,33 +304,3 @@ def _proxy_frontend(
     fe = map_frontend(proxy, ctx, settings, errors)
     if fe is not None:
         model["frontends"].append(fe)
-
-
-def _normalized(sections: list[Section]) -> list[tuple[str, Where]]:
-    out = []
-    for s in sections:
-        head = " ".join([s.keyword, s.name, *s.args]).strip()
-        out.append((head, s.where))
-        out.extend(
-            (f"{head} | {' '.join(ln.words)}", ln.where)
-            for ln in s.lines
-            if ln.keyword != "localpeer"
-        )
-    return out
-
-
-def _report_differences(main: list[Section], other: list[Section], report: Report) -> None:
-    a, b = _normalized(main), _normalized(other)
-    matcher = difflib.SequenceMatcher(a=[t for t, _ in a], b=[t for t, _ in b], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        for text, where in b[j1:j2]:
-            report.add(
-                "differs",
-                where,
-                text.split(" | ")[-1],
-                f"not in {a[0][1].file}: the model follows it",
-            )
-        for text, where in a[i1:i2]:
-            report.add("differs", where, text.split(" | ")[-1], f"not in {b[0][1].file}")

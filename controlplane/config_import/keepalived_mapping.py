@@ -1,10 +1,11 @@
 """VRRP instances of the hosts' keepalived.conf, paired up into the model's VIP pairs.
 
-Two instances on two hosts are one pair when they share `virtual_router_id`, interface and
-VIPs. The preferred master is the one with the higher priority (or, at equal priority,
-`state MASTER`). Preemption, advert interval, VRRP version, unicast peers,
-authentication, track and notify scripts carry over; an instance with no partner, a
-sync group, or an option the model has no field for is reported.
+Which instances make up a pair is `vrrp_pairs`' answer (the same `virtual_router_id` and
+VIPs on two hosts; a host may be in several pairs). The preferred master is the one with
+the higher priority (or, at equal priority, `state MASTER`). Preemption, advert interval,
+VRRP version, unicast peers, authentication, track and notify scripts, excluded VIPs and
+garp settings carry over (`vrrp_options`); an instance with no partner, a sync group, or
+an option the model has no field for is reported.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from .keepalived_reader import Node
 from .names import Names
 from .report import Report, Where
+from .vrrp_options import advertised_vips, garp_options, ipv6_adverts, seconds
+from .vrrp_pairs import match_instances, runs
 
 # Words in a track script that say it checks HAProxy: lbctl's own check replaces it.
 _HAPROXY_CHECKS = ("haproxy", "8404", "healthz")
@@ -24,9 +27,20 @@ _NOTIFY = {
     "notify_fault": "fault",
     "notify_stop": "stop",
 }
-_IGNORED = frozenset(
-    {"garp_master_delay", "garp_master_repeat", "garp_master_refresh", "track_file"}
+_IGNORED = frozenset({"track_file"})
+# Per-instance gratuitous ARP settings: the pair's `keepalived.garp`.
+_GARP = frozenset(
+    {
+        "garp_master_delay",
+        "garp_master_repeat",
+        "garp_master_refresh",
+        "garp_master_refresh_repeat",
+        "garp_lower_prio_delay",
+        "garp_lower_prio_repeat",
+    }
 )
+# global_defs lines the model's settings.keepalived says.
+_GLOBAL_GARP = {"vrrp_garp_interval": "garp_interval", "vrrp_gna_interval": "gna_interval"}
 
 
 @dataclass
@@ -46,14 +60,19 @@ class Instance:
     peers: list[str] = field(default_factory=list)
     auth: dict[str, str] | None = None
     vips: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)  # virtual_ipaddress_excluded
     vip_devices: set[str] = field(default_factory=set)
     track_scripts: list[tuple[str, int | None]] = field(default_factory=list)
     track_interfaces: list[dict[str, Any]] = field(default_factory=list)
     notify: dict[str, str] = field(default_factory=dict)
+    garp: dict[str, str] = field(default_factory=dict)  # garp_* keyword -> value
+    # The host's global_defs settings.keepalived keywords, copied to each of its instances.
+    global_garp: dict[str, str] = field(default_factory=dict)
 
     @property
-    def key(self) -> tuple[int, str, frozenset[str]]:
-        return (self.vrid, self.interface, frozenset(self.vips))
+    def all_vips(self) -> list[str]:
+        """Every VIP the instance holds: advertised first, then the excluded ones."""
+        return [*self.vips, *self.excluded]
 
 
 @dataclass
@@ -63,12 +82,6 @@ class Script:
     options: dict[str, str] = field(default_factory=dict)
 
 
-def seconds(value: str) -> str:
-    """keepalived seconds ('1', '0.5') as a model duration ('1s', '500ms')."""
-    number = float(value)
-    return f"{int(number)}s" if number == int(number) else f"{round(number * 1000)}ms"
-
-
 def read_host(
     host: str, nodes: list[Node], report: Report
 ) -> tuple[list[Instance], dict[str, Script]]:
@@ -76,6 +89,7 @@ def read_host(
     instances: list[Instance] = []
     scripts: dict[str, Script] = {}
     version: int | None = None
+    global_garp: dict[str, str] = {}
     for node in nodes:
         if node.keyword == "vrrp_script" and node.values():
             script = node.child("script")
@@ -92,6 +106,8 @@ def read_host(
             for child in node.children or []:
                 if child.keyword == "vrrp_version" and child.values():
                     version = int(child.values()[0])
+                elif child.keyword in _GLOBAL_GARP and len(child.values()) == 1:
+                    global_garp[_GLOBAL_GARP[child.keyword]] = child.values()[0]
                 elif child.keyword not in (
                     "router_id",
                     "enable_script_security",
@@ -106,6 +122,7 @@ def read_host(
     for instance in instances:
         if instance.version is None:
             instance.version = version
+        instance.global_garp = dict(global_garp)
     return instances, scripts
 
 
@@ -140,10 +157,10 @@ def _instance(host: str, node: Node, report: Report) -> Instance:
                 "type": opts.get("auth_type", "PASS"),
                 "password": opts.get("auth_pass", ""),
             }
-        elif key == "virtual_ipaddress":
+        elif key in ("virtual_ipaddress", "virtual_ipaddress_excluded"):
             for vip in child.children or []:
                 address = vip.keyword if "/" in vip.keyword else _host_cidr(vip.keyword)
-                inst.vips.append(address)
+                (inst.vips if key == "virtual_ipaddress" else inst.excluded).append(address)
                 words = vip.values()
                 if "dev" in words and words.index("dev") + 1 < len(words):
                     inst.vip_devices.add(words[words.index("dev") + 1])
@@ -163,6 +180,8 @@ def _instance(host: str, node: Node, report: Report) -> Instance:
             inst.notify[_NOTIFY[key]] = " ".join(values)
         elif key == "notify" and value == "/usr/local/libexec/lbctl/vrrp-notify":
             pass  # lbctl's own state hook
+        elif key in _GARP and len(values) == 1:
+            inst.garp[key] = value
         elif key in _IGNORED:
             pass
         else:
@@ -178,41 +197,34 @@ def pair_instances(
     hosts: dict[str, tuple[list[Instance], dict[str, Script]]], names: Names, report: Report
 ) -> list[dict[str, Any]]:
     """Return the model's vip_pairs from every host's instances; report the unpaired."""
-    groups: dict[tuple[int, str, frozenset[str]], list[Instance]] = {}
-    for instances, _ in hosts.values():
-        for inst in instances:
-            groups.setdefault(inst.key, []).append(inst)
+    found = match_instances({h: instances for h, (instances, _) in hosts.items()}, report)
     pairs = []
-    for found in groups.values():
-        if len({i.host for i in found}) != 2 or len(found) != 2:
-            for inst in found:
-                report.add(
-                    "dropped",
-                    inst.where,
-                    f"vrrp_instance {inst.name}",
-                    "no instance with the same virtual_router_id, interface and VIPs on exactly "
-                    "one other host",
-                )
-            continue
-        pairs.append(_pair(found, hosts, names, report))
+    for run in runs(found):
+        first = run.matches[0]
+        pair = _pair(first.master, first.backup, run.name, hosts, names, report)
+        if len(run.matches) > 1:
+            # lbctl's own active-active pair: instance i holds the i-th VIP.
+            pair["mode"] = "active-active"
+            pair["vips"] = [m.master.all_vips[0] for m in run.matches]
+            report.native(2 * (len(run.matches) - 1))
+        ipv6_adverts(pair, first.master, report)
+        pairs.append(pair)
     return pairs
 
 
 def _pair(
-    found: list[Instance],
+    master: Instance,
+    backup: Instance,
+    name: str,
     hosts: dict[str, tuple[list[Instance], dict[str, Script]]],
     names: Names,
     report: Report,
 ) -> dict[str, Any]:
-    a, b = found
-    master, backup = (
-        (a, b) if (a.priority, a.state == "MASTER") >= (b.priority, b.state == "MASTER") else (b, a)
-    )
     pair: dict[str, Any] = {
-        "name": names.name("vip_pair", master.name, master.where),
+        "name": names.name("vip_pair", name, master.where),
         "hosts": [master.host, backup.host],
         "virtual_router_id": master.vrid,
-        "vips": list(master.vips),
+        "vips": master.all_vips,
         "advert_interval": master.advert,
         "preempt": not (master.nopreempt or backup.nopreempt),
         "unicast": bool(master.peers or backup.peers),
@@ -247,6 +259,10 @@ def _pair(
             w = weight if weight is not None else int(script.options.get("weight", "0"))
             if w < 0:
                 pair["track_weight"] = max(-w, pair["track_weight"])
+            elif w == 0:
+                # keepalived puts the instance in FAULT when a weightless script fails:
+                # the model's track_weight 0 says the same.
+                pair["track_weight"] = 0
             report.add(
                 "translated",
                 script.where,
@@ -284,6 +300,12 @@ def _pair(
     devices = master.vip_devices - {master.interface}
     if devices:
         options["vip_interface"] = sorted(devices)[0]
+    advertised = advertised_vips(master, report)
+    if advertised != "all":
+        options["advertised_vips"] = advertised
+    garp = garp_options(master, report)
+    if garp is not None:
+        options["garp"] = garp
     if options:
         pair["keepalived"] = options
     report.native(2)
