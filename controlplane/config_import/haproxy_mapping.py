@@ -25,6 +25,7 @@ from .conditions import Alternatives, acl_tests, rule_condition, split_condition
 from .haproxy_reader import Line, Section, host_path
 from .names import Names
 from .report import Report, Where
+from .server_templates import map_templates
 
 # Lines HAProxy reads only where a proxy has the backend side (a `listen` gives them to
 # the pool); everything else in a `listen` goes to its frontend.
@@ -357,6 +358,7 @@ def map_pool(
     timeouts = dict(d.timeouts)
     checked: list[bool] = []
     servers: list[tuple[Line, list[str]]] = []
+    templates: list[Line] = []
     cookie: Line | None = None
     extra_lines = [ln for ln in d.rest if _is_backend_line(ln.words)]
     for line in proxy_lines + proxy.lines:
@@ -367,6 +369,9 @@ def map_pool(
         elif key == "server" and len(w) >= 3:
             servers.append((line, w))
             continue  # counted per server
+        elif key == "server-template":
+            templates.append(line)
+            continue  # counted per template
         elif key == "default-server":
             default_server += w[1:]
         elif w[:2] == ["option", "httpchk"]:
@@ -427,6 +432,10 @@ def map_pool(
             ctx.report.add("dropped", line.where, line.raw, f"server option {word!r}")
         if not dropped:
             ctx.report.native()
+    templates_checked, verbatim = map_templates(templates, ctx, pool, _server)
+    checked += templates_checked
+    for line in verbatim:
+        ctx.keep(pool["extra"], line)
     if cookie is not None and any(
         s.get("_cookie") not in (None, s["name"]) for s in pool["servers"]
     ):
