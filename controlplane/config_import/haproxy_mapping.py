@@ -422,10 +422,13 @@ def map_pool(
     for line in extra_lines:
         ctx.keep(pool["extra"], _peers_dropped(line, ctx))
     options = _server_options(default_server)
+    weight = options.pop("weight") if options.get("weight", "").isdigit() else None
     for line, w in servers:
         server, has_check, dropped = _server(line, w, ctx, pool)
         if server is None:
             continue
+        if weight is not None and "weight" not in w[3:]:
+            server["weight"] = int(weight)  # the default-server's, where the line sets none
         pool["servers"].append(server)
         checked.append(has_check)
         for word in dropped:
@@ -444,6 +447,16 @@ def map_pool(
         )
     for s in pool["servers"]:
         s.pop("_cookie", None)
+    ports = {s.pop("_check_port", None) for s in pool["servers"]}
+    if len(ports) == 1 and None not in ports:
+        options["port"] = ports.pop() or ""  # every server checked on the same other port
+    elif ports - {None}:
+        ctx.report.add(
+            "differs",
+            proxy.where,
+            f"backend {proxy.name}",
+            "servers are checked on different ports: the model checks one port for all",
+        )
     if any(checked):
         if not all(checked):
             ctx.report.add(
@@ -530,6 +543,33 @@ def _check_name(check: dict[str, Any], pool: str, ctx: Context, checks: dict[str
     return str(checks[key]["name"])
 
 
+# Server options followed by a value: `default-server verify none weight 100` is three
+# options, not six.
+_VALUED_SERVER_OPTIONS = (
+    "weight",
+    "verify",
+    "downinter",
+    "fastinter",
+    "agent-port",
+    "agent-inter",
+    "on-marked-down",
+    "on-marked-up",
+    "error-limit",
+    "observe",
+    "init-addr",
+    "resolvers",
+    "resolve-prefer",
+    "ca-file",
+    "crt",
+    "sni",
+    "check-sni",
+    "ssl-min-ver",
+    "ssl-max-ver",
+    "alpn",
+    "check-alpn",
+)
+
+
 def _server_options(words: list[str]) -> dict[str, str]:
     """`default-server inter 3s rise 2` -> {'inter': '3s', 'rise': '2'}."""
     out: dict[str, str] = {}
@@ -543,6 +583,7 @@ def _server_options(words: list[str]) -> dict[str, str]:
             "maxconn",
             "maxqueue",
             "slowstart",
+            *_VALUED_SERVER_OPTIONS,
         ):
             out[words[i]] = words[i + 1]
             i += 2
@@ -605,6 +646,8 @@ def _server(
                 pool.setdefault("tls", {})["ca_bundle"] = bundle
         elif word in ("resolvers",):
             pool["resolvers"] = ctx.names.name("resolvers", value)
+        elif word == "port" and value.isdigit():
+            server["_check_port"] = value  # the pool's health check port, see map_pool
         elif word in ("init-addr", "check-ssl"):
             pass
         elif word == "resolve-prefer" and value in ("ipv4", "ipv6"):
@@ -825,6 +868,10 @@ def _bind_options(
             i += 2
         elif word in ("v4v6", "transparent"):
             i += 1
+        elif word == "name" and value:
+            # Only labels the listener in stats and logs: the bind itself carries over.
+            ctx.report.add("dropped", line.where, line.raw, "bind option 'name' (a label)")
+            i += 2
         else:
             ctx.report.add("dropped", line.where, line.raw, f"bind option {word!r}")
             return found, False
@@ -965,6 +1012,7 @@ def stats_page(
     page: dict[str, Any] = {}
     users: list[dict[str, str]] = []
     bind: tuple[str, int] | None = None
+    realm: Line | None = None
     for line in proxy.lines:
         w = line.words
         if w[0] == "bind" and len(w) == 2 and bind is None:
@@ -973,6 +1021,8 @@ def stats_page(
             w == ["stats", "enable"] or w == ["mode", "http"] or w[:2] == ["stats", "hide-version"]
         ):
             pass
+        elif w[:2] == ["stats", "realm"]:
+            realm = line
         elif w[:2] == ["stats", "uri"] and len(w) == 3:
             page["uri"] = w[2]
         elif w[:2] == ["stats", "refresh"] and len(w) == 3 and duration(w[2]):
@@ -1020,7 +1070,9 @@ def stats_page(
             f"listen {proxy.name}",
             "the stats page listens on the pair's VIP, not every address",
         )
-    ctx.report.native(len(proxy.lines))
+    if realm is not None:
+        ctx.report.add("dropped", realm.where, realm.raw, "the login prompt's text is lbctl's")
+    ctx.report.native(len(proxy.lines) - (realm is not None))
     return page
 
 
