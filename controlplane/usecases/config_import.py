@@ -31,9 +31,11 @@ from ..config_import.importer import (
     read_dir,
 )
 from ..config_import.legacy import modern_config
+from ..config_import.proof_files import PROOF_DIR, error_pages_for_proof
 from ..config_import.report import ImportRefused, Report
 from ..errors import ModelInvalid
 from ..model.loader import validate_data
+from ..render.attached import AttachedFile
 from ..store import Actor, Revision
 from ..store import files as stored
 from . import revisions
@@ -182,8 +184,12 @@ def _prove_originals(hosts: list[HostInput]) -> None:
             if data is None:
                 continue
             label = f"{host.name}/{name}"
-            text = modern_config(data, label) if name == HAPROXY_FILE else data.decode()
-            verdict = check_file(host.name, name, text)
+            if name == HAPROXY_FILE:
+                text, pages = error_pages_for_proof(modern_config(data, label), host.files.read)
+                attached = {k: AttachedFile("error_page", k, v) for k, v in pages.items()}
+                verdict = check_file(host.name, name, text, attached, PROOF_DIR)
+            else:
+                verdict = check_file(host.name, name, data.decode())
             if not verdict.ok:
                 raise ImportRefused(
                     f"{host.name}/{name} fails {verdict.tool} as it is; fix the original "

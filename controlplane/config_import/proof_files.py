@@ -1,0 +1,48 @@
+"""The error pages an original haproxy.cfg names, for proving it with `haproxy -c`.
+
+The originals are proven in a sandbox that shows none of the host's files, and HAProxy
+opens every `errorfile CODE PATH` while it checks (Debian's default config names seven).
+Each such path is pointed at PROOF_DIR/<the path without its leading />, where the page
+collected from the host is bound -- or, when none was collected, a minimal page with that
+status, as a certificate gets a stand-in (the import reports the missing file anyway).
+Only the path changes, so every line keeps its number and haproxy's messages still point
+at the operator's lines.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+
+PROOF_DIR = "/lbctl-import-proof"
+
+# `errorfile 503 /etc/haproxy/errors/503.http`, in defaults, proxies and http-errors.
+_ERRORFILE = re.compile(r"^([ \t]*errorfile[ \t]+([0-9]{3})[ \t]+)([^ \t\n\"'#]+)", re.M)
+
+
+def error_pages_for_proof(
+    text: str, read: Callable[[str], bytes | None]
+) -> tuple[str, dict[str, str]]:
+    """Return `text` with its errorfile paths under PROOF_DIR, and those pages by key.
+
+    `read` gives a collected file by its path on the host (None: not collected). A key is
+    the page's path under PROOF_DIR.
+    """
+    pages: dict[str, str] = {}
+
+    def under_proof_dir(match: re.Match[str]) -> str:
+        key = posixpath.normpath("/" + match.group(3)).lstrip("/")
+        if not key or key.startswith(".."):
+            return match.group(0)
+        content = read(match.group(3))
+        if content is None:
+            status = match.group(2)
+            page = f"HTTP/1.0 {status} Error\r\nContent-Type: text/plain\r\n\r\n{status}\n"
+        else:
+            # latin-1 keeps every byte as one character: haproxy -c parses only the head.
+            page = content.decode("latin-1")
+        pages[key] = page
+        return f"{match.group(1)}{PROOF_DIR}/{key}"
+
+    return _ERRORFILE.sub(under_proof_dir, text), pages
