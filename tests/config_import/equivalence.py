@@ -134,20 +134,34 @@ def _listeners(sections: list[Any], vip: str) -> list[tuple[int, bool, str]]:
 
 
 def _addresses(config: str) -> tuple[set[str], list[tuple[str, int]]]:
-    """Addresses to put on loopback, and the backend servers to start."""
+    """Addresses to put on loopback, and the backend servers to start.
+
+    A server checked on another port (`port 9200`, on its line or a `default-server`) gets a
+    backend there too, so its check passes as it would against the real service.
+    """
     addresses: set[str] = set()
     servers: set[tuple[str, int]] = set()
+    inherited: str | None = None
     for s in read_haproxy(config.encode(), "config"):
+        check_port = None if s.keyword == "defaults" else inherited
         for ln in s.lines:
+            if ln.keyword == "default-server" and "port" in ln.words[1:-1]:
+                check_port = ln.words[ln.words.index("port", 1) + 1]
             if ln.keyword == "server" and len(ln.words) >= 3:
                 address, _, port = ln.words[2].rpartition(":")
                 if port.isdigit() and address[:1].isdigit():
                     servers.add((address, int(port)))
                     addresses.add(address)
+                    own = ln.words[3:]
+                    checked = own[own.index("port") + 1] if "port" in own[:-1] else check_port
+                    if checked and checked.isdigit():
+                        servers.add((address, int(checked)))
             if ln.keyword == "bind" and len(ln.words) >= 2:
                 address = ln.words[1].rpartition(":")[0].strip("[]")
                 if address[:1].isdigit() and address != "0.0.0.0" and ":" not in address:
                     addresses.add(address)
+        if s.keyword == "defaults":
+            inherited = check_port
     return addresses, sorted(servers)
 
 
