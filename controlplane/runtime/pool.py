@@ -51,7 +51,10 @@ class ChannelPool:
 
     def targets(self, inventory: Path, hosts: list[str]) -> dict[str, HostTarget]:
         """Return the hosts' targets, read once per inventory version (reading takes ~0.3 s)."""
-        key = (str(Path(inventory).resolve()), Path(inventory).stat().st_mtime_ns)
+        try:
+            key = (str(Path(inventory).resolve()), Path(inventory).stat().st_mtime_ns)
+        except OSError:  # a missing inventory is the hosts' failure, reported per host
+            raise InventoryUnreadable(f"inventory {inventory} does not exist") from None
         with self._lock:
             known = self._inventories.get(key)
         if known is None:

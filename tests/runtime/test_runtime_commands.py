@@ -8,6 +8,8 @@ import pytest
 
 from controlplane.runtime import RuntimeAnswerError, model_change, read_targets, runtime_state
 from controlplane.runtime.haproxy import check_applied, worker_pid
+from controlplane.runtime.pool import ChannelPool
+from controlplane.runtime.targets import InventoryUnreadable
 
 SERVERS_STATE = """1
 # be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight x
@@ -76,3 +78,9 @@ def test_targets_from_an_ini_inventory(tmp_path: Path) -> None:
     targets = read_targets(path, ["lb1"])
     assert list(targets) == ["lb1"]
     assert (targets["lb1"].user, targets["lb1"].private_key) == ("root", "/k/id")
+
+
+def test_a_missing_inventory_is_unreadable_not_a_crash(tmp_path: Path) -> None:
+    # The server change route reports it per host; before, it was a 500.
+    with pytest.raises(InventoryUnreadable, match="does not exist"):
+        ChannelPool().targets(tmp_path / "hosts.yml", ["lb1"])
