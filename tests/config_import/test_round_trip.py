@@ -21,9 +21,8 @@ from controlplane.usecases.files import write_rendered
 
 ROOT = Path(__file__).resolve().parents[2]
 # Golden inputs whose import is not complete yet (see docs/adopting.md, "Limits"):
-# server templates, unix-socket binds, three hosts in two pairs, IPv6 VIPs in pairs of
-# their own, access lists shipped as files.
-NOT_YET = {"dns_discovery", "keepalived_options", "proxies", "two_pairs", "rules"}
+# unix-socket binds, access lists shipped as files.
+NOT_YET = {"dns_discovery", "proxies", "rules"}
 INPUTS = [ROOT / "inventory/example/lb.yaml"] + [
     p for p in sorted((ROOT / "tests/golden_inputs").glob("*.yaml")) if p.stem not in NOT_YET
 ]
@@ -41,7 +40,9 @@ def _facts(folder: Path, host: str) -> dict:
                 (s.address, s.weight, "backup" in s.options, s.disabled) for s in section.servers
             )
             checks = sorted(ln for ln in section.settings if "check" in ln or "timeout" in ln)
-            backends[section.header] = (servers, checks)
+            # Server slots filled from DNS: prefix, count, name, weight and options, whole.
+            templates = sorted(ln for ln in section.settings if ln.startswith("server-template "))
+            backends[section.header] = (servers, checks, templates)
         elif kind in ("frontend", "listen"):
             frontends |= {ln for ln in section.settings if ln.startswith(("bind ", "mode "))}
     instances = sorted(
