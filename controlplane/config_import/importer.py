@@ -40,6 +40,7 @@ from .legacy import modernize
 from .names import Names
 from .report import ImportRefused, Report, Where
 from .vrrp_options import global_settings
+from .vrrp_pairs import interface_differences
 
 HAPROXY_FILE = "haproxy.cfg"
 KEEPALIVED_FILE = "keepalived.conf"
@@ -154,6 +155,7 @@ def import_hosts(hosts: list[HostInput]) -> Imported:
             "(same virtual_router_id and VIPs); frontends listen on a pair's VIPs"
         )
     lb_hosts = _lb_hosts(hosts, vrrp)
+    interface_differences(lb_hosts, {h: found for h, (found, _) in vrrp.items()}, report)
     main = pairs[0]["hosts"][0]
     files: dict[str, bytes] = {}
     by_name = {h.name: h for h in hosts}

@@ -148,3 +148,23 @@ def _settings(inst: Instance) -> dict[str, Any]:
         for f in dataclasses.fields(inst)
         if f.name not in _PER_INSTANCE
     }
+
+
+def interface_differences(
+    lb_hosts: list[dict[str, str]], hosts: dict[str, list[Instance]], report: Report
+) -> None:
+    """Report the paired instances whose interface is not their host's lb_hosts interface.
+
+    The model sends every VRRP instance of a host on that host's one interface: a host
+    whose instances of two pairs use two interfaces gets both on the first one's.
+    """
+    interface = {h["name"]: h["interface"] for h in lb_hosts}
+    for host, instances in hosts.items():
+        for inst in instances:
+            if inst.interface and inst.interface != interface.get(host, inst.interface):
+                report.add(
+                    "differs",
+                    inst.where,
+                    f"vrrp_instance {inst.name} interface {inst.interface}",
+                    f"the model sends {host}'s adverts on {interface[host]} (lb_hosts interface)",
+                )

@@ -306,3 +306,16 @@ def test_a_weightless_haproxy_check_keeps_the_fault_state(tmp_path: Path) -> Non
         conf.write_text(conf.read_text().replace("    weight -40\n", ""))
     result = import_hosts(read_dir(folder))
     assert [p["track_weight"] for p in result.model["vip_pairs"]] == [0, 0]
+
+
+def test_a_host_whose_two_pairs_use_two_interfaces_is_reported(tmp_path: Path) -> None:
+    folder = _two_pairs(tmp_path)
+    conf = folder / "lb2/keepalived.conf"
+    edge, internal = conf.read_text().split("vrrp_instance internal")
+    conf.write_text(edge + "vrrp_instance internal" + internal.replace("eth0", "eth1"))
+    result = import_hosts(read_dir(folder))
+    differs = [str(i) for i in result.report.items if i.outcome == "differs"]
+    assert differs == [
+        "differs: lb2/keepalived.conf:15: vrrp_instance internal interface eth1 -- the model "
+        "sends lb2's adverts on eth0 (lb_hosts interface)"
+    ]
