@@ -5,14 +5,16 @@ revision holds). Each top-level object of the edited document (a pool, a fronten
 host...) that equals the base's object, found at the same place or by name, is given to
 pydantic as the base's already validated instance, which pydantic takes as it is (models
 are frozen, strict, and instances are not re-validated); only new or changed objects are
-validated field by field. The model-wide validators and every cross-object rule
-(rules.check_model) still run on the whole model, so references, duplicates and warnings
-are exactly those of a full validation. When anything fails field validation, the whole
-document is validated again the full way: the errors, their order and their paths are
-then a full validation's by construction (tests/model/test_incremental.py proves both
-paths equal on random edits).
+validated field by field. The model-wide validators still run on the whole model, and
+every cross-object rule (rules.check_model) too, unless the edit changed only what no rule
+reads (a server's weight or state: incremental_rules.py), whose findings are then the
+base's. So references, duplicates and warnings are exactly those of a full validation.
+When anything fails field validation, the whole document is validated again the full
+way: the errors, their order and their paths are then a full validation's by
+construction (tests/model/test_incremental.py proves both paths equal on random edits).
 
-At 50,000 servers a full validation took 1.5 s; an edit of one server 25 ms plus the rules.
+At 50,000 servers a full validation took 1.5 s; an edit of one server 25 ms plus the rules
+(about 0.2 s, none for a weight or state change).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ModelInvalid
+from ..errors import FieldError, ModelInvalid
 from .error_budget import first_errors
+from .incremental_rules import rule_blind_edit
 from .loader import LoadedModel, validate_data
 from .rules import check_model
 from .schema import LbModel
@@ -29,10 +32,15 @@ from .schema import LbModel
 
 @dataclass(frozen=True)
 class Base:
-    """A validated model and its document (model_document(model)), to validate edits against."""
+    """A validated model and its document (model_document(model)), to validate edits against.
+
+    `warnings`, when known, are the model's cross-object findings (it has no errors): an
+    edit no rule can see reuses them.
+    """
 
     model: LbModel
     document: dict[str, Any]
+    warnings: list[FieldError] | None = None
 
 
 @dataclass
@@ -43,6 +51,7 @@ class Reuse:
     reused: int = 0
     validated: int = 0
     full: bool = False  # the document was validated the full way
+    findings: bool = False  # the cross-object findings were the base's (no rule ran)
 
 
 def validate_edit(
@@ -61,6 +70,9 @@ def validate_edit(
     if errors or not isinstance(model, LbModel):
         reuse.full = True
         return validate_data(document, source)  # the full way: errors in their own form
+    if base.warnings is not None and rule_blind_edit(model, base.model):
+        reuse.findings = True  # every rule sees what it saw in the base: the same answer
+        return LoadedModel(model, list(base.warnings))
     found = check_model(model)
     if found.errors:
         raise ModelInvalid(found.errors, source)

@@ -27,7 +27,7 @@ def head_base(head: Revision | None) -> Base | None:
         loaded = REVISIONS.loaded(head)
     except ModelInvalid:
         return None
-    return Base(loaded.model, REVISIONS.document(head, masked=False))
+    return Base(loaded.model, REVISIONS.document(head, masked=False), loaded.warnings)
 
 
 def restored_secrets(document: dict[str, Any], head: Revision | None) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from controlplane.errors import ModelInvalid
 from controlplane.model import model_document, validate_data
 from controlplane.model.incremental import Base, Reuse, edited_document, validate_edit
+from controlplane.model.rules import check_model
+from controlplane.model.schema import Pool
 from tests.model.mutations import Mutation, invalid_documents
 from tests.model.strategies import valid_documents
 from tests.support import EXAMPLE, load_yaml
@@ -37,8 +39,14 @@ def _outcome(run: Any) -> tuple[str, Any]:
 
 
 def _base(document: dict[str, Any]) -> Base:
-    model = validate_data(document).model
-    return Base(model, model_document(model))
+    loaded = validate_data(document)
+    return Base(loaded.model, model_document(loaded.model), loaded.warnings)
+
+
+def _stored_base(document: dict[str, Any]) -> Base:
+    """Return the base a stored revision of `document` gives: validated from its own
+    canonical document, so the fields its objects were given are those the document holds."""
+    return _base(model_document(validate_data(document).model))
 
 
 @st.composite
@@ -124,3 +132,86 @@ def test_an_edit_that_breaks_a_field_is_validated_the_full_way() -> None:
     assert reuse.full
     assert outcome == _outcome(lambda: validate_data(edited, "model"))
     assert "port" in outcome[1][0][0]
+
+
+# Values for the fields no cross-object rule reads, valid and not, given or left out.
+_BLIND_VALUES = {
+    "weight": st.sampled_from([None, 0, 1, 100, 256, 257, -1, True]),
+    "state": st.sampled_from([None, "enabled", "drain", "maint", "sleeping"]),
+}
+
+
+@st.composite
+def server_edits(draw: st.DrawFn) -> tuple[Base, dict[str, Any]]:
+    """Return a base and an edit of its servers' weight and state (None: the key is
+    removed), with sometimes one more change that a rule reads (address, port, backup,
+    a pool field given explicitly at its default, or a pool's name)."""
+    base = _stored_base(draw(valid_documents()))
+    edited = copy.deepcopy(base.document)
+    servers = [s for p in edited.get("pools", []) for s in p.get("servers", [])]
+    for server in draw(st.lists(st.sampled_from(servers), max_size=3)) if servers else []:
+        key = draw(st.sampled_from(sorted(_BLIND_VALUES)))
+        value = draw(_BLIND_VALUES[key])
+        if value is None:
+            server.pop(key, None)
+        else:
+            server[key] = value
+    if servers and draw(st.booleans()):
+        server = draw(st.sampled_from(servers))
+        key = draw(st.sampled_from(["address", "port", "backup"]))
+        server[key] = draw(_SERVER_VALUES[key])
+    elif edited.get("pools") and draw(st.booleans()):
+        pool = draw(st.sampled_from(edited["pools"]))
+        key, value = draw(
+            st.sampled_from([("balance", "roundrobin"), ("sticky", "none"), ("name", "renamed")])
+        )
+        pool[key] = value
+    return base, edited
+
+
+@given(server_edits())
+def test_a_weight_or_state_edit_gets_a_full_validations_findings(
+    case: tuple[Base, dict[str, Any]],
+) -> None:
+    base, edited = case
+    full = _outcome(lambda: validate_data(copy.deepcopy(edited), "model"))
+    reuse = Reuse()
+    assert _outcome(lambda: validate_edit(edited, base, "model", reuse)) == full
+    event(f"{full[0]}, {'rules reused' if reuse.findings else 'rules ran'}")
+
+
+def test_a_weight_edit_reuses_the_bases_findings() -> None:
+    base = _stored_base(load_yaml(EXAMPLE))
+    assert base.warnings is not None
+    edited = copy.deepcopy(base.document)
+    edited["pools"][0]["servers"][0]["weight"] = 7
+    edited["pools"][-1]["servers"][-1]["state"] = "drain"
+    reuse = Reuse()
+    loaded = validate_edit(edited, base, reuse=reuse)
+    assert reuse.findings
+    assert loaded.warnings == check_model(loaded.model).warnings == base.warnings
+
+
+def test_an_address_edit_runs_the_rules_again() -> None:
+    base = _stored_base(load_yaml(EXAMPLE))
+    edited = copy.deepcopy(base.document)
+    pool = edited["pools"][0]
+    assert len(pool["servers"]) > 1
+    pool["servers"][1]["address"] = pool["servers"][0]["address"]
+    pool["servers"][1]["port"] = pool["servers"][0]["port"]
+    reuse = Reuse()
+    outcome = _outcome(lambda: validate_edit(edited, base, "model", reuse))
+    assert not reuse.findings
+    assert outcome == _outcome(lambda: validate_data(edited, "model"))
+    assert outcome[0] == "invalid"
+    assert f"is also server {pool['servers'][0]['name']!r}" in outcome[1][0][0]
+
+
+def test_a_pool_field_given_at_its_default_runs_the_rules_again() -> None:
+    # Rules may read which fields were given (model_fields_set), not only their values.
+    base = _stored_base(load_yaml(EXAMPLE))
+    edited = copy.deepcopy(base.document)
+    edited["pools"][0]["balance"] = Pool.model_fields["balance"].default
+    reuse = Reuse()
+    validate_edit(edited, base, reuse=reuse)
+    assert not reuse.findings
