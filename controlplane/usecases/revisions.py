@@ -18,6 +18,7 @@ from .. import store
 from ..deploy.attached import attached_digests, attached_texts
 from ..deploy.change_plan import PlannedChange, plan_hosts
 from ..diff import FileDiff, diff_files
+from ..errors import ModelInvalid
 from ..model import (
     LbModel,
     LoadedModel,
@@ -35,14 +36,19 @@ from ..model.secrets import (
     secret_values,
 )
 from ..render import Rendered, render_model
+from ..render.incremental import render_edit
 from ..store import Actor, Revision
 from ..store.revision_cache import REVISIONS, revision_key
+from ..store.revision_json import ItemTexts, composed_json
 from . import files
 from .edit_base import editable_copy, head_base, restored_secrets
 from .files import RenderResult, render_loaded
 from .stored_files import checked, current_contents, revision_contents
 
 DocumentEdit = Callable[[dict[str, Any]], None]
+
+# The revision cache's name for a revision's item texts (store/revision_json.py).
+ITEM_TEXTS = "item-json"
 
 # Sent after each revision render with `seconds=` (the metrics' render histogram listens).
 revision_rendered = Namespace().signal("lbctl.revision-rendered")
@@ -76,6 +82,9 @@ def save_document(
     """
     loaded, canonical = candidate(session, environment, document)
     replaced = sorted(str(name) for name in explicit_secrets(document))
+    content, texts = composed_json(
+        canonical, _item_texts(store.current_revision(session, environment))
+    )
     revision = store.save_revision(
         session,
         environment,
@@ -85,13 +94,26 @@ def save_document(
         base_revision,
         secrets_replaced=bool(replaced),
         document=canonical,
+        content=content,
     )
     REVISIONS.seed(revision, loaded, canonical)  # its next read needs no validation
+    REVISIONS.remember(revision, ITEM_TEXTS, lambda: texts)  # nor its next save a dump
     detail: dict[str, Any] = {"message": message}
     if replaced:
         detail["secrets_replaced"] = replaced  # the secrets' places, never the values
     _audit(session, actor, action, environment, revision, detail)
     return revision
+
+
+def _item_texts(head: Revision | None) -> ItemTexts:
+    """Return the canonical JSON texts of the current revision's items (made once)."""
+    if head is None or not REVISIONS.enabled:
+        return {}
+    try:
+        document = REVISIONS.document(head, masked=False)
+    except ModelInvalid:
+        return {}
+    return REVISIONS.remember(head, ITEM_TEXTS, lambda: composed_json(document, {})[1])
 
 
 def edit_document(
@@ -170,12 +192,25 @@ def render_revision(
     return result
 
 
-def revision_rendering(session: Session, revision: Revision) -> tuple[FileContents, Rendered]:
-    """Return a stored revision's file contents and rendering, made once per revision."""
+def revision_rendering(
+    session: Session, revision: Revision, base: Revision | None = None
+) -> tuple[FileContents, Rendered]:
+    """Return a stored revision's file contents and rendering, made once per revision.
+
+    `base` names the revision this one was edited from: when the base's rendering is
+    already made, this one is made from it block by block (render/incremental.py: the
+    same files, at the cost of the edit; 1 s at 50,000 servers the whole way).
+    """
 
     def render() -> tuple[FileContents, Rendered]:
         model = REVISIONS.loaded(revision).model
         contents = revision_contents(session, revision, model)
+        known = REVISIONS.recall(base, "rendering") if base is not None else None
+        if base is not None and known is not None:
+            base_contents, base_rendered = known
+            base_model = REVISIONS.loaded(base).model  # rendered, so it validated
+            edited = render_edit(model, contents, base_model, base_rendered, base_contents)
+            return contents, edited.rendered
         return contents, render_model(model, contents)
 
     return REVISIONS.remember(revision, "rendering", render)
