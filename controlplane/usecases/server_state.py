@@ -84,7 +84,9 @@ def set_server(
             s for p in model.pools if p.name == pool for s in p.servers if s.name == server
         )
         change = runtime.model_change(pool, server, saved.state, saved.weight)
-        _contents, rendered = revision_rendering(session, revision)  # kept for the preview
+        # Made from the head's rendering when it is made (the previous change made it), and
+        # kept for the preview.
+        _contents, rendered = revision_rendering(session, revision, base=head)
         configs = {h.host: h.files[HAPROXY_FILE] for h in rendered.hosts}
         # The hosts serving the pool are those whose file has its backend (each backend is
         # named for its pool): building every host's render context again took 0.7 s at

@@ -6,7 +6,11 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from controlplane.render import render_model
 from controlplane.store import Actor
+from controlplane.store.revision_cache import REVISIONS
 from controlplane.usecases import revisions, server_state
 
 ACTOR = Actor("alice", "operator", via="cli")
@@ -59,3 +63,33 @@ def test_a_server_change_goes_to_the_hosts_serving_its_pool(session, example, tm
     assert [h.host for h in changed.hosts] == ["lb1", "lb2"]
     assert not changed.applied  # no inventory: reported per host, saved all the same
     assert revisions.revision_document(changed.revision)["pools"][0]["servers"][0]["weight"] == 9
+
+
+def test_a_server_changes_rendering_is_made_from_the_previous_one_and_equals_a_full_render(
+    session, example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    document = _two_pairs(example)
+    head = revisions.save_document(session, "prod", document, ACTOR, "two pairs", None)
+    revisions.revision_rendering(session, head)  # made, as the preview or a change makes it
+    edits: list[str] = []
+    real = revisions.render_edit
+
+    def counted(*args: Any) -> Any:  # the real render, counted
+        edits.append("edit")
+        return real(*args)
+
+    monkeypatch.setattr(revisions, "render_edit", counted)
+    pool = document["pools"][0]
+    server = pool["servers"][0]["name"]
+    inventory = tmp_path / "none.yml"
+    changed = server_state.set_server(
+        session, "prod", inventory, pool["name"], server, ACTOR, state="maint"
+    )
+    assert edits == ["edit"]
+    contents, rendered = revisions.revision_rendering(session, changed.revision)
+    model = REVISIONS.loaded(changed.revision).model
+    assert rendered == render_model(model, contents)
+    assert any(
+        f"server {server} " in line and "disabled" in line
+        for line in rendered.hosts[0].files["haproxy.cfg"].splitlines()
+    )
