@@ -21,21 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.directives import check_directive
-from .access_lists import file_acl, take_access
-from .auth import auth_acls, request_auth, stats_login
 from .conditions import Alternatives, acl_tests, rule_condition, split_condition
 from .haproxy_reader import Line, Section, host_path
 from .names import Names
-from .pool_checks import (
-    AGENT_WORDS,
-    check_line,
-    is_tcp_check,
-    take_agent,
-    take_send_proxy,
-    tcp_check,
-)
 from .report import Report, Where
 from .server_templates import map_templates
+from .unix_binds import is_unix_bind, unix_bind
 
 # Lines HAProxy reads only where a proxy has the backend side (a `listen` gives them to
 # the pool); everything else in a `listen` goes to its frontend.
@@ -371,9 +362,6 @@ def map_pool(
     templates: list[Line] = []
     cookie: Line | None = None
     extra_lines = [ln for ln in d.rest if _is_backend_line(ln.words)]
-    tcp = tcp_check([ln.words for ln in proxy.lines])
-    if tcp is not None:
-        check.update(tcp)
     for line in proxy_lines + proxy.lines:
         w = line.words
         key = w[0]
@@ -405,8 +393,6 @@ def map_pool(
             check["expect_status"] = int(w[3]) if w[3].isdigit() else 200
         elif key == "http-check" and w[1:3] == ["expect", "string"] and len(w) == 4:
             check["expect_string"] = w[3]
-        elif check_line(w, check) or (tcp is not None and is_tcp_check(w)):
-            pass
         elif key == "timeout" and len(w) == 3 and duration(w[2]):
             timeouts[w[1].replace("-", "_")] = duration(w[2]) or ""
         elif (
@@ -437,7 +423,6 @@ def map_pool(
     for line in extra_lines:
         ctx.keep(pool["extra"], _peers_dropped(line, ctx))
     options = _server_options(default_server)
-    take_agent(options, check)
     weight = options.pop("weight") if options.get("weight", "").isdigit() else None
     for line, w in servers:
         server, has_check, dropped = _server(line, w, ctx, pool)
@@ -500,7 +485,6 @@ def map_pool(
             ds[key] = int(options.pop(word))
     if "slowstart" in options:
         ds["slow_start"] = duration(options.pop("slowstart"))
-    take_send_proxy(options, ds)
     if ds:
         pool["default_server"] = ds
     for word in options:
@@ -600,7 +584,6 @@ def _server_options(words: list[str]) -> dict[str, str]:
             "maxconn",
             "maxqueue",
             "slowstart",
-            *AGENT_WORDS,
             *_VALUED_SERVER_OPTIONS,
         ):
             out[words[i]] = words[i + 1]
@@ -650,12 +633,6 @@ def _server(
             server["slow_start"] = duration(value)
         elif word in ("send-proxy", "send-proxy-v2"):
             server["send_proxy"], takes = ("v2" if word.endswith("v2") else "v1"), False
-        elif word in ("no-send-proxy", "no-send-proxy-v2"):
-            # Switches the pool's version off for a server that sends the other one (as
-            # the model renders a server's send_proxy); alone it has no model form.
-            if not any(o in ("send-proxy", "send-proxy-v2") and o != word[3:] for o in opts):
-                dropped.append(word)
-            takes = False
         elif word == "cookie":
             server["_cookie"] = value
         elif word == "ssl":
@@ -711,7 +688,6 @@ class _Rules:
     request: list[Line] = field(default_factory=list)  # http-request, http-response
     redirects: list[Line] = field(default_factory=list)
     use_backends: list[Line] = field(default_factory=list)
-    proxy: str = ""  # its name in the original: HAProxy's realm when `http-request auth` has none
 
 
 def map_frontend(
@@ -724,7 +700,7 @@ def map_frontend(
     forwardfor = d.forwardfor
     timeouts = dict(d.timeouts)
     maxconn = d.maxconn
-    rules = _Rules(proxy=proxy.name)
+    rules = _Rules()
     binds: list[Line] = []
     extra_lines = [ln for ln in d.rest if not _is_backend_line(ln.words)]
     for line in proxy.lines:
@@ -740,13 +716,12 @@ def map_frontend(
             if not line.raw:
                 continue  # a listen's own pool: not a line of the original
         elif key == "acl" and len(w) >= 3:
-            for acl in file_acl(line, ctx.read_file, ctx.report) or [line]:
-                rules.acl_lines.append(acl)
-                tests = acl_tests(acl.words[2:])
-                if w[1] in rules.acls:
-                    earlier = rules.acls[w[1]]
-                    tests = None if earlier is None or tests is None else earlier + tests
-                rules.acls[w[1]] = tests
+            rules.acl_lines.append(line)
+            tests = acl_tests(w[2:])
+            if w[1] in rules.acls:
+                earlier = rules.acls[w[1]]
+                tests = None if earlier is None or tests is None else earlier + tests
+            rules.acls[w[1]] = tests
             continue
         elif w == _FORWARDED_PROTO and any(
             "ssl" in b.words for b in proxy.lines if b.keyword == "bind"
@@ -814,7 +789,7 @@ def map_frontend(
         )
         return None
     for line in extra_lines:
-        ctx.keep(fe["extra"], _peers_dropped(line, ctx))
+        ctx.keep(fe["extra"], line)
     if not fe["extra"]:
         del fe["extra"]
     return fe
@@ -822,8 +797,12 @@ def map_frontend(
 
 def _binds(fe: dict[str, Any], binds: list[Line], ctx: Context) -> bool:
     first = True
-    for line in binds:
+    # Unix sockets after the network binds: the first of those gives the pair and TLS.
+    for line in sorted(binds, key=is_unix_bind):
         w = line.words
+        if is_unix_bind(line):
+            unix_bind(fe, line, ctx)
+            continue
         found = _address_port(w[1])
         if found is None:
             ctx.report.add("dropped", line.where, line.raw, "not an address:port the model reads")
@@ -915,12 +894,10 @@ def _host_path(path: str, base: str) -> str:
 
 
 def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: Context) -> None:
-    access, taken = take_access(rules.request, rules.acls) if fe["mode"] == "http" else ({}, 0)
-    ordered = rules.request[taken:] + rules.redirects + rules.use_backends
+    ordered = rules.request + rules.redirects + rules.use_backends
     mapped: list[dict[str, Any]] = []
-    auth = auth_acls(rules.acl_lines)
     for line in ordered:
-        rule = _rule(line, rules.acls, ctx) or _auth_rule(line, rules, auth)
+        rule = _rule(line, rules.acls, ctx)
         if rule is None:
             break
         mapped.append(rule)
@@ -928,12 +905,10 @@ def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: 
     if len(mapped) == len(ordered) and not referenced & set(rules.acls):
         if mapped:
             fe["rules"] = mapped
-        if access:
-            fe["access"] = access
-        ctx.report.native(len(ordered) + taken + len(rules.acl_lines))
+        ctx.report.native(len(ordered) + len(rules.acl_lines))
         return
     # Keep them all, in the order HAProxy reads them: first match stays the same one.
-    for line in rules.acl_lines + rules.request[:taken] + ordered:
+    for line in rules.acl_lines + ordered:
         if line.keyword == "use_backend" and len(line.words) >= 2:
             target = ctx.names.name("pool", line.words[1])
             words = ["use_backend", target, *line.words[2:]]
@@ -953,11 +928,6 @@ def _rule(line: Line, acls: dict[str, Alternatives | None], ctx: Context) -> dic
     if act is None:
         return None
     return {**condition, **act}
-
-
-def _auth_rule(line: Line, rules: _Rules, auth: dict[str, str]) -> dict[str, Any] | None:
-    action, cond = split_condition(line.words) or ([], [])
-    return request_auth(action, cond, auth, rules.proxy, lambda c: rule_condition(c, rules.acls))
 
 
 def _action(w: list[str], ctx: Context) -> dict[str, Any] | None:
@@ -1067,24 +1037,18 @@ def stats_page(
             users.append({"name": user, "password": hash_password(password)})
         elif w == ["stats", "admin", "if", "TRUE"]:
             page["admin"] = True
-        elif stats_login(w) and "userlist" not in page:
-            page["userlist"] = ctx.names.name("userlist", stats_login(w) or "")
         else:
             return None
     if bind is None or not any(ln.words[:2] == ["stats", "enable"] for ln in proxy.lines):
         return None
     pair, vip = _pair_of(bind[0], ctx.pairs)
-    # `listen stats:NAME` is how lbctl names its own stats pages.
-    own_name = proxy.name.removeprefix("stats:") or proxy.name
-    page.update({"name": ctx.names.name("stats_page", own_name, proxy.where)})
+    page.update({"name": ctx.names.name("stats_page", proxy.name, proxy.where)})
     page["vip_pair"] = pair["name"]
     page["port"] = bind[1]
     if vip:
         page["vip"] = vip
     elif bind[0] != "*":
         return None
-    if users and "userlist" in page:
-        return None  # two logins: the model asks one user list
     if users:
         listname = ctx.names.name("userlist", f"{page['name']}-users")
         userlists.append({"name": listname, "users": users})
