@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +19,23 @@ from ..render import (
     NOTIFY_SCRIPT,
     SERVER_STATE_FILE,
 )
-from .events import DeployEvent, phase_seconds, timing_event
+from .events import DeployEvent, phase_seconds, run_timing_event, timing_event
 from .executor import EventSink, HostDeploy, HostResult, HostStatus
-from .runner import run_playbook, ssh_session
+from .runner import PlaybookRun, run_playbook, ssh_session
 from .sequence import HostProbe
 
 
 class AnsibleExecutor:
-    """Probes with probe.yml, then deploys every host in one run of deploy.yml.
+    """Probes and deploys every host in one run of deploy.yml (SSH shared within `session`).
 
-    Within a `session`, the deploy reuses the probe's SSH connections.
+    The run's first play asks each host what it runs (lbctl_probe); the control plane then
+    decides the order and each host's job (`plan`) and hands them to the second play
+    through a file the run waits for, so Ansible starts once per deploy.
     """
 
     def __init__(self, inventory: Path) -> None:
         self.inventory = inventory
         self._ssh_dir: Path | None = None
-        self._probe_events: list[DeployEvent] = []
 
     @contextmanager
     def session(self) -> Iterator[Path]:
@@ -43,45 +47,114 @@ class AnsibleExecutor:
                 self._ssh_dir = None
 
     def probe(self, hosts: list[str], on_event: EventSink) -> dict[str, HostProbe]:
-        self._probe_events = []
+        return probe_hosts(self.inventory, hosts, on_event, ssh_dir=self._ssh_dir)
+
+    def probe_and_deploy(
+        self, hosts: list[str], plan: Plan, on_event: EventSink, cancel: Callable[[], bool]
+    ) -> tuple[dict[str, HostProbe], dict[str, HostResult]]:
+        decided: list[Decision] = []  # set once, from the event that starts the decide task
+
+        def decide(raw: dict[str, Any], run: PlaybookRun) -> None:
+            task = (raw.get("event_data") or {}).get("task", "")
+            if raw.get("event") != "playbook_on_task_start" or task != DECIDE_TASK or decided:
+                return
+            decided.append(Decision.make(hosts, run, plan, Path(render_dir)))
 
         def seen(event: DeployEvent) -> None:
-            self._probe_events.append(event)
-            on_event(event)
+            if event.task != DECIDE_TASK:  # the control plane's own step: not a host's
+                on_event(event)
 
-        return probe_hosts(self.inventory, hosts, seen, ssh_dir=self._ssh_dir)
-
-    def deploy_lanes(
-        self, lanes: list[list[HostDeploy]], on_event: EventSink, cancel: Callable[[], bool]
-    ) -> dict[str, HostResult]:
-        batches = host_batches(lanes)
-        jobs = {job.host: job for lane in lanes for job in lane}
-        if not jobs:
-            return {}
         # deploy.yml reads the files from <render_dir>/<host>/; a folder per run, removed after.
+        began = time.time()
         with tempfile.TemporaryDirectory(prefix="lbctl-render-") as render_dir:
-            extravars: dict[str, Any] = {
-                "lbctl_order": [host for batch in batches for host in batch],
-                "lbctl_batches": [len(batch) for batch in batches],
-                "render_dir": render_dir,
-                "lbctl_jobs": {
-                    host: _job_vars(job, _write_files(Path(render_dir) / host, job))
-                    for host, job in jobs.items()
-                },
-            } | _host_paths()
             run = run_playbook(
                 "deploy.yml",
                 self.inventory,
-                extravars=extravars,
-                on_event=on_event,
+                extravars={
+                    "lbctl_hosts": hosts,
+                    "render_dir": render_dir,
+                    "lbctl_decision_file": str(Path(render_dir) / DECISION_FILE),
+                }
+                | _host_paths(),
+                on_event=seen,
+                fact_keys=("lbctl_probe",),
                 cancel=cancel,
                 ssh_dir=self._ssh_dir,
+                on_raw=decide,
             )
-        results = host_results(list(jobs), run.ok, run.events)
+        if decided and decided[0].error is not None:
+            raise decided[0].error
+        events = [e for e in run.events if e.task != DECIDE_TASK]
+        probes = decided[0].probes if decided else probes_of(hosts, run)
+        deployed = decided[0].order if decided else []
+        deploy_events = [e for e in events if not e.task.startswith(PROBE_TASK)]
+        results = host_results(deployed, run.ok, deploy_events)
         for host, result in results.items():
             if result.status != "not run":
-                on_event(timing_event(host, self._probe_events + run.events))
-        return results
+                on_event(timing_event(host, events))
+        if decided:
+            on_event(run_timing_event(began, decided[0].at, events, time.time()))
+        return probes, results
+
+
+# The probe play's task, and the task of that play whose start has the control plane
+# decide (deploy.yml names them; every host's probe has ended when it starts).
+PROBE_TASK = "probe: files and addresses"
+DECIDE_TASK = "lbctl: the control plane decides the order and the jobs"
+DECISION_FILE = "decision.json"
+# What the control plane decides from the probes: each lane's jobs, [] to deploy nothing.
+Plan = Callable[[dict[str, HostProbe]], list[list[HostDeploy]]]
+
+
+@dataclass
+class Decision:
+    """What the control plane decided from the probe play, as the deploy play reads it."""
+
+    probes: dict[str, HostProbe]
+    order: list[str]
+    error: BaseException | None = None
+    at: tuple[float, float] = (0.0, 0.0)  # when the decision began and when it was written
+
+    @classmethod
+    def make(cls, hosts: list[str], run: PlaybookRun, plan: Plan, render_dir: Path) -> Decision:
+        """Decide from the probes so far and write the decision file the run waits for.
+
+        Whatever happens, the file is written (an empty order deploys nothing): the run
+        would otherwise wait for it until its timeout. An error is kept for the caller.
+        """
+        began = time.time()
+        probes = probes_of(hosts, run)
+        decision = cls(probes, [])
+        try:
+            lanes = plan(probes)
+            content = decision_vars(render_dir, lanes)
+            decision.order = content["order"]
+        except BaseException as exc:  # re-raised by the caller once Ansible has stopped
+            decision.error = exc
+            content = {"order": [], "batches": [1], "jobs": {}}
+        target = render_dir / DECISION_FILE
+        partial = target.with_suffix(".part")
+        partial.write_text(json.dumps(content))
+        partial.rename(target)  # the run reads it whole or not at all
+        decision.at = (began, time.time())
+        return decision
+
+
+def decision_vars(render_dir: Path, lanes: list[list[HostDeploy]]) -> dict[str, Any]:
+    """Write each host's files under `render_dir`; return what deploy.yml's deploy play reads.
+
+    `order` is the hosts batch after batch, `batches` how many hosts each batch has, `jobs`
+    per host what its deploy asks (deploy.yml's header says what each entry is).
+    """
+    batches = host_batches(lanes)
+    jobs = {job.host: job for lane in lanes for job in lane}
+    return {
+        "order": [host for batch in batches for host in batch],
+        "batches": [len(batch) for batch in batches] or [1],
+        "jobs": {
+            host: _job_vars(job, _write_files(render_dir / host, job)) for host, job in jobs.items()
+        },
+    }
 
 
 def host_batches(lanes: list[list[HostDeploy]]) -> list[list[str]]:
@@ -113,6 +186,11 @@ def probe_hosts(
         fact_keys=("lbctl_probe",),
         ssh_dir=ssh_dir,
     )
+    return probes_of(hosts, run, files_dir)
+
+
+def probes_of(hosts: list[str], run: PlaybookRun, files_dir: str = "") -> dict[str, HostProbe]:
+    """Return each host's probe from a run's lbctl_probe facts (or why there is none)."""
     failed = {
         e.host: e.message
         for e in run.events
@@ -205,8 +283,9 @@ def host_results(hosts: list[str], ok: bool, events: list[DeployEvent]) -> dict[
     A host with no event never started (an earlier batch failed); a run that failed
     before any host did (Ansible itself) fails the first host with what it said.
     """
-    # The stop task is skipped on a batch's first host when nothing failed: not a start.
-    started = {e.host for e in events if e.host and e.kind != "skipped"}
+    # The stop task is skipped on a batch's first host when nothing failed: not a start; a
+    # step that began ("task") but never answered (the run was stopped) has no result.
+    started = {e.host for e in events if e.host and e.kind not in ("skipped", "task")}
     results = {}
     for host in hosts:
         if host not in started:

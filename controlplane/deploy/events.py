@@ -11,12 +11,15 @@ from ..render import HAPROXY_FILE, KEEPALIVED_FILE
 
 EventKind = Literal["task", "ok", "changed", "failed", "unreachable", "skipped", "info"]
 _KINDS = {
+    # A host's task starting: when each host's step began (a "task" event, no result).
+    "runner_on_start": "task",
     "runner_on_ok": "ok",
     "runner_on_failed": "failed",
     "runner_on_unreachable": "unreachable",
     "runner_on_skipped": "skipped",
 }
-# The facts deploy.yml sets for the control plane (set_fact: they reach it as data).
+# What deploy.yml's host step (lbctl_deploy_host) returns for the control plane: data, not
+# text. Read from the result, or from facts of that name (as a playbook's set_fact gives them).
 VERDICT_FACT = "lbctl_verdict"  # {haproxy: reason, keepalived: reason}, "" for no change
 ROLLBACK_FACT = "lbctl_rollback"  # {after: what failed}, set once the old files run again
 VERDICT_CHANGES = "will change: "
@@ -83,7 +86,7 @@ def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
     if kind == "ok" and res.get("changed"):
         kind = "changed"
     facts = res.get("ansible_facts") or {}
-    verdict = _verdict(facts.get(VERDICT_FACT))
+    verdict = _verdict(res.get(VERDICT_FACT) or facts.get(VERDICT_FACT))
     return DeployEvent(
         host=data.get("host", ""),
         kind=kind,  # type: ignore[arg-type]
@@ -96,7 +99,7 @@ def from_runner_event(raw: dict[str, Any]) -> DeployEvent | None:
         ignored=bool(data.get("ignore_errors")),
         step=str(res.get("lbctl_step") or ""),
         verdict=verdict,
-        rolled_back=ROLLBACK_FACT in facts,
+        rolled_back=ROLLBACK_FACT in res or ROLLBACK_FACT in facts,
         seconds=_float(data.get("duration")),
         phases=_phases(res.get("lbctl_phases")),
     )
@@ -116,7 +119,18 @@ def _phases(value: object) -> tuple[tuple[str, float], ...]:
 
 
 # Where a deploy's time goes on a host, in the order it is spent: the phase of each task.
-PHASES = ("probe", "stage", "check", "install", "reload", "runtime", "verify")
+PHASES = (
+    "probe",
+    "stage",
+    "check",
+    "install",
+    "reload",
+    "runtime",
+    "verify",
+    "keepalived",
+    "rollback",
+    "clean up",
+)
 _TASK_PHASES = (
     ("probe", "probe"),
     ("lbctl probe", "probe"),
@@ -180,6 +194,33 @@ def timing_event(host: str, events: list[DeployEvent]) -> DeployEvent:
         timing.message,
         at=max((e.at for e in mine), default=time.time()),
         phases=tuple(timing.seconds.items()),
+    )
+
+
+def run_timing_event(
+    began: float, decided: tuple[float, float], events: list[DeployEvent], ended: float
+) -> DeployEvent:
+    """Return the event that says where the deploy's one Ansible run spent its time.
+
+    `ansible start`: until the first host's probe began; `probe`: until the control plane
+    began to decide; `decide`: the order and the jobs; `hosts`: until the last host's
+    result; `ansible end`: until the run returned. Host "" (every host).
+    """
+    starts = [e.at for e in events if e.kind == "task"]
+    first = min(starts, default=decided[0])
+    last = max((e.at for e in events if e.kind != "info"), default=decided[1])
+    marks = [began, first, decided[0], decided[1], max(last, decided[1]), ended]
+    names = ("ansible start", "probe", "decide", "hosts", "ansible end")
+    spans = zip(names, marks[:-1], marks[1:], strict=True)
+    seconds = {name: round(max(end - start, 0.0), 3) for name, start, end in spans}
+    parts = ", ".join(f"{name} {s:.2f} s" for name, s in seconds.items())
+    return DeployEvent(
+        "",
+        "info",
+        "timing",
+        f"seconds of the deploy run: {parts} (total {ended - began:.2f} s)",
+        at=ended,
+        phases=tuple(seconds.items()),
     )
 
 

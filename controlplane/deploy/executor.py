@@ -2,9 +2,9 @@
 
 `deploy_environment` decides the order, the lanes and what a rollback restores; an
 executor probes hosts and runs the lanes: side by side, each lane's hosts one at a time,
-no lane starting its next host once any host failed. `AnsibleExecutor` does it over SSH
-in one playbook run; `RecordingExecutor` runs `run_lanes` here and touches nothing, so
-that logic is testable anywhere.
+no lane starting its next host once any host failed. `AnsibleExecutor` does the probe and
+the deploy over SSH in one playbook run; `RecordingExecutor` runs `run_lanes` here and
+touches nothing, so that logic is testable anywhere.
 """
 
 from __future__ import annotations
@@ -64,21 +64,23 @@ class HostDeploy:
 class Executor(Protocol):
     """Reaches the LB hosts for a deploy; each method reports progress through `on_event`."""
 
-    def probe(self, hosts: list[str], on_event: EventSink) -> dict[str, HostProbe]:
-        """Return what each host runs; an unreachable host's probe says so (never raises)."""
-        ...
-
     def session(self) -> AbstractContextManager[object]:
-        """Return a context the probe and the deploy of one run share (connections)."""
+        """Return a context the runs of one deploy share (connections)."""
         ...
 
-    def deploy_lanes(
-        self, lanes: list[list[HostDeploy]], on_event: EventSink, cancel: Callable[[], bool]
-    ) -> dict[str, HostResult]:
-        """Return each host's outcome ("not run" when the deploy stopped before it).
+    def probe_and_deploy(
+        self,
+        hosts: list[str],
+        plan: Callable[[dict[str, HostProbe]], list[list[HostDeploy]]],
+        on_event: EventSink,
+        cancel: Callable[[], bool],
+    ) -> tuple[dict[str, HostProbe], dict[str, HostResult]]:
+        """Return what each host runs, then each deployed host's outcome.
 
-        Lanes go side by side, a lane's hosts in order; after the first failure anywhere no
-        lane starts its next host. `cancel()` turning true asks to stop.
+        Probes `hosts` (an unreachable host's probe says so; never raises), hands the
+        probes to `plan`, which returns the lanes of jobs ([] deploys nothing), and runs
+        them: lanes side by side, a lane's hosts in order; after the first failure anywhere
+        no lane starts its next host ("not run"). `cancel()` turning true asks to stop.
         """
         ...
 
@@ -104,6 +106,8 @@ def run_lanes(
                 if outcomes.get(job.host, HostResult(job.host, "failed")).status not in SUCCEEDED:
                     failed.set()
 
+    if not lanes:
+        return outcomes
     if len(lanes) == 1:
         run_lane(lanes[0])  # in this thread: nothing to wait for
     else:

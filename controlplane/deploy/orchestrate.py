@@ -63,7 +63,8 @@ def deploy_environment(
     separate pairs go in parallel. The first failure anywhere stops every pair before its
     next host, so a bad config never reaches both hosts of a pair. `executor` reaches the
     hosts: Ansible over SSH through `inventory` unless another is given (a
-    RecordingExecutor runs this logic without hosts).
+    RecordingExecutor runs this logic without hosts). The executor asks the hosts what
+    they run, then `plan` decides the order and the jobs from it, within one Ansible run.
     """
     executor = executor or AnsibleExecutor(inventory)
     result = DeployResult()
@@ -76,23 +77,26 @@ def deploy_environment(
                 on_event(event)
 
     hosts = [h.host for h in rendered.hosts if not limit or h.host in limit]
-    with environment_lock(environment, lock_wait_s), executor.session():
-        probes = executor.probe(hosts, sink)
-        unreachable = [p for p in probes.values() if not p.reachable]
-        if unreachable:
-            # Nothing is touched when any host cannot be asked: no half-done deploys.
-            result.hosts = [
-                HostResult(p.host, "unreachable" if not p.reachable else "not run", error=p.error)
-                for p in probes.values()
-            ]
-            return result
-        lanes = deploy_lanes(model, probes, hosts)
-        jobs = [[_host_deploy(model, rendered, probes[host]) for host in lane] for lane in lanes]
-        with interruptible() as interrupted:
-            outcomes = executor.deploy_lanes(jobs, sink, interrupted)
+    lanes: list[list[str]] = []
+
+    def plan(probes: dict[str, HostProbe]) -> list[list[HostDeploy]]:
+        """Decide, from what the hosts said, the lanes and each host's job ([]: no deploy)."""
+        if any(not p.reachable for p in probes.values()):
+            return []  # nothing is touched when any host cannot be asked: no half-done deploys
+        lanes.extend(deploy_lanes(model, probes, hosts))
+        return [[_host_deploy(model, rendered, probes[host]) for host in lane] for lane in lanes]
+
+    with environment_lock(environment, lock_wait_s), executor.session(), interruptible() as stop:
+        probes, outcomes = executor.probe_and_deploy(hosts, plan, sink, stop)
+    if any(not p.reachable for p in probes.values()):
         result.hosts = [
-            outcomes.get(host) or HostResult(host, "not run") for lane in lanes for host in lane
+            HostResult(p.host, "unreachable" if not p.reachable else "not run", error=p.error)
+            for p in probes.values()
         ]
+        return result
+    result.hosts = [
+        outcomes.get(host) or HostResult(host, "not run") for lane in lanes for host in lane
+    ]
     return result
 
 

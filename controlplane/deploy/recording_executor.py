@@ -31,7 +31,7 @@ class RecordedDeploy:
 
 @dataclass
 class RecordingExecutor:
-    """Answers `probe` from `probes` and `deploy` from `answers`; records every deploy.
+    """Answers the probe from `probes` and each host's deploy from `answers`; records both.
 
     A host missing from `probes` is reachable and runs nothing yet; a host missing from
     `answers` deploys as "changed".
@@ -50,10 +50,15 @@ class RecordingExecutor:
     def session(self) -> AbstractContextManager[object]:
         return nullcontext()
 
-    def deploy_lanes(
-        self, lanes: list[list[HostDeploy]], on_event: EventSink, cancel: Callable[[], bool]
-    ) -> dict[str, HostResult]:
-        return run_lanes(lanes, lambda job: self.deploy(job, on_event))
+    def probe_and_deploy(
+        self,
+        hosts: list[str],
+        plan: Callable[[dict[str, HostProbe]], list[list[HostDeploy]]],
+        on_event: EventSink,
+        cancel: Callable[[], bool],
+    ) -> tuple[dict[str, HostProbe], dict[str, HostResult]]:
+        probes = self.probe(hosts, on_event)
+        return probes, run_lanes(plan(probes), lambda job: self.deploy(job, on_event))
 
     def deploy(self, job: HostDeploy, on_event: EventSink) -> HostResult:
         """Answer one host's deploy as told, and record it."""

@@ -59,9 +59,12 @@ def run_playbook(
     fact_keys: tuple[str, ...] = (),
     cancel: Callable[[], bool] | None = None,
     ssh_dir: Path | None = None,
+    on_raw: Callable[[dict[str, Any], PlaybookRun], None] | None = None,
 ) -> PlaybookRun:
     """Return the outcome of one playbook run; `on_event` sees each event as it happens.
 
+    `on_raw` sees every raw ansible-runner event (task starts too) with the run so far, for
+    a caller that acts within the run (deploy.yml waits for the control plane's decision).
     `cancel` replaces the run's own signal handling when the caller installed it around
     several runs in other threads (see `interruptible`): it says when to stop Ansible.
     `ssh_dir` (from `ssh_session`) keeps the SSH connections open for the next run of the
@@ -76,6 +79,8 @@ def run_playbook(
             run.events.append(event)
             if on_event:
                 on_event(event)
+        if on_raw:
+            on_raw(raw, run)
         return False  # keep nothing on disk beyond the private folder
 
     data_dir = Path(tempfile.mkdtemp(prefix="lbctl-ansible-"))

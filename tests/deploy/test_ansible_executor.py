@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from controlplane.deploy import AnsibleExecutor, DeployEvent, HostDeploy, ansible_executor
-from controlplane.deploy.ansible_executor import host_batches, host_result, host_results
+from controlplane.deploy.ansible_executor import (
+    DECIDE_TASK,
+    decision_vars,
+    host_batches,
+    host_result,
+    host_results,
+)
 from controlplane.deploy.attached import ShippedFile
 from controlplane.deploy.events import from_runner_event
 from controlplane.deploy.runner import PlaybookRun
+from controlplane.deploy.sequence import HostProbe
 
 
 def _event(name: str, task: str, res: dict[str, Any], host: str = "lb1") -> DeployEvent:
@@ -102,21 +110,50 @@ def test_an_ignored_failure_is_not_the_cause() -> None:
     assert result.failed_step == "reload: haproxy"
 
 
-def test_deploy_hands_the_playbook_the_jobs_files_and_commands(
+def _probe_fact(host: str) -> dict[str, Any]:
+    return {
+        "haproxy_found": "False",
+        "keepalived_found": "False",
+        "addresses": [],
+        "host": host,
+    }
+
+
+def _one_run(
+    monkeypatch: pytest.MonkeyPatch, seen: dict[str, Any], events: list[DeployEvent]
+) -> None:
+    """Stand in for ansible-runner: the probe play answers, the decide task starts."""
+
+    def run_playbook(playbook: str, inventory: Path, **kwargs: Any) -> PlaybookRun:
+        extravars = kwargs["extravars"]
+        run = PlaybookRun("successful", 0)
+        for host in extravars["lbctl_hosts"]:
+            run.facts[host] = {"lbctl_probe": _probe_fact(host)}
+        start = {"event": "playbook_on_task_start", "event_data": {"task": DECIDE_TASK}}
+        kwargs["on_raw"](start, run)
+        decision = Path(extravars["lbctl_decision_file"])
+        seen.update(
+            playbook=playbook,
+            inventory=inventory,
+            extravars=extravars,
+            decision=json.loads(decision.read_text()),
+            files={
+                str(p.relative_to(decision.parent)): p.read_text()
+                for p in decision.parent.rglob("*")
+                if p.is_file() and p != decision
+            },
+        )
+        run.events = events
+        return run
+
+    monkeypatch.setattr(ansible_executor, "run_playbook", run_playbook)
+
+
+def test_one_run_probes_then_deploys_what_the_control_plane_decided_meanwhile(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: dict[str, Any] = {}
-
-    def run_playbook(playbook: str, inventory: Path, **kwargs: Any) -> PlaybookRun:
-        folder = Path(kwargs["extravars"]["render_dir"]) / "lb1"
-        seen.update(
-            kwargs["extravars"]["lbctl_jobs"]["lb1"], playbook=playbook, inventory=inventory
-        )
-        seen["render_dir"] = kwargs["extravars"]["render_dir"]
-        seen["files"] = {p.name: p.read_text() for p in folder.iterdir()}
-        return PlaybookRun("successful", 0, [_verdict("differs")])
-
-    monkeypatch.setattr(ansible_executor, "run_playbook", run_playbook)
+    _one_run(monkeypatch, seen, [_verdict("differs")])
     job = HostDeploy(
         "lb1",
         "haproxy text",
@@ -125,41 +162,61 @@ def test_deploy_hands_the_playbook_the_jobs_files_and_commands(
         rollback_commands=("set server app/app1 weight 100",),
         vrrp_instances=("edge",),
     )
-    results = AnsibleExecutor(Path("hosts.yml")).deploy_lanes(
-        [[job]], lambda e: None, lambda: False
+    asked: list[dict[str, HostProbe]] = []
+
+    def plan(probes: dict[str, HostProbe]) -> list[list[HostDeploy]]:
+        asked.append(probes)
+        return [[job]]
+
+    probes, results = AnsibleExecutor(Path("hosts.yml")).probe_and_deploy(
+        ["lb1"], plan, lambda e: None, lambda: False
     )
 
+    assert asked == [probes] and probes["lb1"].reachable
     assert results["lb1"].status == "changed"
     assert (seen["playbook"], seen["inventory"]) == ("deploy.yml", Path("hosts.yml"))
     assert seen["files"] == {
-        "haproxy.cfg": "haproxy text",
-        "keepalived.phase1.conf": "keepalived without the VIP",
-        "keepalived.conf": "keepalived final",
+        "lb1/haproxy.cfg": "haproxy text",
+        "lb1/keepalived.phase1.conf": "keepalived without the VIP",
+        "lb1/keepalived.conf": "keepalived final",
     }
-    assert seen["keepalived_phases"] == ["keepalived.phase1.conf", "keepalived.conf"]
-    assert seen["haproxy_runtime_commands"] == ["set server app/app1 weight 7"]
-    assert seen["haproxy_rollback_commands"] == ["set server app/app1 weight 100"]
-    assert seen["vrrp_instances"] == ["edge"]
-    assert not Path(seen["render_dir"]).exists()  # the rendered files go with the run
+    decided = seen["decision"]["jobs"]["lb1"]
+    assert decided["keepalived_phases"] == ["keepalived.phase1.conf", "keepalived.conf"]
+    assert decided["haproxy_runtime_commands"] == ["set server app/app1 weight 7"]
+    assert decided["haproxy_rollback_commands"] == ["set server app/app1 weight 100"]
+    assert decided["vrrp_instances"] == ["edge"]
+    assert not Path(seen["extravars"]["render_dir"]).exists()  # the files go with the run
 
 
-def test_attached_files_go_as_files_of_the_run_never_as_variables(
+def test_a_plan_that_deploys_nothing_leaves_the_deploy_play_no_host(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: dict[str, Any] = {}
+    _one_run(monkeypatch, seen, [])
+    _, results = AnsibleExecutor(Path("hosts.yml")).probe_and_deploy(
+        ["lb1", "lb2"], lambda probes: [], lambda e: None, lambda: False
+    )
+    assert seen["decision"]["order"] == [] and results == {}
+
+
+def test_a_plan_that_raises_deploys_nothing_and_raises_after_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, Any] = {}
+    _one_run(monkeypatch, seen, [])
+
+    def plan(probes: dict[str, HostProbe]) -> list[list[HostDeploy]]:
+        raise ValueError("the plan broke")
+
+    with pytest.raises(ValueError, match="the plan broke"):
+        AnsibleExecutor(Path("hosts.yml")).probe_and_deploy(
+            ["lb1"], plan, lambda e: None, lambda: False
+        )
+    assert seen["decision"]["order"] == []
+
+
+def test_attached_files_go_as_files_of_the_run_never_as_variables(tmp_path: Path) -> None:
     key_text = "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n"
-
-    def run_playbook(playbook: str, inventory: Path, **kwargs: Any) -> PlaybookRun:
-        folder = Path(kwargs["extravars"]["render_dir"]) / "lb1" / "files"
-        seen["extravars"] = kwargs["extravars"]
-        seen["files"] = {
-            str(p.relative_to(folder)): (p.read_text(), p.stat().st_mode & 0o777)
-            for p in folder.rglob("*")
-            if p.is_file()
-        }
-        return PlaybookRun("successful", 0, [_verdict("attached files differ")])
-
-    monkeypatch.setattr(ansible_executor, "run_playbook", run_playbook)
     job = HostDeploy(
         "lb1",
         "haproxy text",
@@ -170,18 +227,23 @@ def test_attached_files_go_as_files_of_the_run_never_as_variables(
             ShippedFile("maps/hosts.map", "a.example.com app\n"),
         ),
     )
-    AnsibleExecutor(Path("hosts.yml")).deploy_lanes([[job]], lambda e: None, lambda: False)
+    decision = decision_vars(tmp_path, [[job]])
 
-    assert seen["files"] == {
+    folder = tmp_path / "lb1" / "files"
+    assert {
+        str(p.relative_to(folder)): (p.read_text(), p.stat().st_mode & 0o777)
+        for p in folder.rglob("*")
+        if p.is_file()
+    } == {
         "certs/site.pem": (key_text, 0o600),
         "maps/hosts.map": ("a.example.com app\n", 0o600),
     }
-    assert "secret" not in repr(seen["extravars"])
-    extravars = seen["extravars"]["lbctl_jobs"]["lb1"]
-    assert extravars["files_dir"] == "/etc/haproxy/lbctl"
-    assert extravars["attached_names"] == ["certs/site.pem", "maps/hosts.map"]
-    assert extravars["attached_private"] == ["certs/site.pem"]
-    assert "secret" not in repr(extravars) and "secret" not in repr(job)
+    assert "secret" not in repr(decision)
+    jobs = decision["jobs"]["lb1"]
+    assert jobs["files_dir"] == "/etc/haproxy/lbctl"
+    assert jobs["attached_names"] == ["certs/site.pem", "maps/hosts.map"]
+    assert jobs["attached_private"] == ["certs/site.pem"]
+    assert "secret" not in repr(job)
 
 
 def _job(host: str) -> HostDeploy:
@@ -193,20 +255,11 @@ def test_one_run_deploys_every_lanes_first_host_then_every_lanes_second() -> Non
     assert host_batches(lanes) == [["lb2", "lb4", "lb5"], ["lb1", "lb3"]]
 
 
-def test_the_deploy_run_is_asked_for_the_hosts_batch_after_batch(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    seen: dict[str, Any] = {}
-
-    def run_playbook(playbook: str, inventory: Path, **kwargs: Any) -> PlaybookRun:
-        seen.update(kwargs["extravars"])
-        return PlaybookRun("successful", 0, [])
-
-    monkeypatch.setattr(ansible_executor, "run_playbook", run_playbook)
+def test_the_deploy_play_is_asked_for_the_hosts_batch_after_batch(tmp_path: Path) -> None:
     lanes = [[_job("lb2"), _job("lb1")], [_job("lb4"), _job("lb3")]]
-    AnsibleExecutor(Path("hosts.yml")).deploy_lanes(lanes, lambda e: None, lambda: False)
-    assert (seen["lbctl_order"], seen["lbctl_batches"]) == (["lb2", "lb4", "lb1", "lb3"], [2, 2])
-    assert sorted(seen["lbctl_jobs"]) == ["lb1", "lb2", "lb3", "lb4"]
+    decision = decision_vars(tmp_path, lanes)
+    assert (decision["order"], decision["batches"]) == (["lb2", "lb4", "lb1", "lb3"], [2, 2])
+    assert sorted(decision["jobs"]) == ["lb1", "lb2", "lb3", "lb4"]
 
 
 def test_a_host_the_run_never_reached_did_not_run_and_a_failed_one_failed() -> None:

@@ -13,6 +13,7 @@ from controlplane.deploy.events import (
     Verdict,
     from_runner_event,
     phase_seconds,
+    run_timing_event,
     timing_event,
 )
 
@@ -139,3 +140,18 @@ def test_the_time_of_a_host_is_told_per_phase_the_module_overhead_apart() -> Non
     event = timing_event("lb1", events)
     assert (event.kind, event.task) == ("info", "timing")
     assert event.message.startswith("seconds per phase: probe 0.50 s, stage 0.15 s, check 0.20 s")
+
+
+def test_the_runs_timing_says_where_the_one_ansible_run_spent_its_time() -> None:
+    probe_start = DeployEvent("lb1", "task", "probe: files and addresses", at=101.0)
+    host_done = DeployEvent("lb1", "changed", "stage, check, install + reload", at=104.0)
+    event = run_timing_event(100.0, (102.0, 102.5), [probe_start, host_done], 104.5)
+    assert dict(event.phases) == {
+        "ansible start": 1.0,
+        "probe": 1.0,
+        "decide": 0.5,
+        "hosts": 1.5,
+        "ansible end": 0.5,
+    }
+    assert (event.host, event.kind, event.task) == ("", "info", "timing")
+    assert event.message.endswith("(total 4.50 s)")
