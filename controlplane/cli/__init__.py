@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
-from .group import main
-from .output import DEBUG_ENV, err, unexpected_error_text
+if TYPE_CHECKING:
+    from .group import main
 
 __all__ = ["main", "run"]
 
 
 def run() -> None:
     """Entry point that never shows a traceback unless LBCTL_DEBUG is set."""
+    # Before importing the commands (pydantic and the model classes): a model file to
+    # validate or render starts parsing now, in a second process (model/parse_ahead.py).
+    model_file = _model_file(sys.argv[1:])
+    if model_file is not None:
+        from ..model.parse_ahead import start
+
+        start(model_file)
+    from .group import main
+    from .output import DEBUG_ENV, err, unexpected_error_text
+
     try:
         main()
     except KeyboardInterrupt as exc:
@@ -24,3 +35,35 @@ def run() -> None:
             raise
         err(f"error: {unexpected_error_text(exc)}")
         sys.exit(3)
+
+
+# The options of `validate` / `render` that take a value; every other option is a flag.
+_VALUE_OPTIONS = ("--out",)
+
+
+def _model_file(args: list[str]) -> str | None:
+    """Return FILE of `lbctl validate FILE` / `lbctl render FILE ...`, else None.
+
+    A guess made before click parses the line: a wrong one costs a parse that is not used
+    (the loader uses the result only for the same file name and the same bytes).
+    """
+    if not args or args[0] not in ("validate", "render"):
+        return None
+    rest = iter(args[1:])
+    for arg in rest:
+        if arg in _VALUE_OPTIONS:
+            next(rest, None)
+        elif arg == "--":
+            return next(rest, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    # `from controlplane.cli import main` (tests, embedding): the group, imported when asked.
+    if name == "main":
+        from .group import main
+
+        return main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

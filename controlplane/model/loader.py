@@ -15,6 +15,7 @@ from pydantic.fields import FieldInfo
 from ..errors import FieldError, ModelInvalid, one_error
 from .document import parse_document, type_name
 from .error_budget import MAX_ERRORS, first_errors
+from .parse_ahead import take as parsed_ahead
 from .rules import check_model
 from .schema import LbModel
 from .types import NAME_PATTERN
@@ -39,7 +40,8 @@ def load_model_file(path: Path | str) -> LoadedModel:
         data = path.read_bytes()
     except OSError as exc:
         raise one_error(str(path), "", f"cannot read: {exc.strerror}") from None
-    return load_model(data, str(path))
+    parsed = parsed_ahead(data, str(path))  # the CLI may have parsed it already, in parallel
+    return load_model(data, str(path)) if parsed is None else validate_data(parsed, str(path))
 
 
 def validate_data(data: dict[str, Any], source: str = "<model>") -> LoadedModel:
