@@ -26,6 +26,7 @@ from .haproxy_reader import Line, Section, host_path
 from .names import Names
 from .report import Report, Where
 from .server_templates import map_templates
+from .stickiness import sticky_source
 from .unix_binds import is_unix_bind, unix_bind
 
 # Lines HAProxy reads only where a proxy has the backend side (a `listen` gives them to
@@ -420,7 +421,7 @@ def map_pool(
             extra_lines.append(line)
             continue
         ctx.report.native()
-    for line in extra_lines:
+    for line in sticky_source(pool, extra_lines, ctx):
         ctx.keep(pool["extra"], _peers_dropped(line, ctx))
     options = _server_options(default_server)
     weight = options.pop("weight") if options.get("weight", "").isdigit() else None

@@ -42,7 +42,9 @@ def _facts(folder: Path, host: str) -> dict:
             checks = sorted(ln for ln in section.settings if "check" in ln or "timeout" in ln)
             # Server slots filled from DNS: prefix, count, name, weight and options, whole.
             templates = sorted(ln for ln in section.settings if ln.startswith("server-template "))
-            backends[section.header] = (servers, checks, templates)
+            # Stickiness: its table (with the peers that share it across the pair) and rules.
+            sticky = [ln for ln in section.settings if ln.startswith(("stick ", "stick-table "))]
+            backends[section.header] = (servers, checks, templates, sticky)
         elif kind in ("frontend", "listen"):
             frontends |= {ln for ln in section.settings if ln.startswith(("bind ", "mode "))}
     instances = sorted(
