@@ -15,6 +15,7 @@ What only an LB host can know is left to the host-side check of a deploy:
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import re
@@ -22,6 +23,8 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -133,7 +136,60 @@ def check_file(
 
     `attached` (key under `files_dir` -> file) are the files haproxy.cfg names that travel
     with it: they are proven for real, bound read-only at `files_dir` in the sandbox.
+    A file that passes is remembered (see `proven`).
     """
+    result = _check_file(host, name, text, attached, files_dir)
+    if result.ok:
+        key = proof_key(name, text, attached, files_dir)
+        with _PROVEN_LOCK:
+            _PROVEN[key] = result
+            _PROVEN.move_to_end(key)
+            while len(_PROVEN) > _PROVEN_MAX:
+                _PROVEN.popitem(last=False)
+    return result
+
+
+# The last files that passed, by proof_key: a change to one of them can be proven by its
+# changed sections alone (section_proof.py). Only verdicts are kept, never texts.
+_PROVEN_MAX = 64
+_PROVEN: OrderedDict[str, FileCheck] = OrderedDict()
+_PROVEN_LOCK = threading.Lock()
+
+
+def proven(
+    name: str, text: str, attached: Mapping[str, AttachedFile] | None = None, files_dir: str = ""
+) -> FileCheck | None:
+    """Return the passing verdict this process gave this very file, None when it gave none."""
+    with _PROVEN_LOCK:
+        return _PROVEN.get(proof_key(name, text, attached, files_dir))
+
+
+def proof_key(
+    name: str, text: str, attached: Mapping[str, AttachedFile] | None, files_dir: str
+) -> str:
+    """Return the sha256 of everything a verdict depends on: the file, the files that travel
+    with it, where they live, and the binary that proves it (path, size, modification)."""
+    digest = hashlib.sha256()
+    tool = _binary("haproxy" if name == HAPROXY_FILE else "keepalived") or ""
+    stat = os.stat(tool) if tool else None
+    identity = f"{tool}:{stat.st_size}:{stat.st_mtime_ns}" if stat else "none"
+    parts = [identity, name, files_dir, text]
+    for key in sorted(attached or {}):
+        item = (attached or {})[key]
+        parts += [key, str(item.private), item.text]
+    for part in parts:  # each part prefixed by its length: no two lists hash alike
+        data = part.encode()
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def _check_file(
+    host: str,
+    name: str,
+    text: str,
+    attached: Mapping[str, AttachedFile] | None,
+    files_dir: str,
+) -> FileCheck:
     with tempfile.TemporaryDirectory(prefix="lbctl-check-") as tmp:
         folder = Path(tmp)
         os.chmod(folder, 0o755)  # the sandbox's user may not be this one

@@ -131,6 +131,8 @@ def _print_plan(found: dict[str, Any]) -> None:
     ]
     where = f"deployed revision {deployed}" if deployed else "the hosts (nothing deployed yet)"
     err(f"against {where}: " + (", ".join(changed) + " would change" if changed else "no changes"))
+    if found.get("proof"):  # "proved by section: 3 sections", "proved in full"
+        err(f"haproxy -c: {found['proof']}")
 
 
 def _diffs(report: dict[str, Any]) -> list[FileDiff]:

@@ -19,6 +19,7 @@ from typing import Literal
 
 from ..render import HAPROXY_FILE, KEEPALIVED_FILE
 from ..render.proxies import proxy_line_part
+from ..render.sections import NotSplittable, text_blocks
 from ..rendered_config import Section, Server, read_haproxy_cfg
 from ..runtime import ServerChange
 from ..runtime.haproxy import RuntimeState
@@ -124,7 +125,7 @@ def plan_hosts(
 
 
 def _haproxy_changes(old_cfg: str, new_cfg: str) -> list[tuple[str, ServerChange | None]]:
-    old, new = _sections(old_cfg), _sections(new_cfg)
+    old, new = _changed_sections(old_cfg, new_cfg)
     found: list[tuple[str, ServerChange | None]] = []
     for header in [h for h in old if h not in new]:
         found.append((f"remove {header}", None))
@@ -225,3 +226,30 @@ def _describe(before: Server, after: Server) -> str:
 def _sections(cfg: str) -> dict[str, Section]:
     """Return section header -> section; lines before the first header are PREAMBLE's."""
     return {s.header or PREAMBLE: s for s in read_haproxy_cfg(cfg).sections}
+
+
+def _changed_sections(old_cfg: str, new_cfg: str) -> tuple[dict[str, Section], dict[str, Section]]:
+    """Return the sections of both files, leaving out the frontend and backend blocks
+    (render/sections.py) whose text is the same in both: they plan no change.
+
+    Reading a 100,000-line file took 0.5 s; a plan of a one-server change reads the
+    blocks that differ and the prefixes when they differ. A file lbctl did not render
+    the way it does is read whole.
+    """
+    try:
+        old_blocks, new_blocks = text_blocks(old_cfg), text_blocks(new_cfg)
+    except NotSplittable:
+        return _sections(old_cfg), _sections(new_cfg)
+    old_prefix, new_prefix = old_cfg[: old_blocks.prefix_end], new_cfg[: new_blocks.prefix_end]
+    same_prefix = old_prefix == new_prefix
+    old = {} if same_prefix else _sections(old_prefix)
+    new = {} if same_prefix else _sections(new_prefix)
+    for header, (start, end) in old_blocks.spans.items():
+        span = new_blocks.spans.get(header)
+        if span is None or new_cfg[span[0] : span[1]] != old_cfg[start:end]:
+            old |= _sections(old_cfg[start:end])
+    for header, (start, end) in new_blocks.spans.items():
+        span = old_blocks.spans.get(header)
+        if span is None or old_cfg[span[0] : span[1]] != new_cfg[start:end]:
+            new |= _sections(new_cfg[start:end])
+    return old, new

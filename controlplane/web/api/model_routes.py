@@ -11,7 +11,7 @@ from ... import store
 from ...diff import FileDiff, has_changes, mask_secrets
 from ...errors import ModelInvalid
 from ...store import Revision
-from ...usecases import revisions
+from ...usecases import plans, revisions
 from ..auth import actor, api_error, token_required
 from ..db import get_db
 from ..request_limits import expensive
@@ -139,7 +139,8 @@ def diff() -> Any:
 @expensive()
 def plan() -> Any:
     document = model_field(json_body())
-    found = revisions.review_document(get_db(), settings().environment, document)
+    planned = plans.plan_document(get_db(), settings().environment, document)
+    found = planned.review
     return jsonify(
         {
             "valid": True,
@@ -149,6 +150,7 @@ def plan() -> Any:
             "against_current": diff_report(found.against_current),
             "against_deployed": diff_report(found.against_deployed),
             "changes": [c.as_dict() for c in found.changes],
+            "proof": planned.proof_summary(),
         }
     )
 
