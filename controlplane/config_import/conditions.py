@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .host_header import host_header_tests
+
 Test = dict[str, Any]  # one Match: {"host": "a.example.com"}
 # An ACL: the alternatives it holds for, each one Match.
 Alternatives = list[Test]
@@ -41,9 +43,8 @@ def acl_tests(words: list[str]) -> Alternatives | None:
     if fetch in _LBCTL_HOST and flags == ["-m end"] and len(values) == 1 and values[0][:1] == ".":
         return [{"host": "*" + values[0]}]
     if fetch in _HOST_FETCHES and set(flags) <= {"-i", "-m str"} and values:
-        if all(v == v.lower() or "-i" in flags for v in values):
-            return [{"host": v.lower()} for v in values]
-        return None
+        # The whole header, port and all: the model's `host` test would drop the port.
+        return host_header_tests(values, "-i" in flags)
     simple = {"path": "path", "path_beg": "path_begins", "path_end": "path_ends"}
     if fetch in simple and not flags and values:
         return [{simple[fetch]: v} for v in values]

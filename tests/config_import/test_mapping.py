@@ -143,16 +143,20 @@ def test_vrrp_instances_pair_up_with_the_master_first(imported) -> None:
     assert hosts == {"lb1": "198.18.0.10", "lb2": "198.18.0.11"}
 
 
+# `hdr(host) -i api.example.com`: the whole header, any case, `Host: ...:80` not matching.
+API_HOST = {"header": {"name": "Host", "matches": r"(?i)^api\.example\.com$"}}
+
+
 def test_acls_become_rules_in_haproxy_order(imported) -> None:
     www = imported.model["frontends"][0]
     assert www["binds"] == [{"address": "*", "port": 80}]
     assert www["rules"] == [
         {"request_headers": {"add": {"X-Via": "lb"}}},
         {"when": {"path_begins": "/login"}, "redirect": {"scheme": "https", "code": 301}},
-        {"when": {"host": "api.example.com"}, "use_pool": "api"},
+        {"when": API_HOST, "use_pool": "api"},
         {
             "when_any": [{"path_begins": "/static"}, {"path_begins": "/assets"}],
-            "unless": {"host": "api.example.com"},
+            "unless": API_HOST,
             "use_pool": "static",
         },
     ]
