@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from controlplane import diff
 from controlplane.diff import diff_files
 
 _LINES = [f"    server s{i} 198.19.0.{i % 250}:8080 check weight {i % 7}" for i in range(3000)]
@@ -46,3 +48,44 @@ def test_two_distant_changes_give_two_hunks_with_the_whole_files_numbers() -> No
         "@@ -8,7 +8,7 @@",
         "@@ -2898,7 +2898,7 @@",
     ]
+
+
+_SECRET = "    user admin password $6$salt$hash"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.integers(0, len(_LINES) - 1),
+            st.integers(0, 3),
+            st.lists(st.sampled_from(["    weight 5", "", _SECRET, _LINES[5]]), max_size=3),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    secret_at=st.sampled_from([None, 1, 2999]),
+    trailing=st.booleans(),
+)
+def test_the_window_around_the_changes_gives_the_whole_lines_diff(
+    changes: list[tuple[int, int, list[str]]],
+    secret_at: int | None,
+    trailing: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old = list(_LINES)
+    if secret_at is not None:
+        old[secret_at] = _SECRET
+    new = list(old)
+    for at, removed, added in changes:
+        new[at : at + removed] = added
+    if secret_at is not None and secret_at < len(new):
+        new[secret_at] = _SECRET.replace("hash", "other")  # a secret changed far away
+    old_text, new_text = "\n".join(old), "\n".join(new) + ("\n" if trailing else "")
+    files = ({"lb1": {"haproxy.cfg": new_text}}, {"lb1": {"haproxy.cfg": old_text}})
+    windowed = diff_files(*files)
+    with monkeypatch.context() as whole_lines:
+        whole_lines.setattr(diff, "_line_window", lambda a, b: (0, a, b))
+        assert windowed == diff_files(*files)
