@@ -21,9 +21,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.directives import check_directive
+from .access_lists import file_acl, take_access
+from .auth import auth_acls, request_auth, stats_login
 from .conditions import Alternatives, acl_tests, rule_condition, split_condition
 from .haproxy_reader import Line, Section, host_path
 from .names import Names
+from .pool_checks import (
+    AGENT_WORDS,
+    check_line,
+    is_tcp_check,
+    take_agent,
+    take_send_proxy,
+    tcp_check,
+)
 from .report import Report, Where
 from .server_templates import map_templates
 from .stickiness import sticky_source
@@ -363,6 +373,9 @@ def map_pool(
     templates: list[Line] = []
     cookie: Line | None = None
     extra_lines = [ln for ln in d.rest if _is_backend_line(ln.words)]
+    tcp = tcp_check([ln.words for ln in proxy.lines])
+    if tcp is not None:
+        check.update(tcp)
     for line in proxy_lines + proxy.lines:
         w = line.words
         key = w[0]
@@ -394,6 +407,8 @@ def map_pool(
             check["expect_status"] = int(w[3]) if w[3].isdigit() else 200
         elif key == "http-check" and w[1:3] == ["expect", "string"] and len(w) == 4:
             check["expect_string"] = w[3]
+        elif check_line(w, check) or (tcp is not None and is_tcp_check(w)):
+            pass
         elif key == "timeout" and len(w) == 3 and duration(w[2]):
             timeouts[w[1].replace("-", "_")] = duration(w[2]) or ""
         elif (
@@ -424,6 +439,7 @@ def map_pool(
     for line in sticky_source(pool, extra_lines, ctx):
         ctx.keep(pool["extra"], _peers_dropped(line, ctx))
     options = _server_options(default_server)
+    take_agent(options, check)
     weight = options.pop("weight") if options.get("weight", "").isdigit() else None
     for line, w in servers:
         server, has_check, dropped = _server(line, w, ctx, pool)
@@ -486,6 +502,7 @@ def map_pool(
             ds[key] = int(options.pop(word))
     if "slowstart" in options:
         ds["slow_start"] = duration(options.pop("slowstart"))
+    take_send_proxy(options, ds)
     if ds:
         pool["default_server"] = ds
     for word in options:
@@ -495,13 +512,18 @@ def map_pool(
     return pool
 
 
-def _peers_dropped(line: Line, ctx: Context) -> Line:
+def _peers_dropped(line: Line, ctx: Context, frontend: bool = False) -> Line:
     """A stick-table's `peers NAME`: lbctl renders its own peers sections."""
     w = line.words
     if w[0] == "stick-table" and "peers" in w:
         i = w.index("peers")
         words = w[:i] + w[i + 2 :]
-        ctx.report.add("translated", line.where, line.raw, "its peers are lbctl's own")
+        if frontend:
+            # A frontend's verbatim table (counters, rate limits) gets no peers section.
+            note = "its counters are no longer shared with the other host on failover"
+            ctx.report.add("differs", line.where, line.raw, note)
+        else:
+            ctx.report.add("translated", line.where, line.raw, "its peers are lbctl's own")
         return Line(words, " ".join(words), line.where)
     return line
 
@@ -585,6 +607,7 @@ def _server_options(words: list[str]) -> dict[str, str]:
             "maxconn",
             "maxqueue",
             "slowstart",
+            *AGENT_WORDS,
             *_VALUED_SERVER_OPTIONS,
         ):
             out[words[i]] = words[i + 1]
@@ -634,6 +657,12 @@ def _server(
             server["slow_start"] = duration(value)
         elif word in ("send-proxy", "send-proxy-v2"):
             server["send_proxy"], takes = ("v2" if word.endswith("v2") else "v1"), False
+        elif word in ("no-send-proxy", "no-send-proxy-v2"):
+            # Switches the pool's version off for a server that sends the other one (as
+            # the model renders a server's send_proxy); alone it has no model form.
+            if not any(o in ("send-proxy", "send-proxy-v2") and o != word[3:] for o in opts):
+                dropped.append(word)
+            takes = False
         elif word == "cookie":
             server["_cookie"] = value
         elif word == "ssl":
@@ -689,6 +718,7 @@ class _Rules:
     request: list[Line] = field(default_factory=list)  # http-request, http-response
     redirects: list[Line] = field(default_factory=list)
     use_backends: list[Line] = field(default_factory=list)
+    proxy: str = ""  # its name in the original: HAProxy's realm when `http-request auth` has none
 
 
 def map_frontend(
@@ -701,7 +731,7 @@ def map_frontend(
     forwardfor = d.forwardfor
     timeouts = dict(d.timeouts)
     maxconn = d.maxconn
-    rules = _Rules()
+    rules = _Rules(proxy=proxy.name)
     binds: list[Line] = []
     extra_lines = [ln for ln in d.rest if not _is_backend_line(ln.words)]
     for line in proxy.lines:
@@ -717,12 +747,13 @@ def map_frontend(
             if not line.raw:
                 continue  # a listen's own pool: not a line of the original
         elif key == "acl" and len(w) >= 3:
-            rules.acl_lines.append(line)
-            tests = acl_tests(w[2:])
-            if w[1] in rules.acls:
-                earlier = rules.acls[w[1]]
-                tests = None if earlier is None or tests is None else earlier + tests
-            rules.acls[w[1]] = tests
+            for acl in file_acl(line, ctx.read_file, ctx.report) or [line]:
+                rules.acl_lines.append(acl)
+                tests = acl_tests(acl.words[2:])
+                if w[1] in rules.acls:
+                    earlier = rules.acls[w[1]]
+                    tests = None if earlier is None or tests is None else earlier + tests
+                rules.acls[w[1]] = tests
             continue
         elif w == _FORWARDED_PROTO and any(
             "ssl" in b.words for b in proxy.lines if b.keyword == "bind"
@@ -790,7 +821,7 @@ def map_frontend(
         )
         return None
     for line in extra_lines:
-        ctx.keep(fe["extra"], line)
+        ctx.keep(fe["extra"], _peers_dropped(line, ctx, frontend=True))
     if not fe["extra"]:
         del fe["extra"]
     return fe
@@ -895,10 +926,12 @@ def _host_path(path: str, base: str) -> str:
 
 
 def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: Context) -> None:
-    ordered = rules.request + rules.redirects + rules.use_backends
+    access, taken = take_access(rules.request, rules.acls) if fe["mode"] == "http" else ({}, 0)
+    ordered = rules.request[taken:] + rules.redirects + rules.use_backends
     mapped: list[dict[str, Any]] = []
+    auth = auth_acls(rules.acl_lines)
     for line in ordered:
-        rule = _rule(line, rules.acls, ctx)
+        rule = _rule(line, rules.acls, ctx) or _auth_rule(line, rules, auth)
         if rule is None:
             break
         mapped.append(rule)
@@ -906,10 +939,12 @@ def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: 
     if len(mapped) == len(ordered) and not referenced & set(rules.acls):
         if mapped:
             fe["rules"] = mapped
-        ctx.report.native(len(ordered) + len(rules.acl_lines))
+        if access:
+            fe["access"] = access
+        ctx.report.native(len(ordered) + taken + len(rules.acl_lines))
         return
     # Keep them all, in the order HAProxy reads them: first match stays the same one.
-    for line in rules.acl_lines + ordered:
+    for line in rules.acl_lines + rules.request[:taken] + ordered:
         if line.keyword == "use_backend" and len(line.words) >= 2:
             target = ctx.names.name("pool", line.words[1])
             words = ["use_backend", target, *line.words[2:]]
@@ -929,6 +964,11 @@ def _rule(line: Line, acls: dict[str, Alternatives | None], ctx: Context) -> dic
     if act is None:
         return None
     return {**condition, **act}
+
+
+def _auth_rule(line: Line, rules: _Rules, auth: dict[str, str]) -> dict[str, Any] | None:
+    action, cond = split_condition(line.words) or ([], [])
+    return request_auth(action, cond, auth, rules.proxy, lambda c: rule_condition(c, rules.acls))
 
 
 def _action(w: list[str], ctx: Context) -> dict[str, Any] | None:
@@ -1038,18 +1078,24 @@ def stats_page(
             users.append({"name": user, "password": hash_password(password)})
         elif w == ["stats", "admin", "if", "TRUE"]:
             page["admin"] = True
+        elif stats_login(w) and "userlist" not in page:
+            page["userlist"] = ctx.names.name("userlist", stats_login(w) or "")
         else:
             return None
     if bind is None or not any(ln.words[:2] == ["stats", "enable"] for ln in proxy.lines):
         return None
     pair, vip = _pair_of(bind[0], ctx.pairs)
-    page.update({"name": ctx.names.name("stats_page", proxy.name, proxy.where)})
+    # `listen stats:NAME` is how lbctl names its own stats pages.
+    own_name = proxy.name.removeprefix("stats:") or proxy.name
+    page.update({"name": ctx.names.name("stats_page", own_name, proxy.where)})
     page["vip_pair"] = pair["name"]
     page["port"] = bind[1]
     if vip:
         page["vip"] = vip
     elif bind[0] != "*":
         return None
+    if users and "userlist" in page:
+        return None  # two logins: the model asks one user list
     if users:
         listname = ctx.names.name("userlist", f"{page['name']}-users")
         userlists.append({"name": listname, "users": users})

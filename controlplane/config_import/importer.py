@@ -63,18 +63,33 @@ class DirFiles:
         relative = posixpath.normpath("/" + path).lstrip("/")
         if not relative or relative.startswith(".."):
             return None
-        candidate = self.root / relative
-        try:
-            real = candidate.resolve(strict=True)
-            root = self.root.resolve(strict=True)
-        except (OSError, RuntimeError):
-            return None
-        # A symlink in the mirror must not lead out of it (to the control plane's files).
-        if not real.is_relative_to(root) or not real.is_file():
-            return None
-        if real.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return real.read_bytes()
+        found = _read_under(self.root, relative)
+        own = relative.removeprefix(_LBCTL_FILES)
+        if found is None and own != relative and own.split("/")[0] in _ATTACHED_FOLDERS:
+            # `lbctl render --out` writes the files it ships beside the configs
+            # (DIR/<host>/maps/...), not under files/: its own output imports back.
+            found = _read_under(self.root.parent, own)
+        return found
+
+
+_LBCTL_FILES = "etc/haproxy/lbctl/"  # lbctl's default files_dir on a host
+_ATTACHED_FOLDERS = frozenset({"certs", "ca", "crl", "maps", "errors"})
+
+
+def _read_under(base: Path, relative: str) -> bytes | None:
+    """The file at `relative` under `base`, if it is one and stays inside `base`."""
+    candidate = base / relative
+    try:
+        real = candidate.resolve(strict=True)
+        root = base.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    # A symlink in the mirror must not lead out of it (to the control plane's files).
+    if not real.is_relative_to(root) or not real.is_file():
+        return None
+    if real.stat().st_size > MAX_FILE_BYTES:
+        return None
+    return real.read_bytes()
 
 
 @dataclass

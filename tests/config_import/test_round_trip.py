@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from controlplane.check import check_rendered
 from controlplane.model.loader import load_model_file, validate_data
 from controlplane.render import render_model
 from controlplane.rendered_config import read_haproxy_cfg, read_keepalived_conf
@@ -22,7 +23,7 @@ from controlplane.usecases.files import write_rendered
 ROOT = Path(__file__).resolve().parents[2]
 # Golden inputs whose import is not complete yet (see docs/adopting.md, "Limits"):
 # access lists shipped as files.
-NOT_YET = {"proxies", "rules"}
+NOT_YET: set[str] = set()
 INPUTS = [ROOT / "inventory/example/lb.yaml"] + [
     p for p in sorted((ROOT / "tests/golden_inputs").glob("*.yaml")) if p.stem not in NOT_YET
 ]
@@ -47,12 +48,38 @@ def _facts(folder: Path, host: str) -> dict:
             backends[section.header] = (servers, checks, templates, sticky)
         elif kind in ("frontend", "listen"):
             frontends |= {ln for ln in section.settings if ln.startswith(("bind ", "mode "))}
+            # A stats page's login and admin lines; the source lists, read from their files.
+            frontends |= {
+                f"{section.header} | {ln}"
+                for ln in section.settings
+                if ln.startswith(("stats ", "http-request auth unless"))
+            }
+            frontends |= _source_lists(folder / host, section.header, section.settings)
     instances = sorted(
         (tuple(v.address for v in i.vips), i.interface, i.priority, i.nopreempt)
         for i in ka.instances
     )
     defaults = [s.settings for s in cfg.sections if s.header == "defaults"]
     return {"backends": backends, "frontends": frontends, "vrrp": instances, "defaults": defaults}
+
+
+def _source_lists(host_dir: Path, header: str, settings: tuple[str, ...]) -> set[str]:
+    """`acl NAME src ...` as the addresses each ACL holds, from its lines or its files."""
+    found: dict[str, set[str]] = {}
+    for line in settings:
+        words = line.split()
+        if words[:1] != ["acl"] or words[2:3] != ["src"]:
+            continue
+        values = found.setdefault(words[1], set())
+        rest = [w for w in words[3:] if w not in ("-M", "--")]
+        while rest:
+            if rest[0] == "-f":
+                shipped = rest[1].removeprefix("/etc/haproxy/lbctl/")
+                values |= {ln.split()[0] for ln in (host_dir / shipped).read_text().splitlines()}
+                rest = rest[2:]
+            else:
+                values.add(rest.pop(0))
+    return {f"{header} | acl {name} src {sorted(v)}" for name, v in found.items()}
 
 
 @pytest.mark.parametrize("model_file", INPUTS, ids=lambda p: p.stem)
@@ -63,7 +90,9 @@ def test_lbctls_own_configs_import_back_to_the_same_environment(
     write_rendered(original, tmp_path / "original")
     result = import_dir(tmp_path / "original", prove=False)
     model = validate_data(yaml.safe_load(result.yaml_text)).model
-    write_rendered(render_model(model), tmp_path / "imported")
+    imported = render_model(model)
+    check_rendered(imported).raise_for_failures()  # the import's own configs load
+    write_rendered(imported, tmp_path / "imported")
     for host in (h.host for h in original.hosts):
         assert _facts(tmp_path / "original", host)["backends"], "nothing compared"
         assert _facts(tmp_path / "imported", host) == _facts(tmp_path / "original", host), host
