@@ -7,6 +7,7 @@ only import module_utils).
 from __future__ import annotations
 
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.lbctl_host import (
@@ -75,8 +76,22 @@ def needed(p: dict) -> str:
     return ""
 
 
+def running_instances(p: dict) -> set[str]:
+    """Return the VRRP instances the running keepalived has: its installed file names them.
+
+    keepalived keeps such an instance's state over a reload and calls the notify hook only
+    at its next transition: on a pair adopted from hand-written configs (no lbctl hook
+    yet) that instance reports no state after the first deploy's reload.
+    """
+    if not pid_alive(p["pid_file"]) or os.path.exists(p["pending"]):
+        return set()  # a pending install: the file may be a half-applied new one
+    text = (read_bytes(p["config_path"]) or b"").decode("utf-8", "replace")
+    return set(re.findall(r"^\s*vrrp_instance\s+(\S+)", text, re.M))
+
+
 def apply(module: AnsibleModule) -> dict:
     p = module.params
+    running = running_instances(p)
     try:
         begin_install(p["config_path"], p["pending"])
     except OSError as exc:
@@ -87,7 +102,9 @@ def apply(module: AnsibleModule) -> dict:
         raise StepFailed("verify: keepalived runs", f"no live process in {p['pid_file']}")
 
     def missing() -> list[str]:
-        names = p["instances"]
+        # An instance keepalived ran already proves nothing by a state file (see above);
+        # the reload file keepalived removed proved it read the new file.
+        names = [n for n in p["instances"] if n not in running]
         return [n for n in names if not os.path.exists(os.path.join(p["state_dir"], n))]
 
     if wait_until(lambda: not missing(), p["timeout"], POLL_SECONDS) is None:

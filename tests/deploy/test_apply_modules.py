@@ -176,3 +176,39 @@ def test_a_failing_step_still_reports_it(haproxy, capsys, tmp_path: Path) -> Non
     (tmp_path / "new.cfg").write_text("new\n")
     result = _run(haproxy_apply, haproxy, capsys)  # the reload command is `false`
     assert result["failed"] and result["lbctl_step"] == "reload: haproxy"
+
+
+def _keepalived_reloading(keepalived: dict[str, Any], tmp_path: Path, live: str, new: str) -> dict:
+    """Arguments whose reload command does what keepalived does: removes the reload file."""
+    (tmp_path / "keepalived.conf").write_text(live)
+    (tmp_path / "new.conf").write_text(new)
+    return {
+        **keepalived,
+        "reload_command": f"rm -f {keepalived['reload_file']}",
+        "instances": ["VI_EDGE", "VI_NEW"],
+        "timeout": 0.3,
+    }
+
+
+def test_keepalived_waits_for_a_state_only_from_instances_it_did_not_run(
+    keepalived, capsys, tmp_path: Path
+) -> None:
+    """A hand-written pair's instance (no lbctl hook yet) keeps its state over the reload."""
+    args = _keepalived_reloading(
+        keepalived,
+        tmp_path,
+        "vrrp_instance VI_EDGE {\n}\n",
+        "vrrp_instance VI_EDGE {\n}\nvrrp_instance VI_NEW {\n}\n",
+    )
+    result = _run(keepalived_apply, args, capsys)
+    assert (
+        result["failed"]
+        and result["lbctl_step"] == "verify: keepalived runs every new VRRP instance"
+    )
+    assert result["msg"].endswith("no state reported for VI_NEW")  # not VI_EDGE
+
+    (tmp_path / "vrrp").mkdir()
+    (tmp_path / "vrrp" / "VI_NEW").write_text("BACKUP 0 100\n")
+    (tmp_path / "keepalived.conf").write_text("vrrp_instance VI_EDGE {\n}\n")
+    Path(keepalived["pending"]).unlink(missing_ok=True)
+    assert _run(keepalived_apply, args, capsys)["changed"] is True
