@@ -32,6 +32,7 @@ from ..config_import.importer import (
 )
 from ..config_import.legacy import modern_config
 from ..config_import.proof_files import PROOF_DIR, error_pages_for_proof
+from ..config_import.proof_patterns import pattern_files_for_proof
 from ..config_import.report import ImportRefused, Report
 from ..errors import ModelInvalid
 from ..model.loader import validate_data
@@ -187,6 +188,8 @@ def _prove_originals(hosts: list[HostInput]) -> None:
             if name == HAPROXY_FILE:
                 text, pages = error_pages_for_proof(modern_config(data, label), host.files.read)
                 attached = {k: AttachedFile("error_page", k, v) for k, v in pages.items()}
+                text, lists = pattern_files_for_proof(text, host.files.read)
+                attached |= {k: AttachedFile("map", k, v) for k, v in lists.items()}
                 verdict = check_file(host.name, name, text, attached, PROOF_DIR)
             else:
                 verdict = check_file(host.name, name, data.decode())
