@@ -250,10 +250,12 @@ def _pair(
     options: dict[str, Any] = {}
     scripts = hosts[master.host][1]
     tracked = []
-    for name, weight in master.track_scripts:
-        script = scripts.get(name)
+    for tracked_name, weight in master.track_scripts:
+        script = scripts.get(tracked_name)
         if script is None:
-            report.add("dropped", master.where, f"track_script {name}", "no such vrrp_script")
+            report.add(
+                "dropped", master.where, f"track_script {tracked_name}", "no such vrrp_script"
+            )
             continue
         if any(word in script.command for word in _HAPROXY_CHECKS):
             w = weight if weight is not None else int(script.options.get("weight", "0"))
@@ -266,7 +268,7 @@ def _pair(
             report.add(
                 "translated",
                 script.where,
-                f"vrrp_script {name}",
+                f"vrrp_script {tracked_name}",
                 "lbctl's own HAProxy check (chk_haproxy) replaces it",
             )
             continue
@@ -275,12 +277,15 @@ def _pair(
             report.add(
                 "differs",
                 script.where,
-                f"vrrp_script {name} weight {w}",
+                f"vrrp_script {tracked_name} weight {w}",
                 "a positive weight (priority gained) has no model field: it loses priority "
                 "when failing instead",
             )
         entry: dict[str, Any] = {
-            "name": names.name("track_script", name),
+            # Per pair; lbctl writes a pair's own scripts as PAIR:NAME.
+            "name": names.name(
+                f"track_script:{pair['name']}", tracked_name.removeprefix(f"{name}:"), script.where
+            ),
             "command": script.command,
             "weight": abs(w),
         }
