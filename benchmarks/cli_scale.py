@@ -12,7 +12,10 @@ best and median wall time and the best CPU time (user + sys, from wait4) over th
 and the ratio to haproxy's. CPU time is the fairer ratio on a busy machine.
 
 Then where one `lbctl render` spends its CPU, phase by phase, in a fresh interpreter doing
-what the command does (the best of --rounds runs for each phase). `--options` adds the
+what the command does (the best of --rounds runs for each phase). `lbctl` parses the
+model file in a second process while it imports (model/parse_ahead.py): the phases are
+measured one after the other in one process, the commands as they run. `--options` adds
+`lbctl validate` with that turned off (LBCTL_PARSE_AHEAD=0) to the first table, and the
 alternatives measured side by side: rapidyaml against ryaml (when `ryml` is importable),
 pydantic's `model_validate_json` against `model_validate`, and the collector on or off.
 Prints markdown tables; nothing is a test.
@@ -211,6 +214,12 @@ def main() -> None:
                 "--skip-binary-check",
             ],
         }
+        if args.options:  # the same command with the parse in the same process, as before
+            commands["lbctl validate, LBCTL_PARSE_AHEAD=0"] = [
+                "env",
+                "LBCTL_PARSE_AHEAD=0",
+                *commands["lbctl validate"],
+            ]
         # The file haproxy -c checks; these runs also write the bytecode.
         run_once(commands["lbctl render --out"])
         run_once(commands["lbctl validate"])
