@@ -164,6 +164,10 @@ def phase_seconds(events: list[DeployEvent]) -> PhaseSeconds:
     """Return where the time of the given events (one host's) went, per phase."""
     found: dict[str, float] = {}
     for event in events:
+        if event.kind == "skipped":
+            # Nothing ran; ansible-runner dates a skipped meta task (the stop check) from
+            # the host's previous task start, so its duration is not this task's.
+            continue
         if event.phases:
             for name, seconds in event.phases:
                 found[name] = found.get(name, 0.0) + seconds

@@ -155,3 +155,9 @@ def test_the_runs_timing_says_where_the_one_ansible_run_spent_its_time() -> None
     }
     assert (event.host, event.kind, event.task) == ("", "info", "timing")
     assert event.message.endswith("(total 4.50 s)")
+
+
+def test_a_skipped_task_costs_the_host_nothing() -> None:
+    stop = DeployEvent("lb1", "skipped", "stop: an earlier host failed", seconds=9.5)
+    step = DeployEvent("lb1", "changed", "stage, check", seconds=1.0, phases=(("stage", 0.25),))
+    assert phase_seconds([stop, step]).seconds == {"stage": 0.25, "overhead": 0.75}
