@@ -47,6 +47,7 @@ __all__ = [
     "import_dir",
     "import_from_hosts",
     "import_uploaded",
+    "inventory_hosts",
     "save_import",
 ]
 
@@ -147,13 +148,17 @@ def import_from_hosts(
     limit: list[str] | None = None,
     host_options: dict[str, str] | None = None,
 ) -> ImportResult:
-    """Import what the inventory's hosts run, with the files their configs name, over SSH."""
+    """Import what the inventory's hosts run, with the files their configs name, over SSH.
+
+    `lbctl import -i`, "Import from hosts" in the web app and `POST /api/v1/import/hosts`
+    all come here: `limit` picks some of the inventory's hosts (None: all of them).
+    """
     from ..deploy import probe_hosts
     from ..deploy.import_fetch import fetch_named_files
-    from ..runtime.targets import read_targets
 
-    # str(): Ansible's inventory gives its own string type, which YAML cannot write.
-    names = [str(name) for name in read_targets(inventory, limit)]
+    names = _inventory_names(inventory, limit)
+    if not names:
+        raise ImportRefused(f"inventory {inventory} names no host to import from")
     probes = probe_hosts(Path(inventory), names)
     hosts = []
     for name in names:
@@ -176,6 +181,21 @@ def import_from_hosts(
     for host in hosts:
         host.files = MemoryFiles(fetched.get(host.name, {}))
     return _imported(hosts, prove=True)
+
+
+def inventory_hosts(inventory: Path | str) -> list[str]:
+    """Return the names of the inventory's hosts: the ones an import from hosts can read."""
+    return _inventory_names(inventory, None)
+
+
+def _inventory_names(inventory: Path | str, limit: list[str] | None) -> list[str]:
+    from ..runtime.targets import InventoryUnreadable, read_targets
+
+    try:
+        # str(): Ansible's inventory gives its own string type, which YAML cannot write.
+        return [str(name) for name in read_targets(inventory, limit)]
+    except InventoryUnreadable as exc:
+        raise ImportRefused(str(exc)) from None
 
 
 def _prove_originals(hosts: list[HostInput]) -> None:

@@ -122,6 +122,17 @@ def _schemas() -> dict[str, Schema]:
             message=STRING,
             base_revision=REVISION_NUMBER,
         ),
+        "ImportHostsRequest": obj(
+            [],
+            hosts=array(STRING | {"minLength": 1})
+            | {
+                "minItems": 1,
+                "description": "some of the app's inventory hosts (default: all of them)",
+            },
+            save=BOOLEAN | {"description": "false: only the model and the report"},
+            message=STRING,
+            base_revision=REVISION_NUMBER,
+        ),
         "ImportResponse": obj(
             ["exit_status", "counts", "report", "model_yaml", "revision"],
             exit_status={"enum": [0, 1], "description": "1: something dropped or changed"},
@@ -460,6 +471,18 @@ def _paths() -> dict[str, Any]:
                 (200, "the import and its report", "ImportResponse"),
                 (400, 409, 422, 429),
                 body="ImportRequest",
+            ),
+        },
+        f"{v}/import/hosts": {
+            "post": _operation(
+                "Import what the app's inventory hosts run, read over SSH with the files "
+                "their configs name (lbctl import -i): the model, the report, and with save "
+                "the new revision",
+                "operator",
+                (200, "the import and its report", "ImportResponse"),
+                (400, 409, 422, 429),
+                body="ImportHostsRequest",
+                body_required=False,
             ),
         },
         f"{v}/model.yaml": {

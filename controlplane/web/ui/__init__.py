@@ -15,6 +15,7 @@ from . import (  # noqa: E402,F401
     deploys,
     files_page,
     history,
+    import_hosts_page,
     model_pages,
     operations,
     preview,
