@@ -71,15 +71,26 @@ def share(
 def frontend_hosts(
     model: Mapping[str, Any], names: Names, everywhere: set[str]
 ) -> Callable[[Section], set[str]]:
-    """Return hosts_of for `share`: the hosts of the pair each imported frontend is on; a
-    section that became no frontend (a stats page, lbctl's own) is on every host."""
+    """Return hosts_of for `share`: the hosts of the pair each imported frontend or stats
+    page is on; a section that became neither (lbctl's own) is on every host."""
     pair_hosts = {p["name"]: set(p["hosts"]) for p in model.get("vip_pairs", [])}
-    pair_of = {fe["name"]: fe.get("vip_pair") for fe in model.get("frontends", [])}
+    pair_of = {
+        (kind, entry["name"]): entry.get("vip_pair")
+        for kind, key in (("frontend", "frontends"), ("stats_page", "stats_pages"))
+        for entry in model.get(key, [])
+    }
 
     def hosts_of(section: Section) -> set[str]:
-        name = names.known("frontend", section.name)
-        pair = pair_of.get(name) if name is not None else None
-        return pair_hosts.get(pair, everywhere) if pair is not None else everywhere
+        for kind, original in (
+            ("frontend", section.name),
+            # `listen stats:NAME` is how lbctl names its own stats pages.
+            ("stats_page", section.name.removeprefix("stats:") or section.name),
+        ):
+            name = names.known(kind, original)
+            pair = pair_of.get((kind, name)) if name is not None else None
+            if pair is not None:
+                return pair_hosts.get(pair, everywhere)
+        return everywhere
 
     return hosts_of
 

@@ -319,3 +319,14 @@ def test_a_host_whose_two_pairs_use_two_interfaces_is_reported(tmp_path: Path) -
         "differs: lb2/keepalived.conf:15: vrrp_instance internal interface eth1 -- the model "
         "sends lb2's adverts on eth0 (lb_hosts interface)"
     ]
+
+
+def test_a_stats_page_belongs_to_its_pairs_hosts_only(tmp_path: Path) -> None:
+    folder = _two_pairs(tmp_path)
+    stats = "\nlisten stats\n    bind 198.18.0.100:8404\n    stats enable\n    stats uri /stats\n"
+    for host in ("lb1", "lb2"):
+        cfg = folder / host / "haproxy.cfg"
+        cfg.write_text(cfg.read_text() + stats)
+    result = import_hosts(read_dir(folder))
+    assert [p["vip_pair"] for p in result.model["stats_pages"]] == ["edge"]
+    assert result.report.exit_status == 0, result.report.lines()
