@@ -201,6 +201,12 @@ def _schemas() -> dict[str, Schema]:
                 "description": "each change against the deployed revision and how a deploy "
                 "applies it: runtime API (no reload), reload, or keepalived reload"
             },
+            proof=STRING
+            | {
+                "description": "how haproxy -c proved the candidate: 'proved by section: N "
+                "sections' (a reduced file: the changed sections and what they name), "
+                "'proved in full', or 'proved before' (the very files passed earlier)"
+            },
         ),
         "RevisionSummary": revision,
         "RevisionList": obj(
