@@ -89,6 +89,8 @@ def test_plan_with_a_change_exits_1_and_shows_the_diff(
     assert result.exit_code == 1, result.output
     assert "+    server app1 198.18.0.20:8081 check weight 100" in result.output
     assert "nothing deployed yet" in result.output
+    # by section, or "proved before" when this process proved that very file already
+    assert "haproxy -c: proved " in result.output
 
 
 def test_plan_of_an_invalid_model_exits_2_naming_the_field(
