@@ -8,8 +8,11 @@ proven by its changed sections against those files when they were proven whole
 50,000 servers a one-server change took about 5 s planned the full way (a render, two
 whole-file haproxy -c, two whole-model dumps); see docs/scale.md for the figures now.
 
-A candidate or a stored revision holding a secret is planned the full way
-(revisions.review_document), which compares secrets through stand-ins.
+A candidate that sends a secret as a value is planned the full way
+(revisions.review_document): its stand-ins make the diff say "changed" whether or not the
+value is the stored one. Any other secret is a stored one (masked secrets are restored),
+and the renderings compare secrets as their stand-ins would: equal values alike, and
+diff.py prints no value; tests/usecases/test_plans.py compares both ways.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ..diff import diff_files
 from ..errors import ModelInvalid
 from ..model import LbModel
 from ..model.config_files import FileContents
-from ..model.secrets import secret_values
+from ..model.secrets import explicit_secrets
 from ..render import Rendered, render_model
 from ..render.incremental import EditedRendering, render_edit
 from ..section_proof import ChangeProof, prove_change
@@ -55,10 +58,10 @@ def plan_document(session: Session, environment: str, document: dict[str, Any]) 
 
     Raises ModelInvalid or CheckFailed before any diff is made, as review_document does.
     """
+    if explicit_secrets(document):
+        return Plan(revisions.review_document(session, environment, document), None)
     head = store.current_revision(session, environment)
     deployed = revisions.deployed_revision(session, environment)
-    if any(secret_values(document)) or _stored_secrets(head, deployed):
-        return Plan(revisions.review_document(session, environment, document), None)
     loaded, _canonical = revisions.candidate(session, environment, document)
     contents = current_contents(session, loaded.model)
     loaded = checked(loaded, contents, "model")
@@ -103,8 +106,3 @@ def _rendering(
 
 def _files(rendered: Rendered | None) -> dict[str, dict[str, str]]:
     return {h.host: dict(h.files) for h in rendered.hosts} if rendered is not None else {}
-
-
-def _stored_secrets(*stored: Revision | None) -> bool:
-    """Return whether a stored revision holds a secret (its documents are cached)."""
-    return any(secret_values(REVISIONS.document(r, masked=False)) for r in stored if r)
