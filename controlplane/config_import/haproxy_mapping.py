@@ -24,6 +24,7 @@ from ..model.directives import check_directive
 from .access_lists import file_acl, take_access
 from .auth import auth_acls, request_auth, stats_login
 from .conditions import Alternatives, acl_tests, rule_condition, split_condition
+from .crt_lists import crt_list_certificates
 from .haproxy_reader import Line, Section, host_path
 from .names import Names
 from .pool_checks import (
@@ -893,6 +894,12 @@ def _bind_options(
                 tls.setdefault("certificate", _host_path(value, ctx.crt_base))
             else:
                 tls.setdefault("certificates", []).append(name)
+            i += 2
+        elif word == "crt-list" and value:
+            path = _host_path(value, ctx.crt_base)
+            if not crt_list_certificates(path, line, tls, ctx.read_file, ctx.declare, ctx.report):
+                ctx.report.add("dropped", line.where, line.raw, "its crt-list was not read")
+                return found, False
             i += 2
         elif word == "alpn" and value:
             tls["alpn"] = value.split(",")

@@ -20,6 +20,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from ..check import check_file
+from ..config_import.crt_lists import crt_lists_for_proof
 from ..config_import.importer import (
     HAPROXY_FILE,
     KEEPALIVED_FILE,
@@ -209,6 +210,7 @@ def _prove_originals(hosts: list[HostInput]) -> None:
                 text, pages = error_pages_for_proof(modern_config(data, label), host.files.read)
                 attached = {k: AttachedFile("error_page", k, v) for k, v in pages.items()}
                 text, lists = pattern_files_for_proof(text, host.files.read)
+                text = crt_lists_for_proof(text, host.files.read)
                 attached |= {k: AttachedFile("map", k, v) for k, v in lists.items()}
                 verdict = check_file(host.name, name, text, attached, PROOF_DIR)
             else:
