@@ -35,6 +35,7 @@ from .pool_checks import (
     take_send_proxy,
     tcp_check,
 )
+from .proxy_settings import frontend_compression, log_target, settle_log_targets, tune_line
 from .report import Report, Where
 from .server_templates import map_templates
 from .stickiness import sticky_source
@@ -283,11 +284,13 @@ def map_global(section: Section, ctx: Context, settings: dict[str, Any]) -> None
             settings["hard_stop_after"] = duration(w[1])
         elif key == "chroot" and len(w) == 2:
             settings["chroot"] = w[1]
+        elif key == "log" and (target := log_target(w)) is not None:
+            settings.setdefault("log_targets", []).append(target)
         elif key == "log" and len(w) >= 3:
-            if "log_target" in settings or w[-1] != "local0" or len(w) != 3:
-                ctx.keep(settings["extra"], line, "a log target besides the first")
-                continue
-            settings["log_target"] = w[1]
+            ctx.keep(settings["extra"], line, "a log target the model cannot say")
+            continue
+        elif tune_line(w, settings):
+            pass
         elif key in ("crt-base", "ca-base") and len(w) == 2:
             setattr(ctx, key.replace("-", "_"), w[1])
         elif key in ("user", "group") and w[1:] != ["haproxy"]:
@@ -311,6 +314,7 @@ def map_global(section: Section, ctx: Context, settings: dict[str, Any]) -> None
         ctx.report.native()
     if tls:
         settings["tls"] = tls
+    settle_log_targets(settings)
 
 
 def _tls_options(words: list[str], tls: dict[str, Any], side: str) -> bool:
@@ -735,6 +739,9 @@ def map_frontend(
     rules = _Rules(proxy=proxy.name)
     binds: list[Line] = []
     extra_lines = [ln for ln in d.rest if not _is_backend_line(ln.words)]
+    compression = frontend_compression([ln.words for ln in proxy.lines])
+    if compression is not None:
+        fe["compression"] = compression
     for line in proxy.lines:
         w = line.words
         key = w[0]
@@ -772,8 +779,10 @@ def map_frontend(
         elif w[:2] == ["option", "forwardfor"] and len(w) == 2:
             forwardfor = True
         elif (
-            key == "option" and len(w) == 2 and w[1] in _RENDERED_OPTIONS
-        ) or w in _RENDERED_LINES:
+            (key == "compression" and compression is not None)
+            or (key == "option" and len(w) == 2 and w[1] in _RENDERED_OPTIONS)
+            or w in _RENDERED_LINES
+        ):
             pass
         elif key == "maxconn" and len(w) == 2 and w[1].isdigit():
             maxconn = int(w[1])

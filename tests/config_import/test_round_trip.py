@@ -55,11 +55,22 @@ def _facts(folder: Path, host: str) -> dict:
                 if ln.startswith(("stats ", "http-request auth unless"))
             }
             frontends |= _source_lists(folder / host, section.header, section.settings)
+            frontends |= {
+                f"{section.header} | {ln}"
+                for ln in section.settings
+                if ln.startswith("compression ")
+            }
     instances = sorted(
         (tuple(v.address for v in i.vips), i.interface, i.priority, i.nopreempt)
         for i in ka.instances
     )
     defaults = [s.settings for s in cfg.sections if s.header == "defaults"]
+    # Where HAProxy logs and its tuning.
+    defaults += [
+        sorted(ln for ln in s.settings if ln.startswith(("log ", "tune.")))
+        for s in cfg.sections
+        if s.header == "global"
+    ]
     return {"backends": backends, "frontends": frontends, "vrrp": instances, "defaults": defaults}
 
 

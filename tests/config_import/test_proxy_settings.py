@@ -1,0 +1,100 @@
+"""Hand-written global `tune.*` and `log` lines and a frontend's compression, imported.
+
+The original is proven with the real `haproxy -c`; the rendered import must load too and
+print the same lines back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from controlplane.check import check_rendered
+from controlplane.model.loader import validate_data
+from controlplane.render import render_model
+from controlplane.usecases.config_import import ImportResult, import_dir
+
+KEEPALIVED = """vrrp_instance VI_1 {{
+    state {state}
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    unicast_src_ip {me}
+    unicast_peer {{
+        {peer}
+    }}
+    virtual_ipaddress {{
+        198.18.0.100/24 dev eth0
+    }}
+}}
+"""
+HAPROXY = """global
+    log stdout format raw local0
+    log 198.18.0.5:514 local2 notice
+    tune.bufsize 32768
+    tune.ssl.default-dh-param 2048
+    tune.http.maxhdr 128
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend web
+    bind 198.18.0.100:80
+{compression}
+    default_backend app
+
+backend app
+    server app1 198.18.0.20:8080
+"""
+BOTH = "    compression algo gzip\n    compression type text/html text/css"
+
+
+def _import(folder: Path, compression: str = BOTH) -> ImportResult:
+    hosts = (
+        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
+        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
+    )
+    for host, state, priority, me, peer in hosts:
+        (folder / host).mkdir(parents=True)
+        (folder / host / "haproxy.cfg").write_text(HAPROXY.format(compression=compression))
+        (folder / host / "keepalived.conf").write_text(
+            KEEPALIVED.format(state=state, priority=priority, me=me, peer=peer)
+        )
+    return import_dir(folder, prove=True)
+
+
+def _rendered(result: ImportResult) -> str:
+    rendered = render_model(validate_data(yaml.safe_load(result.yaml_text)).model)
+    check_rendered(rendered).raise_for_failures()
+    return str(rendered.hosts[0].files["haproxy.cfg"])
+
+
+def test_tune_log_and_compression_lines_are_model_fields(tmp_path: Path) -> None:
+    result = _import(tmp_path)
+    settings = result.model["settings"]
+    assert settings["tune"] == {"bufsize": 32768, "ssl_default_dh_param": 2048, "http_maxhdr": 128}
+    assert settings["log_targets"] == [
+        {"address": "stdout", "format": "raw", "facility": "local0"},
+        {"address": "198.18.0.5:514", "facility": "local2", "level": "notice"},
+    ]
+    assert "extra" not in settings
+    (web,) = result.model["frontends"]
+    assert web["compression"] == {"algorithms": ["gzip"], "types": ["text/html", "text/css"]}
+    assert "extra" not in web
+    cfg = _rendered(result)
+    for line in HAPROXY.format(compression=BOTH).splitlines():
+        if line.strip().startswith(("log ", "tune.", "compression ")):
+            assert f"\n{line}\n" in cfg, line
+
+
+def test_compression_without_a_type_line_stays_verbatim(tmp_path: Path) -> None:
+    # Without `compression type`, HAProxy compresses every type: the model lists types.
+    result = _import(tmp_path, "    compression algo gzip")
+    (web,) = result.model["frontends"]
+    assert "compression" not in web
+    assert web["extra"] == ["compression algo gzip"]
+    _rendered(result)
