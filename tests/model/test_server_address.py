@@ -1,4 +1,4 @@
-"""The fast path for server addresses accepts exactly what inet_pton/inet_ntop would."""
+"""The fast paths for server addresses answer exactly what inet_pton/inet_ntop would."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import socket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from controlplane.model.resolvers import _is_plain_ipv4
 from controlplane.model.types import _check_server_address, _is_canonical_unicast_ipv4
 
 
@@ -39,3 +40,20 @@ def test_edge_addresses() -> None:
     for value in accepted + refused:
         assert _is_canonical_unicast_ipv4(value) == _by_the_socket_library(value), value
     assert [_check_server_address(v) for v in accepted] == accepted
+
+
+def _plain_by_the_socket_library(value: str) -> bool:
+    """The check resolvers.py's regex replaced: any IPv4 address printed canonically."""
+    try:
+        packed = socket.inet_pton(socket.AF_INET, value)
+    except (OSError, ValueError):
+        return False
+    return socket.inet_ntop(socket.AF_INET, packed) == value
+
+
+@settings(max_examples=800)
+@given(value=QUADS | st.text(max_size=20))
+def test_dns_names_are_told_from_ipv4_as_the_socket_library_does(value: str) -> None:
+    assert _is_plain_ipv4(value) == _plain_by_the_socket_library(value)
+    for edge in ("0.0.0.0", "255.255.255.255", "224.0.0.1", "01.2.3.4", "1.2.3.4\n"):
+        assert _is_plain_ipv4(edge) == _plain_by_the_socket_library(edge), edge
