@@ -25,6 +25,7 @@ from .access_lists import file_acl, take_access
 from .auth import auth_acls, request_auth, stats_login
 from .conditions import Alternatives, acl_tests, rule_condition, split_condition
 from .crt_lists import crt_list_certificates
+from .frontend_logging import frontend_logging, is_logging_line
 from .haproxy_reader import Line, Section, host_path
 from .names import Names
 from .pool_checks import (
@@ -742,6 +743,9 @@ def map_frontend(
     compression = frontend_compression([ln.words for ln in proxy.lines])
     if compression is not None:
         fe["compression"] = compression
+    logging = frontend_logging(proxy.lines)
+    if logging is not None:
+        fe["logging"] = logging
     for line in proxy.lines:
         w = line.words
         key = w[0]
@@ -780,6 +784,7 @@ def map_frontend(
             forwardfor = True
         elif (
             (key == "compression" and compression is not None)
+            or (logging is not None and is_logging_line(w))
             or (key == "option" and len(w) == 2 and w[1] in _RENDERED_OPTIONS)
             or w in _RENDERED_LINES
         ):

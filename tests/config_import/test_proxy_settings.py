@@ -98,3 +98,30 @@ def test_compression_without_a_type_line_stays_verbatim(tmp_path: Path) -> None:
     assert "compression" not in web
     assert web["extra"] == ["compression algo gzip"]
     _rendered(result)
+
+
+def test_a_frontends_own_logging_is_its_logging(tmp_path: Path) -> None:
+    lines = (
+        "    no log\n    log 198.18.0.6:514 local3 info\n    no option dontlognull\n"
+        "    unique-id-format '%{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid'\n"
+        "    unique-id-header X-Request-ID"
+    )
+    result = _import(tmp_path, lines)
+    (web,) = result.model["frontends"]
+    assert web["logging"] == {
+        "log_empty_connections": True,
+        "request_id": {"format": "%{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid", "header": "X-Request-ID"},
+        "targets": [{"address": "198.18.0.6:514", "facility": "local3", "level": "info"}],
+    }
+    assert "extra" not in web
+    cfg = _rendered(result)
+    assert "    no log\n    log 198.18.0.6:514 local3 info\n" in cfg
+
+
+def test_a_log_line_adding_to_the_inherited_ones_stays_verbatim(tmp_path: Path) -> None:
+    # Without `no log`, it logs to the global targets too: the model's targets replace them.
+    result = _import(tmp_path, "    log 198.18.0.6:514 local3")
+    (web,) = result.model["frontends"]
+    assert "logging" not in web
+    assert web["extra"] == ["log 198.18.0.6:514 local3"]
+    _rendered(result)

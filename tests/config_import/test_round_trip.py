@@ -58,7 +58,9 @@ def _facts(folder: Path, host: str) -> dict:
             frontends |= {
                 f"{section.header} | {ln}"
                 for ln in section.settings
-                if ln.startswith("compression ")
+                if ln.startswith(
+                    ("compression ", "log", "no log", "unique-id-", "no option dontlog")
+                )
             }
     instances = sorted(
         (tuple(v.address for v in i.vips), i.interface, i.priority, i.nopreempt)
