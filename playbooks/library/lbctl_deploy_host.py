@@ -119,7 +119,9 @@ def haproxy_params(p: dict[str, Any], staged: dict, rollback: bool) -> dict[str,
         "reload_command": p["haproxy_reload_command"],
         "start_command": p["haproxy_start_command"],
         "expected_backends": [] if rollback else p["expected_backends"],
-        "monitor_url": p["monitor_url"],
+        "monitor_url": monitor_to_verify(p["monitor_url"], source)
+        if rollback
+        else p["monitor_url"],
         "timeout": p["haproxy_timeout"],
         "runtime_commands": commands,
         "files_dir": p["files_dir"] if staged["files_managed"] else "",
@@ -130,6 +132,21 @@ def haproxy_params(p: dict[str, Any], staged: dict, rollback: bool) -> dict[str,
         "pid_file": p["haproxy_pid_file"],
     }
     return params
+
+
+def monitor_to_verify(url: str, config_path: str) -> str:
+    """Return `url` when the restored config serves lbctl's monitor endpoint, else "".
+
+    The previous config of an adopted host is the operator's own: it has no monitor
+    endpoint, so its rollback is proven by its new worker alone.
+    """
+    path = "/" + url.split("://", 1)[-1].partition("/")[2]
+    try:
+        with open(config_path, encoding="utf-8", errors="replace") as handle:
+            serves = any(line.split() == ["monitor-uri", path] for line in handle)
+    except OSError:
+        serves = False
+    return url if serves else ""
 
 
 def keepalived_params(p: dict[str, Any], rollback: bool) -> dict[str, Any]:

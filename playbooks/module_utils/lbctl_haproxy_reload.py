@@ -17,10 +17,12 @@ from ansible.module_utils.lbctl_host import (
     atomic_copy,
     atomic_write,
     begin_install,
+    declares_socket,
     end_install,
     haproxy_master_alive,
     journal_alerts,
     live_version,
+    newest_worker,
     point_files_dir,
     read_bytes,
     read_tree,
@@ -177,6 +179,19 @@ def master_alive(p: dict) -> bool:
     return haproxy_master_alive(p["pid_file"])
 
 
+def _worker_finder(p: dict):
+    """Return how to find the serving worker of the config about to be installed, or None.
+
+    None: the runtime API at `socket` names the worker that serves, as in lbctl's configs.
+    A config an operator wrote (restored by the rollback of a first deploy) may open no such
+    socket: then the master's youngest child is the serving worker.
+    """
+    with open(p["source"], encoding="utf-8", errors="replace") as handle:
+        if declares_socket(handle.read(), p["socket"]):
+            return None
+    return lambda: newest_worker(p["pid_file"])
+
+
 def no_new_worker(p: dict, before: str | None) -> StepFailed:
     """Return the failure of a reload that brought no new worker, with what explains it."""
     detail = f"no new worker within {p['timeout']:.0f}s (worker before: {before or 'none'})"
@@ -214,6 +229,10 @@ def apply(module: AnsibleModule, before: str | None) -> dict:
             atomic_write(p["state_file"], kept_states(dump, set(p["stale_servers"])).encode())
         except OSError as exc:
             raise StepFailed("reload: save server states", str(exc)) from exc
+    current = _worker_finder(p)
+    # Without the socket, `before` cannot tell the old worker: the process tree does.
+    replaced = before if current is None else current()
+    current = current or (lambda: worker_pid(p["socket"]))
     install(p)
 
     installed = time.monotonic()
@@ -226,7 +245,7 @@ def apply(module: AnsibleModule, before: str | None) -> dict:
 
     started = time.monotonic()
     after = wait_until(
-        lambda: (pid := worker_pid(p["socket"])) not in (None, before) and pid,
+        lambda: (pid := current()) not in (None, replaced) and pid,
         p["timeout"],
         POLL_SECONDS,
     )
@@ -238,7 +257,9 @@ def apply(module: AnsibleModule, before: str | None) -> dict:
         raise StepFailed(
             "verify: the runtime API lists the new backends", "missing " + ", ".join(missing)
         )
-    if not wait_until(lambda: monitor_answers(p["monitor_url"]), 5.0, POLL_SECONDS):
+    if p["monitor_url"] and not wait_until(
+        lambda: monitor_answers(p["monitor_url"]), 5.0, POLL_SECONDS
+    ):
         raise StepFailed("verify: the monitor endpoint answers", f"no 200 from {p['monitor_url']}")
     _end(p)
     return {

@@ -661,20 +661,64 @@ def haproxy_check_argv(source: str, files_dir: str, version: str) -> list[str]:
     return ["unshare", "--mount", "--", "sh", "-c", _IN_NAMESPACE, "sh", folder, files_dir, source]
 
 
-def haproxy_master_alive(pid_file: str) -> bool:
-    """Return whether `pid_file` names a running HAProxy of this host, answering or not.
+def haproxy_master_pid(pid_file: str) -> int | None:
+    """Return the pid of the running HAProxy master `pid_file` names, answering or not.
 
     A stale pid file can name a reused pid: the process must be haproxy, and in this
     mount namespace (hosts that share a kernel, like the lab's, see each other's pids).
     """
     if not pid_file:
-        return False
+        return None
     try:
         with open(pid_file) as handle:
             pid = int(handle.read().split()[0])
         with open(f"/proc/{pid}/comm") as handle:
             if not handle.read().strip().startswith("haproxy"):
-                return False
-        return os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
+                return None
+        same_host = os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
     except (OSError, ValueError, IndexError):
-        return False
+        return None
+    return pid if same_host else None
+
+
+def haproxy_master_alive(pid_file: str) -> bool:
+    """Return whether `pid_file` names a running HAProxy of this host, answering or not."""
+    return haproxy_master_pid(pid_file) is not None
+
+
+def newest_worker(pid_file: str) -> str | None:
+    """Return the pid of the master's youngest worker, found without the runtime API.
+
+    A config that declares no admin socket (one an operator wrote, restored by a rollback)
+    can only be seen through the process tree: after a reload the old workers linger while
+    they finish their connections, so the new one is the child that started last.
+    """
+    master = haproxy_master_pid(pid_file)
+    if master is None:
+        return None
+    try:
+        with open(f"/proc/{master}/task/{master}/children") as handle:
+            children = handle.read().split()
+    except OSError:
+        return None
+    started: list[tuple[int, str]] = []
+    for child in children:
+        try:
+            with open(f"/proc/{child}/stat") as handle:
+                # Field 22 is the start time; the name before it may hold spaces.
+                fields = handle.read().rsplit(")", 1)[1].split()
+            started.append((int(fields[19]), child))
+        except (OSError, IndexError, ValueError):
+            continue
+    return max(started)[1] if started else None
+
+
+def declares_socket(text: str, sock: str) -> bool:
+    """Return whether a haproxy.cfg opens the admin socket at path `sock`."""
+    for line in text.splitlines():
+        words = line.split()
+        if words[:2] == ["stats", "socket"] and len(words) > 2:
+            path = words[2].removeprefix("unix@")
+            if path == sock:
+                return True
+    return False

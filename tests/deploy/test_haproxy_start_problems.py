@@ -184,3 +184,34 @@ def test_a_reload_that_brings_no_new_worker_says_why(
     assert "no new worker within 2s" in result["msg"]
     assert "`bind 198.18.250.1:9`: the host does not have 198.18.250.1" in result["msg"]
     assert host.worker_of(running["socket"]) == worker  # the old worker still serves
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="HAProxy's master runs as this user: fine, but CI")
+def test_a_config_without_the_admin_socket_is_proven_by_the_masters_new_worker(
+    running: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    # The rollback of a first deploy restores the operator's file: no socket, no monitor.
+    port = running.pop("_port")
+    worker = host.worker_of(running["socket"])
+    restored = tmp_path / "operators.cfg"
+    restored.write_text(_config(port))
+
+    result = _run(apply_module, {**running, "source": str(restored), "monitor_url": ""}, capsys)
+
+    assert not result.get("failed"), result
+    assert result["path"] == "reload" and result["worker_before"] == worker
+    assert result["worker_after"] not in (None, worker)
+    assert result["worker_after"] == host.newest_worker(running["pid_file"])
+
+
+def test_a_monitor_is_verified_after_a_rollback_only_where_the_restored_file_serves_it(
+    tmp_path: Path,
+) -> None:
+    deploy_host = host_module("lbctl_deploy_host")
+    url = "http://127.0.0.1:8404/healthz"
+    lbctls, operators = tmp_path / "lbctl.cfg", tmp_path / "operators.cfg"
+    lbctls.write_text("listen monitor\n    bind 127.0.0.1:8404\n    monitor-uri /healthz\n")
+    operators.write_text(_config(8080))
+    assert deploy_host.monitor_to_verify(url, str(lbctls)) == url
+    assert deploy_host.monitor_to_verify(url, str(operators)) == ""
+    assert deploy_host.monitor_to_verify(url, str(tmp_path / "missing.cfg")) == ""

@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from controlplane import store
 from controlplane.lab import Lab, LabCommandError
+from controlplane.lab.lbhost import nsenter_argv
 from controlplane.model import validate_data
 from controlplane.render import HAPROXY_FILE, KEEPALIVED_FILE, render_model
 from controlplane.usecases import revisions
 
-from .deploying import LAB_MODEL, runtime, wait_for
+from .deploying import LAB_MODEL, VIP, runtime, wait_for
 
 HOSTS = ("lb1", "lb2")
 HAPROXY_CFG = "/etc/haproxy/haproxy.cfg"
@@ -415,3 +416,30 @@ def wait_state(
         if state in states or time.monotonic() >= deadline:
             return state
         time.sleep(0.2)
+
+
+# --- a port the new worker cannot bind ---------------------------------------------------
+
+SQUATTED_PORT = 9099
+# Binds without SO_REUSEPORT, so HAProxy's new worker cannot bind the same address.
+SQUATTER = f"""
+import socket, sys, time
+s = socket.socket()
+s.bind(("{VIP}", {SQUATTED_PORT}))
+s.listen()
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+@contextmanager
+def port_squatted(lab: Lab, host: str) -> Iterator[None]:
+    """Hold VIP:SQUATTED_PORT on `host` with another program (stopped by pid afterwards)."""
+    argv = nsenter_argv(lab.host(host).sshd_pid, [sys.executable, "-c", SQUATTER])
+    squatter = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        assert squatter.stdout is not None and squatter.stdout.readline().strip() == "ready"
+        yield
+    finally:
+        squatter.kill()
+        squatter.wait(timeout=10)

@@ -31,7 +31,8 @@ from tests.web.conftest import PASSWORD, csrf_token, log_in
 
 from ..test_cli import lbctl
 from .adoption_diff import classify
-from .deploying import VIP, deploy, statuses, wait_for, worker_pid
+from .deploying import VIP, deploy, live_file, statuses, wait_for, worker_pid
+from .faulting import SQUATTED_PORT, port_squatted
 from .handwritten_pair import HOSTS, haproxy_cfg, keepalived_conf
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
@@ -166,6 +167,35 @@ def test_import_from_hosts_in_the_web_app_saves_revision_1_with_the_report(
         assert (entry.action, entry.actor) == ("model.import", "operator")
     imported = yaml.safe_load(out.read_text())
     assert validate_data(document).model == validate_data(imported).model
+
+
+def test_a_failed_first_deploy_restores_the_operators_own_config(
+    handwritten: Lab, cli_import, requests, served_before
+) -> None:
+    # The operator's file has no lbctl monitor endpoint: the rollback is proven by the new
+    # worker alone (by the process tree where the file opens no admin socket either), and
+    # the pair serves as before.
+    _, _, out = cli_import
+    document = yaml.safe_load(out.read_text())
+    document["frontends"].append(
+        {
+            "name": "squatted",
+            "vip_pair": document["vip_pairs"][0]["name"],
+            "port": SQUATTED_PORT,
+            "default_pool": document["pools"][0]["name"],
+        }
+    )
+    operators = live_file(handwritten, "lb2", "/etc/haproxy/haproxy.cfg")
+    master, worker = handwritten.haproxy_master_pid("lb2"), worker_pid(handwritten, "lb2")
+    with port_squatted(handwritten, "lb2"):  # lb2, the BACKUP, goes first and cannot bind
+        result = deploy(handwritten, validate_data(document).model)
+
+    failures = [(h.host, h.failed_step, h.error) for h in result.hosts if h.error]
+    assert statuses(result) == [("lb2", "rolled back"), ("lb1", "not run")], failures
+    assert live_file(handwritten, "lb2", "/etc/haproxy/haproxy.cfg") == operators
+    assert handwritten.haproxy_master_pid("lb2") == master
+    assert worker_pid(handwritten, "lb2") != worker  # the operator's config, reloaded
+    assert ask(handwritten, requests) == served_before
 
 
 def test_the_first_deploy_is_a_reload_that_changes_no_routing(

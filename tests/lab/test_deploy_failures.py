@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
 
 from controlplane.lab import Lab
-from controlplane.lab.lbhost import nsenter_argv
 
 from .deploying import (
     LAB_MODEL,
@@ -25,19 +22,9 @@ from .deploying import (
     wait_for,
     worker_pid,
 )
+from .faulting import SQUATTED_PORT, port_squatted
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
-
-SQUATTED_PORT = 9099
-# Binds without SO_REUSEPORT, so HAProxy's new worker cannot bind the same address.
-SQUATTER = f"""
-import socket, sys, time
-s = socket.socket()
-s.bind(("{VIP}", {SQUATTED_PORT}))
-s.listen()
-print("ready", flush=True)
-time.sleep(120)
-"""
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +33,6 @@ def deployed(fresh_lab: Lab) -> Lab:
     # The tests count on lb1 as MASTER (lb2 deployed first): the election takes a moment.
     assert wait_for(lambda: fresh_lab.vips_on("lb1") == [VIP], 15)
     return fresh_lab
-
-
-@contextmanager
-def port_squatted(lab: Lab, host: str) -> Iterator[None]:
-    """Hold VIP:SQUATTED_PORT on `host` with another program (stopped by pid afterwards)."""
-    argv = nsenter_argv(lab.host(host).sshd_pid, [sys.executable, "-c", SQUATTER])
-    squatter = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    try:
-        assert squatter.stdout is not None and squatter.stdout.readline().strip() == "ready"
-        yield
-    finally:
-        squatter.kill()
-        squatter.wait(timeout=10)
 
 
 def add_frontend_on_squatted_port(data: dict) -> None:
