@@ -15,21 +15,8 @@ from controlplane.check import check_rendered
 from controlplane.model.loader import validate_data
 from controlplane.render import render_model
 from controlplane.usecases.config_import import ImportResult, import_dir
+from tests.config_import.handwritten_pair import write_pair
 
-KEEPALIVED = """vrrp_instance VI_1 {{
-    state {state}
-    interface eth0
-    virtual_router_id 51
-    priority {priority}
-    unicast_src_ip {me}
-    unicast_peer {{
-        {peer}
-    }}
-    virtual_ipaddress {{
-        198.18.0.100/24 dev eth0
-    }}
-}}
-"""
 HASH = (
     "$6$lbctlsalt$lAaPRWhhAsrKQfP8unqaDg3EI2P7DJ./GOWqQgc.vPmyseYg3PpaS.uM9k/tYRB6N2."
     "YfRPMghr4rquCiCwuZ0"
@@ -65,21 +52,10 @@ OFFICE = "198.18.0.0/16 office\n"
 
 
 def _folder(folder: Path, more: str = "", blocked: str | None = BLOCKED) -> Path:
-    hosts = (
-        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
-        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
-    )
-    for host, state, priority, me, peer in hosts:
-        files = folder / host / "files/etc/haproxy"
-        files.mkdir(parents=True)
-        (folder / host / "haproxy.cfg").write_text(HAPROXY.format(hash=HASH, more=more))
-        (folder / host / "keepalived.conf").write_text(
-            KEEPALIVED.format(state=state, priority=priority, me=me, peer=peer)
-        )
-        if blocked is not None:
-            (files / "blocked.lst").write_text(blocked)
-        (files / "office.map").write_text(OFFICE)
-    return folder
+    files = {"etc/haproxy/office.map": OFFICE}
+    if blocked is not None:
+        files["etc/haproxy/blocked.lst"] = blocked
+    return write_pair(folder, HAPROXY.format(hash=HASH, more=more), files)
 
 
 def _rendered_config(result: ImportResult) -> str:

@@ -15,22 +15,9 @@ from controlplane.model.file_flow import read_model_files
 from controlplane.model.loader import validate_data
 from controlplane.render import render_model
 from controlplane.usecases.config_import import ImportResult, import_dir
+from tests.config_import.handwritten_pair import write_pair
 from tests.tls_material import make_ca, make_leaf
 
-KEEPALIVED = """vrrp_instance VI_1 {{
-    state {state}
-    interface eth0
-    virtual_router_id 51
-    priority {priority}
-    unicast_src_ip {me}
-    unicast_peer {{
-        {peer}
-    }}
-    virtual_ipaddress {{
-        198.18.0.100/24 dev eth0
-    }}
-}}
-"""
 HAPROXY = """global
     crt-base /etc/haproxy/certs
 
@@ -54,22 +41,10 @@ FILTERED = "/etc/haproxy/certs/www.pem\n/etc/haproxy/certs/shop.pem [alpn h2] sh
 def _folder(folder: Path, crt_list: str | None) -> Path:
     ca = make_ca()
     pems = {name: make_leaf(ca, f"{name}.example.com").bundle() for name in ("www", "shop")}
-    hosts = (
-        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
-        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
-    )
-    for host, state, priority, me, peer in hosts:
-        certs = folder / host / "files/etc/haproxy/certs"
-        certs.mkdir(parents=True)
-        (folder / host / "haproxy.cfg").write_text(HAPROXY)
-        (folder / host / "keepalived.conf").write_text(
-            KEEPALIVED.format(state=state, priority=priority, me=me, peer=peer)
-        )
-        for name, pem in pems.items():
-            (certs / f"{name}.pem").write_text(pem)
-        if crt_list is not None:
-            (folder / host / "files/etc/haproxy/sites.list").write_text(crt_list)
-    return folder
+    files = {f"etc/haproxy/certs/{name}.pem": pem for name, pem in pems.items()}
+    if crt_list is not None:
+        files["etc/haproxy/sites.list"] = crt_list
+    return write_pair(folder, HAPROXY, files)
 
 
 def _loads(result: ImportResult, out: Path) -> None:

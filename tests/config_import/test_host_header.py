@@ -16,21 +16,8 @@ import yaml
 
 from controlplane.usecases.config_import import import_dir
 from tests.config_import.equivalence import can_run, render_import, serve_and_ask
+from tests.config_import.handwritten_pair import write_pair
 
-KEEPALIVED = """vrrp_instance VI_1 {{
-    state {state}
-    interface eth0
-    virtual_router_id 51
-    priority {priority}
-    unicast_src_ip {me}
-    unicast_peer {{
-        {peer}
-    }}
-    virtual_ipaddress {{
-        198.18.0.100/24 dev eth0
-    }}
-}}
-"""
 HAPROXY = """defaults
     mode http
     timeout connect 5s
@@ -66,17 +53,7 @@ HOSTS = [
 
 
 def _folder(folder: Path) -> Path:
-    hosts = (
-        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
-        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
-    )
-    for host, state, priority, me, peer in hosts:
-        (folder / host).mkdir(parents=True)
-        (folder / host / "haproxy.cfg").write_text(HAPROXY)
-        (folder / host / "keepalived.conf").write_text(
-            KEEPALIVED.format(state=state, priority=priority, me=me, peer=peer)
-        )
-    return folder
+    return write_pair(folder, HAPROXY)
 
 
 @pytest.fixture(scope="module")

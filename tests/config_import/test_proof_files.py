@@ -10,6 +10,7 @@ import pytest
 from controlplane.config_import.proof_files import PROOF_DIR, error_pages_for_proof
 from controlplane.config_import.report import ImportRefused
 from controlplane.usecases.config_import import import_dir
+from tests.config_import.handwritten_pair import write_pair
 
 CONFIG = """global
     log /dev/log local0
@@ -30,21 +31,6 @@ backend app
     server app1 198.18.0.20:8080
 """
 
-KEEPALIVED = """vrrp_instance VI_1 {{
-    state BACKUP
-    interface eth0
-    virtual_router_id 51
-    priority {priority}
-    unicast_src_ip {me}
-    unicast_peer {{
-        {peer}
-    }}
-    virtual_ipaddress {{
-        198.18.0.100/24
-    }}
-}}
-"""
-
 PAGE = "HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/html\r\n\r\n<h1>Back soon</h1>\n"
 
 
@@ -59,17 +45,7 @@ def test_error_pages_move_under_the_proof_folder_and_keep_their_lines() -> None:
 
 
 def _pair(root: Path, page: str) -> Path:
-    for host, me, peer, priority in (
-        ("lb1", "198.18.0.10", "198.18.0.11", 150),
-        ("lb2", "198.18.0.11", "198.18.0.10", 100),
-    ):
-        (root / host / "files/etc/haproxy/errors").mkdir(parents=True)
-        (root / host / "haproxy.cfg").write_text(CONFIG)
-        (root / host / "keepalived.conf").write_text(
-            KEEPALIVED.format(priority=priority, me=me, peer=peer)
-        )
-        (root / host / "files/etc/haproxy/errors/503.http").write_text(page)
-    return root
+    return write_pair(root, CONFIG, {"etc/haproxy/errors/503.http": page})
 
 
 needs_tools = pytest.mark.skipif(

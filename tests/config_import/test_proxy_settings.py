@@ -14,21 +14,8 @@ from controlplane.check import check_rendered
 from controlplane.model.loader import validate_data
 from controlplane.render import render_model
 from controlplane.usecases.config_import import ImportResult, import_dir
+from tests.config_import.handwritten_pair import write_pair
 
-KEEPALIVED = """vrrp_instance VI_1 {{
-    state {state}
-    interface eth0
-    virtual_router_id 51
-    priority {priority}
-    unicast_src_ip {me}
-    unicast_peer {{
-        {peer}
-    }}
-    virtual_ipaddress {{
-        198.18.0.100/24 dev eth0
-    }}
-}}
-"""
 HAPROXY = """global
     log stdout format raw local0
     log 198.18.0.5:514 local2 notice
@@ -54,17 +41,7 @@ BOTH = "    compression algo gzip\n    compression type text/html text/css"
 
 
 def _import(folder: Path, compression: str = BOTH) -> ImportResult:
-    hosts = (
-        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
-        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
-    )
-    for host, state, priority, me, peer in hosts:
-        (folder / host).mkdir(parents=True)
-        (folder / host / "haproxy.cfg").write_text(HAPROXY.format(compression=compression))
-        (folder / host / "keepalived.conf").write_text(
-            KEEPALIVED.format(state=state, priority=priority, me=me, peer=peer)
-        )
-    return import_dir(folder, prove=True)
+    return import_dir(write_pair(folder, HAPROXY.format(compression=compression)), prove=True)
 
 
 def _rendered(result: ImportResult) -> str:

@@ -17,22 +17,7 @@ from controlplane.model.loader import validate_data
 from controlplane.render import render_model
 from controlplane.rendered_config import read_haproxy_cfg
 from controlplane.usecases.config_import import ImportResult, import_dir
-
-KEEPALIVED = """vrrp_instance VI_1 {{
-    state {state}
-    interface eth0
-    virtual_router_id 51
-    priority {priority}
-    advert_int 1
-    unicast_src_ip {me}
-    unicast_peer {{
-        {peer}
-    }}
-    virtual_ipaddress {{
-        198.18.0.100/24 dev eth0
-    }}
-}}
-"""
+from tests.config_import.handwritten_pair import write_pair
 
 # Consul's DNS interface on loopback, as its documentation's HAProxy examples use it.
 HAPROXY = """global
@@ -68,17 +53,7 @@ TEMPLATES = (
 
 
 def _folder(folder: Path, servers: str) -> Path:
-    hosts = (
-        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
-        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
-    )
-    for host, state, priority, me, peer in hosts:
-        (folder / host).mkdir(parents=True)
-        (folder / host / "haproxy.cfg").write_text(HAPROXY.format(servers=servers.rstrip()))
-        (folder / host / "keepalived.conf").write_text(
-            KEEPALIVED.format(state=state, priority=priority, me=me, peer=peer)
-        )
-    return folder
+    return write_pair(folder, HAPROXY.format(servers=servers.rstrip()))
 
 
 def _import(tmp_path: Path, servers: str) -> Imported:

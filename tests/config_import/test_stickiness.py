@@ -8,21 +8,8 @@ import pytest
 
 from controlplane.config_import.importer import Imported, import_hosts, read_dir
 from controlplane.model.loader import validate_data
+from tests.config_import.handwritten_pair import write_pair
 
-KEEPALIVED = """vrrp_instance VI_1 {{
-    state BACKUP
-    interface eth0
-    virtual_router_id 51
-    priority {priority}
-    unicast_src_ip {me}
-    unicast_peer {{
-        {peer}
-    }}
-    virtual_ipaddress {{
-        198.18.0.100/24 dev eth0
-    }}
-}}
-"""
 HAPROXY = """peers mypeers
     peer lb1 198.18.0.10:1024
     peer lb2 198.18.0.11:1024
@@ -42,16 +29,7 @@ backend app
 
 
 def _import(folder: Path, table: str) -> Imported:
-    for host, priority, me, peer in (
-        ("lb1", 150, "198.18.0.10", "198.18.0.11"),
-        ("lb2", 100, "198.18.0.11", "198.18.0.10"),
-    ):
-        (folder / host).mkdir(parents=True)
-        (folder / host / "haproxy.cfg").write_text(HAPROXY.format(table=table))
-        (folder / host / "keepalived.conf").write_text(
-            KEEPALIVED.format(priority=priority, me=me, peer=peer)
-        )
-    imported = import_hosts(read_dir(folder))
+    imported = import_hosts(read_dir(write_pair(folder, HAPROXY.format(table=table))))
     validate_data(imported.model)
     return imported
 

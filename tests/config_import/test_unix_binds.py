@@ -14,21 +14,8 @@ from controlplane.config_import.importer import import_hosts, read_dir
 from controlplane.model.loader import validate_data
 from controlplane.render import render_model
 from controlplane.usecases.config_import import import_dir
+from tests.config_import.handwritten_pair import write_pair
 
-KEEPALIVED = """vrrp_instance VI_1 {{
-    state {state}
-    interface eth0
-    virtual_router_id 51
-    priority {priority}
-    unicast_src_ip {me}
-    unicast_peer {{
-        {peer}
-    }}
-    virtual_ipaddress {{
-        198.18.0.100/24 dev eth0
-    }}
-}}
-"""
 HAPROXY = """defaults
     mode http
     timeout connect 5s
@@ -47,17 +34,7 @@ backend app
 
 
 def _folder(folder: Path, more: str = "") -> Path:
-    hosts = (
-        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
-        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
-    )
-    for host, state, priority, me, peer in hosts:
-        (folder / host).mkdir(parents=True)
-        (folder / host / "haproxy.cfg").write_text(HAPROXY.format(more=more))
-        (folder / host / "keepalived.conf").write_text(
-            KEEPALIVED.format(state=state, priority=priority, me=me, peer=peer)
-        )
-    return folder
+    return write_pair(folder, HAPROXY.format(more=more))
 
 
 def test_a_unix_socket_bind_keeps_its_path_mode_and_proxy_protocol(tmp_path: Path) -> None:
