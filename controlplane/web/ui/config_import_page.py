@@ -7,6 +7,7 @@ and the files they name (each with its path on the host) go to the same use case
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash, render_template, request
@@ -42,6 +43,37 @@ def _uploaded() -> tuple[dict[str, dict[str, bytes]], dict[str, dict[str, bytes]
     return configs, files
 
 
+def save_import(
+    importing: Callable[[], config_import.ImportResult], source: str
+) -> tuple[int | None, list[str]]:
+    """Run `importing` and save its model as a new revision; return its number and report.
+
+    `source` names where the configs came from (" from lb1, lb2"). What cannot be imported,
+    or a revision saved meanwhile, is flashed and nothing is saved: (None, []).
+    """
+    db = get_db()
+    try:
+        result = importing()
+        saved = config_import.save_import(
+            db, environment(), actor(), result, request.form.get("message", ""), base_revision()
+        )
+        db.commit()
+    except config_import.ImportRefused as exc:
+        db.rollback()
+        flash(f"Not imported: {exc}", "error")
+        return None, []
+    except store.StaleRevision:
+        db.rollback()
+        flash(STALE, "error")
+        return None, []
+    flash(
+        f"Imported{source} as revision {saved.number}. Nothing changed on the hosts: read the "
+        "report, then preview the deploy.",
+        "success",
+    )
+    return saved.number, result.report.lines()
+
+
 @bp.route("/import-configs", methods=["GET", "POST"])
 @role_required("operator")
 def import_configs() -> Any:
@@ -49,26 +81,7 @@ def import_configs() -> Any:
     revision = None
     if request.method == "POST":
         configs, files = _uploaded()
-        db = get_db()
-        try:
-            result = config_import.import_uploaded(configs, files)
-            saved = config_import.save_import(
-                db, environment(), actor(), result, request.form.get("message", ""), base_revision()
-            )
-            db.commit()
-            revision = saved.number
-            report = result.report.lines()
-            flash(
-                f"Imported as revision {revision}. Nothing changed on the hosts yet: read the "
-                "report, then preview the deploy.",
-                "success",
-            )
-        except config_import.ImportRefused as exc:
-            db.rollback()
-            flash(f"Not imported: {exc}", "error")
-        except store.StaleRevision:
-            db.rollback()
-            flash(STALE, "error")
+        revision, report = save_import(lambda: config_import.import_uploaded(configs, files), "")
     return render_template(
         "config_import.html",
         slots=range(HOST_SLOTS),

@@ -12,12 +12,11 @@ from typing import Any
 
 from flask import current_app, flash, render_template, request
 
-from ... import store
 from ...usecases import config_import
-from ..auth import actor, role_required
-from ..db import get_db
+from ..auth import role_required
 from . import bp
-from .editing import STALE, base_revision, environment, head
+from .config_import_page import save_import
+from .editing import head
 
 
 def _inventory() -> Any:
@@ -50,27 +49,15 @@ def import_hosts() -> Any:
     except config_import.ImportRefused as exc:
         flash(f"The app's inventory cannot be read: {exc}", "error")
     if request.method == "POST" and hosts:
-        db = get_db()
         try:
             picked = _picked(hosts)
-            result = config_import.import_from_hosts(_inventory(), picked)
-            saved = config_import.save_import(
-                db, environment(), actor(), result, request.form.get("message", ""), base_revision()
-            )
-            db.commit()
-            revision = saved.number
-            report = result.report.lines()
-            flash(
-                f"Imported from {', '.join(picked)} as revision {revision}. Nothing changed on "
-                "the hosts: read the report, then preview the deploy.",
-                "success",
-            )
         except config_import.ImportRefused as exc:
-            db.rollback()
             flash(f"Not imported: {exc}", "error")
-        except store.StaleRevision:
-            db.rollback()
-            flash(STALE, "error")
+        else:
+            revision, report = save_import(
+                lambda: config_import.import_from_hosts(_inventory(), picked),
+                f" from {', '.join(picked)}",
+            )
     return render_template(
         "import_hosts.html",
         hosts=hosts,
