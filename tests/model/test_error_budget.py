@@ -63,3 +63,31 @@ def test_an_object_with_too_many_keys_is_one_error(example):
     assert _errors(example) == [
         "lb_hosts[lb1]: has 103 keys; no object of the format has more than 64"
     ]
+
+
+def test_past_the_budget_valid_items_between_wrong_ones_are_passed_over_in_order(example):
+    server = example["pools"][0]["servers"][0]
+    servers = []
+    for i in range(600):
+        port = 0 if i % 3 == 0 else 8080  # every third one wrong: 200 of the first 600
+        servers.append({**copy.deepcopy(server), "name": f"s{i}", "port": port})
+    servers.append({**copy.deepcopy(server), "name": "last", "port": 0})
+    example["pools"][0]["servers"] = servers
+    errors = _errors(example)
+    assert errors[:3] == [
+        f"pools[app].servers[s{i}].port: must be 1-65535, got 0" for i in (0, 3, 6)
+    ]
+    assert errors[MAX_ERRORS - 1] == "pools[app].servers[s597].port: must be 1-65535, got 0"
+
+
+def test_a_mapping_valid_as_a_pool_is_still_searched_where_it_is_a_frontend(example):
+    # A YAML alias makes one mapping two items: valid as a pool, wrong as a frontend.
+    pools = [
+        {"name": f"p{i}", "servers": [{"name": "s", "address": "198.18.1.1", "port": 80}]}
+        for i in range(MAX_ERRORS + 1)
+    ]
+    example["pools"] += pools
+    example["frontends"] += pools
+    errors = _errors(example)
+    assert errors[0] == "frontends[p0].vip_pair: is required", errors[0]
+    assert len(errors) == MAX_ERRORS + 1
