@@ -40,6 +40,16 @@ def mask_secrets(text: str, marker: str = "********") -> str:
     return "\n".join(_SECRET_LINE.sub(rf"\g<1>{marker}", line) for line in text.split("\n"))
 
 
+def _mask_new(text: str, kept: set[str]) -> str:
+    """Return `text` masked, its secret lines not in `kept` marked as changed."""
+    if not _may_hold_secrets(text):
+        return text
+    return "\n".join(
+        _SECRET_LINE.sub(r"\g<1>********" if line in kept else r"\g<1>******** (changed)", line)
+        for line in text.split("\n")
+    )
+
+
 def _secrets(text: str) -> list[str]:
     if not _may_hold_secrets(text):
         return []
@@ -75,14 +85,14 @@ def _diff_one(host: str, name: str, new: str | None, old: str | None) -> FileDif
         return FileDiff(host, name, "unchanged", [])
     status: Status = "added" if old is None else "removed" if new is None else "changed"
     label = f"{host}/{name}"
+    # A changed secret shows as a changed line without either value; a secret line the old
+    # file has too (anywhere: a window may leave it out) is masked alike in both.
+    kept = set(_secrets(old or ""))
     windowed = 0
     if old is not None and new is not None:
         windowed, old, new = _line_window(old, new)
-    # A changed secret shows as a changed line without either value. The lines outside a
-    # window are the same in both files: their secrets compare equal.
-    new_marker = "********" if _secrets(old or "") == _secrets(new or "") else "******** (changed)"
     before = mask_secrets(old or "").splitlines(keepends=False)
-    after = mask_secrets(new or "", new_marker).splitlines(keepends=False)
+    after = _mask_new(new or "", kept).splitlines(keepends=False)
     skipped, before, after = _around_the_changes(before, after, force=windowed > 0)
     skipped += windowed
     lines = list(
