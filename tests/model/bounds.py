@@ -12,6 +12,7 @@ the test then fails quickly instead of taking the whole run down.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import math
 import os
 import pickle
@@ -78,6 +79,11 @@ def isolated(call: Callable[[], object]) -> Verdict:
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         try:
+            # The call's cost, not the test worker's heap: a collection in the child would
+            # walk every object the worker built before the fork (and copy their pages).
+            # Measured: 3.1 s of CPU from a small process, 3.7 s beside 3 million objects,
+            # 2.5 s with them frozen.
+            gc.freeze()
             os.close(read_end)
             faulthandler.disable()  # an abort at the memory cap is an answer, not news
             signal.signal(signal.SIGALRM, signal.SIG_DFL)  # not pytest-timeout's handler
