@@ -4,7 +4,8 @@ Run as `unshare --net --mount --propagation private -- python equivalence_runner
 (root). SPEC (JSON) names the config, the files to place at their absolute paths, the
 addresses to put on loopback, the backend servers (address, port) and the requests. Every
 backend answers any request with `X-Served-By: ADDRESS:PORT`, so the answer says which
-server HAProxy chose. Everything started here is stopped by pid before the runner exits;
+server HAProxy chose; requests go out once every health check has settled (read through
+the master CLI). Everything started here is stopped by pid before the runner exits;
 the namespaces go with it.
 """
 
@@ -28,6 +29,9 @@ from pathlib import Path
 
 _PRIVATE = ("/run/haproxy", "/var/lib/haproxy", "/etc/haproxy")
 _WAIT_S = 10.0
+# Longest wait for health checks to settle: a server that failed its first check under load
+# comes back after `rise` good checks at `downinter` (10 s in the corpus at most).
+_SETTLE_S = 25.0
 
 
 class _Backend(BaseHTTPRequestHandler):
@@ -97,6 +101,42 @@ def _client_tls() -> ssl.SSLContext:
     return context
 
 
+def _servers(master_socket: str) -> list[dict[str, str]] | None:
+    """Return the worker's servers (`show stat` rows) through the master CLI, or None."""
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(3)
+        conn.connect(master_socket)
+        # The master CLI keeps a connection open for more commands until told `quit`.
+        conn.sendall(b"@1 show stat; quit\n")
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    lines = b"".join(chunks).decode().splitlines()
+    if not lines or not lines[0].startswith("# "):
+        return None  # the worker is not up yet
+    names = lines[0][2:].split(",")
+    rows = [dict(zip(names, line.split(","), strict=False)) for line in lines[1:] if line]
+    return [r for r in rows if r.get("svname") not in ("FRONTEND", "BACKEND")]
+
+
+def _unsettled(row: dict[str, str]) -> bool:
+    # "INI": the first check has not run; "UP 1/2", "DOWN 1/2": between states; "* ": a check
+    # is running. A server that stays DOWN after its checks have run is settled: it is down
+    # in both configs alike.
+    check = row.get("check_status", "")
+    return check.lstrip("* ").startswith("INI") or "/" in row.get("status", "")
+
+
+def _wait_settled(master_socket: str) -> None:
+    deadline = time.monotonic() + _SETTLE_S
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            rows = _servers(master_socket)
+            if rows is not None and not any(_unsettled(r) for r in rows):
+                return
+        time.sleep(0.05)
+
+
 def _ask(request: dict, repeats: int) -> dict:
     served: set[str] = set()
     status = location = None
@@ -137,10 +177,24 @@ def main() -> None:
         shutil.copyfile(source, target)
     backends = _start_backends(spec["servers"])
     pidfile = Path(spec["workdir"]) / "haproxy.pid"
+    master_socket = str(Path(spec["workdir"]) / "master.sock")
     proc = subprocess.run(
         # -n: HAProxy wants 2 descriptors per connection of maxconn, and this machine's
         # hard limit is 20,000; the same cap for both configs keeps the comparison fair.
-        ["haproxy", "-D", "-n", "2000", "-p", str(pidfile), "-f", spec["config"]],
+        # -W -S: a master CLI, so server states can be read without touching the config.
+        [
+            "haproxy",
+            "-W",
+            "-S",
+            master_socket,
+            "-D",
+            "-n",
+            "2000",
+            "-p",
+            str(pidfile),
+            "-f",
+            spec["config"],
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -152,6 +206,9 @@ def main() -> None:
             return
         for address, port in spec["listeners"]:
             _wait_listening(address, int(port))
+        # Ask only once every health check has had its say: a server whose first check
+        # failed under load would otherwise answer in one config and not in the other.
+        _wait_settled(master_socket)
         answers = [_ask(r, spec.get("repeats", 4)) for r in spec["requests"]]
         print(json.dumps({"answers": answers}))
     finally:
