@@ -86,11 +86,14 @@ def _diff_one(host: str, name: str, new: str | None, old: str | None) -> FileDif
     status: Status = "added" if old is None else "removed" if new is None else "changed"
     label = f"{host}/{name}"
     # A changed secret shows as a changed line without either value; a secret line the old
-    # file has too (anywhere: a window may leave it out) is masked alike in both.
-    kept = set(_secrets(old or ""))
+    # file has too (anywhere: a window may leave it out) is masked alike in both. The old
+    # file is searched for its secret lines only when the new part shows one: searching a
+    # 4 MB file took 5 ms, and a window of a long file rarely holds a secret.
+    whole_old = old or ""
     windowed = 0
     if old is not None and new is not None:
         windowed, old, new = _line_window(old, new)
+    kept = set(_secrets(whole_old)) if _may_hold_secrets(new or "") else set()
     before = mask_secrets(old or "").splitlines(keepends=False)
     after = _mask_new(new or "", kept).splitlines(keepends=False)
     skipped, before, after = _around_the_changes(before, after, force=windowed > 0)
@@ -153,8 +156,10 @@ def _line_window(old: str, new: str) -> tuple[int, str, str]:
     first changed line and the same shared end within the margins). Found by comparing
     64 KiB slices: splitting and comparing 100,000 lines one by one took 0.3 s a file.
     """
-    if min(old.count("\n"), new.count("\n")) < _LONG_FILE or any(
-        c in old or c in new for c in _OTHER_LINE_BREAKS
+    if (
+        not _has_lines(old, _LONG_FILE)
+        or not _has_lines(new, _LONG_FILE)
+        or any(c in old or c in new for c in _OTHER_LINE_BREAKS)
     ):
         return 0, old, new
     shared = _shared_start(old, new)
@@ -170,6 +175,16 @@ def _line_window(old: str, new: str) -> tuple[int, str, str]:
         end = len(old) if found < 0 else found + 1
     cut = len(old) - end  # characters both files end with, whole lines
     return old.count("\n", 0, start), old[start:end], new[start : len(new) - cut]
+
+
+def _has_lines(text: str, count: int) -> bool:
+    """Return whether `text` holds at least `count` line breaks ("\\n"), reading only as
+    much of it as that takes (counting all of two 4 MB files took 6 ms)."""
+    found, start, size = 0, 0, _CHUNK
+    while found < count and start < len(text):
+        found += text.count("\n", start, start + size)
+        start, size = start + size, size * 2
+    return found >= count
 
 
 def _shared_start(a: str, b: str) -> int:

@@ -90,3 +90,27 @@ def test_the_window_around_the_changes_gives_the_whole_lines_diff(
     with monkeypatch.context() as whole_lines:
         whole_lines.setattr(diff, "_line_window", lambda a, b: (0, a, b))
         assert windowed == diff_files(*files)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.integers(0, 3000),
+    width=st.integers(0, 80),
+    count=st.integers(0, 2500),
+)
+def test_has_lines_reads_only_far_enough_and_agrees_with_counting(lines, width, count) -> None:
+    text = ("x" * width + "\n") * lines
+    assert diff._has_lines(text, count) == (text.count("\n") >= count)
+
+
+def test_a_kept_secret_far_from_the_change_shows_masked_and_unchanged() -> None:
+    old = list(_LINES)
+    old[2] = _SECRET
+    new = list(old)
+    new[2990] = _SECRET  # the same secret line, now near the change too
+    new[2995] = "    weight 5"
+    (found,) = diff_files(
+        {"lb1": {"haproxy.cfg": "\n".join(new)}}, {"lb1": {"haproxy.cfg": "\n".join(old)}}
+    )
+    added = [line for line in found.lines if line.startswith("+") and "password" in line]
+    assert added == ["+    user admin password ********"]
