@@ -15,6 +15,10 @@ import pytest
 # of `pytest -n` -- gets its own: two workers deploying the same environment name at once
 # are two tests, not two deploys to keep apart; a worker's own subprocesses inherit it.
 os.environ["LBCTL_LOCK_DIR"] = tempfile.mkdtemp(prefix="lbctl-test-locks-")
+# The CLI's result cache (usecases/result_cache.py) keys on the code on disk, not on what a
+# test monkeypatches: off for every test and its subprocesses, and never the user's own
+# ~/.cache. The cache's tests turn it on, each in a folder of its own.
+os.environ["LBCTL_CACHE"] = "0"
 
 from controlplane import lab as lab_api
 from controlplane.lab import Lab

@@ -17,7 +17,7 @@ def run() -> None:
     # Before importing the commands (pydantic and the model classes): a model file to
     # validate or render starts parsing now, in a second process (model/parse_ahead.py).
     model_file = _model_file(sys.argv[1:])
-    if model_file is not None:
+    if model_file is not None and not _probably_cached(sys.argv[1:], model_file):
         from ..model.parse_ahead import start
 
         start(model_file)
@@ -58,6 +58,23 @@ def _model_file(args: list[str]) -> str | None:
         elif not arg.startswith("-"):
             return arg
     return None
+
+
+def _probably_cached(args: list[str], model_file: str) -> bool:
+    """Return whether the result cache holds an entry for this command and model file.
+
+    Then the command will most likely not parse the model, and a parse in a second process
+    would only cost CPU. The bytes read here are the ones the command uses.
+    """
+    from ..usecases import result_cache
+
+    if "--no-cache" in args or not result_cache.enabled():
+        return False
+    try:
+        model = result_cache.read_model(model_file, early=True)
+        return result_cache.ResultCache().has(args[0], {}, model)
+    except OSError:
+        return False  # the command reports it
 
 
 def __getattr__(name: str) -> Any:

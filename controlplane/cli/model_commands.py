@@ -9,24 +9,32 @@ from pathlib import Path
 import click
 
 from ..diff import has_changes
-from ..usecases import files
+from ..usecases import files, result_cache
 from .group import EXISTING_FILE, inventory_option, main
 from .one_shot import without_gc_pauses
 from .output import fail, print_diffs, print_preview, print_warnings, progress, user_errors
 
+_no_cache = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Compute the result afresh: neither read nor store the result cache [LBCTL_CACHE=0].",
+)
+
 
 @main.command()
 @click.argument("file", type=EXISTING_FILE)
-def validate(file: Path) -> None:
-    """Check a model file. Exit 0 valid, 1 invalid (every error on stderr)."""
+@_no_cache
+def validate(file: Path, no_cache: bool) -> None:
+    """Check a model file. Exit 0 valid, 1 invalid (every error on stderr).
+
+    A valid result is kept in the result cache (see `lbctl render --help`).
+    """
     with user_errors(), without_gc_pauses():
-        loaded, _ = files.validate_file(file)
-    print_warnings(loaded.warnings)
-    m = loaded.model
+        found = result_cache.validate_file_cached(file, result_cache.enabled(no_cache))
+    print_warnings(found.warnings)
     click.echo(
-        f"{file}: valid ({len(m.lb_hosts)} lb hosts, {len(m.vip_pairs)} vip pairs, "
-        f"{len(m.pools)} pools, {sum(len(p.servers) for p in m.pools)} servers, "
-        f"{len(m.frontends)} frontends)"
+        f"{file}: valid ({found.lb_hosts} lb hosts, {found.vip_pairs} vip pairs, "
+        f"{found.pools} pools, {found.servers} servers, {found.frontends} frontends)"
     )
 
 
@@ -47,13 +55,23 @@ _skip_check = click.option(
     help="Folder to write <host>/haproxy.cfg and <host>/keepalived.conf into.",
 )
 @_skip_check
-def render(file: Path, out_dir: Path, skip_binary_check: bool) -> None:
-    """Render and prove every host's files into OUT: all of them, or none on any error."""
+@_no_cache
+def render(file: Path, out_dir: Path, skip_binary_check: bool, no_cache: bool) -> None:
+    """Render and prove every host's files into OUT: all of them, or none on any error.
+
+    The rendered files and the warnings are kept in a result cache
+    ($XDG_CACHE_HOME/lbctl, else ~/.cache/lbctl; owner-only) under the sha256 of the model
+    file, the files it declares, lbctl's code and templates: the same inputs again write
+    the same files without validating and rendering them again. The binary check still
+    runs on every render unless skipped.
+    """
     with user_errors(), without_gc_pauses():
-        result = files.render_file(file, not skip_binary_check, progress)
-        written = files.write_rendered(result.rendered, out_dir)
-    print_warnings(result.warnings)
-    for check in result.report.checks if result.report else []:
+        rendering = result_cache.render_file_cached(
+            file, not skip_binary_check, progress, result_cache.enabled(no_cache)
+        )
+        written = files.write_rendered(rendering, out_dir)
+    print_warnings(rendering.warnings)
+    for check in rendering.report.checks if rendering.report else []:
         for warning in check.warnings:
             click.secho(f"warning: {check.host}/{check.file}: {warning}", err=True, fg="yellow")
         if check.substituted:
@@ -62,10 +80,10 @@ def render(file: Path, out_dir: Path, skip_binary_check: bool) -> None:
                 "stand-in here (certificates, DNS names and track scripts are proven on the "
                 "host by deploy)"
             )
-    proof = "proven by haproxy -c and keepalived -t" if result.report else "NOT binary-checked"
+    proof = "proven by haproxy -c and keepalived -t" if rendering.report else "NOT binary-checked"
     click.echo(
-        f"wrote {len(written)} files for {len(result.rendered.hosts)} hosts to {out_dir} "
-        f"({proof}; model sha256:{result.rendered.model_hash[:12]})"
+        f"wrote {len(written)} files for {len(rendering.hosts)} hosts to {out_dir} "
+        f"({proof}; model sha256:{rendering.model_hash[:12]})"
     )
 
 

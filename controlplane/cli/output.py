@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import errno
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from ..diff import FileDiff
 from ..errors import CheckFailed, FieldError, HostsUnreachable, ModelInvalid, ToolMissing
-from ..usecases.files import DeployPreview
+
+if TYPE_CHECKING:
+    from ..usecases.files import DeployPreview
 
 
 def err(message: str) -> None:
@@ -71,7 +74,7 @@ def progress(message: str) -> None:
     click.secho(f"  {message}", err=True, dim=True)
 
 
-def print_warnings(warnings: list[FieldError]) -> None:
+def print_warnings(warnings: Sequence[FieldError | str]) -> None:
     for warning in warnings:
         click.secho(f"warning: {warning}", err=True, fg="yellow")
 

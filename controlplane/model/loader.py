@@ -34,12 +34,14 @@ def load_model(text: str | bytes, source: str = "<model>") -> LoadedModel:
     return validate_data(parse_document(text, source), source)
 
 
-def load_model_file(path: Path | str) -> LoadedModel:
+def load_model_file(path: Path | str, data: bytes | None = None) -> LoadedModel:
+    """Return the validated model of a model file; `data`: its bytes, when already read."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise one_error(str(path), "", f"cannot read: {exc.strerror}") from None
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise one_error(str(path), "", f"cannot read: {exc.strerror}") from None
     parsed = parsed_ahead(data, str(path))  # the CLI may have parsed it already, in parallel
     return load_model(data, str(path)) if parsed is None else validate_data(parsed, str(path))
 

@@ -6,28 +6,28 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..diff import FileDiff, diff_attached, diff_files
 from ..errors import FieldError, HostsUnreachable, ModelInvalid
-from ..model import LbModel, LoadedModel, load_model_file
-from ..model.config_files import FileContents
-from ..model.file_checks import check_file_contents
-from ..model.file_flow import read_model_files
 from ..paths import example_environment_dir
 
 # deploy/, observe/ and lab/ are imported inside the functions that use them: they load
 # ansible-runner (about 0.15 s of `import controlplane.deploy`, measured with -X importtime),
 # which `lbctl validate` and `lbctl render` never need. render/ and check.py too (Jinja and
-# the render modules, 0.05 s of CPU): `lbctl validate` never renders.
+# the render modules, 0.05 s of CPU): `lbctl validate` never renders. The model (pydantic
+# and the model classes, about 0.2 s) is imported when a model is validated: a cached
+# result (result_cache.py) is written without it.
 if TYPE_CHECKING:
     from ..check import CheckReport
     from ..deploy import DeployEvent, DeployResult
     from ..deploy.change_plan import PlannedChange
     from ..deploy.switchover import SwitchoverResult
+    from ..model import LoadedModel
+    from ..model.config_files import FileContents
     from ..observe import EnvironmentStatus
     from ..observe.drift import DriftReport
     from ..observe.drill import DrillReport
@@ -47,20 +47,26 @@ class RenderResult:
     rendered: Rendered
     report: CheckReport | None
     timings: dict[str, float] = field(default_factory=dict)
+    contents: FileContents | None = None  # the declared files, as read (file flow)
 
     @property
     def warnings(self) -> list[FieldError]:
         return self.loaded.warnings
 
 
-def validate_file(path: Path | str) -> tuple[LoadedModel, FileContents]:
+def validate_file(path: Path | str, raw: bytes | None = None) -> tuple[LoadedModel, FileContents]:
     """Return the validated model and the files it declares, read next to it and checked.
 
     The file flow: each `file:` is read relative to the model file; a file that cannot be
     read or whose content is refused (a key that does not match, an expired certificate...)
-    raises ModelInvalid naming the field. The files' warnings join the model's.
+    raises ModelInvalid naming the field. The files' warnings join the model's. `raw`: the
+    model file's bytes when the caller read them already (and keyed a cache on them).
     """
-    loaded = load_model_file(path)
+    from ..model import LoadedModel, load_model_file
+    from ..model.file_checks import check_file_contents
+    from ..model.file_flow import read_model_files
+
+    loaded = load_model_file(path, raw)
     contents = read_model_files(loaded.model, path)
     found = check_file_contents(loaded.model, contents)
     if found.errors:
@@ -69,19 +75,22 @@ def validate_file(path: Path | str) -> tuple[LoadedModel, FileContents]:
 
 
 def render_file(
-    path: Path | str, binary_check: bool = True, progress: Progress | None = None
+    path: Path | str,
+    binary_check: bool = True,
+    progress: Progress | None = None,
+    raw: bytes | None = None,
 ) -> RenderResult:
     """Return the validated, rendered and (unless opted out) binary-checked files.
 
     Declared files are read next to the model file (the file flow) and ship as each
-    host's `attached` files.
+    host's `attached` files. `raw`: the model file's bytes, when already read.
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    loaded, contents = validate_file(path)
+    loaded, contents = validate_file(path, raw)
     timings["validate"] = time.perf_counter() - started
     result = render_loaded(loaded, binary_check, progress, contents)
-    return RenderResult(loaded, result.rendered, result.report, timings | result.timings)
+    return RenderResult(loaded, result.rendered, result.report, timings | result.timings, contents)
 
 
 def render_loaded(
@@ -101,7 +110,7 @@ def render_loaded(
     rendered = render_model(loaded.model, contents)
     timings["render"] = time.perf_counter() - started
     if progress:
-        progress(f"rendered {len(rendered.hosts)} hosts in {timings['render']:.2f}s")
+        progress(rendered_message(len(rendered.hosts), timings["render"]))
     report = None
     if binary_check:
         started = time.perf_counter()
@@ -109,6 +118,83 @@ def render_loaded(
         timings["check"] = time.perf_counter() - started
         report.raise_for_failures()
     return RenderResult(loaded, rendered, report, timings)
+
+
+class ShippedFile(Protocol):
+    """A file shipped beside the configs: render's AttachedFile, or a cached one."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def private(self) -> bool: ...
+
+
+class HostFiles(Protocol):
+    """One host's rendered files: render's RenderedHost, or a cached one."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def files(self) -> Mapping[str, str]: ...
+
+    @property
+    def attached(self) -> Mapping[str, ShippedFile]: ...
+
+
+class HostsFiles(Protocol):
+    """Every host's rendered files: render's Rendered, or a cached one."""
+
+    @property
+    def hosts(self) -> Sequence[HostFiles]: ...
+
+
+def rendered_message(hosts: int, seconds: float) -> str:
+    """The progress line of a rendering: how many hosts, in how long."""
+    return f"rendered {hosts} hosts in {seconds:.2f}s"
+
+
+class DeclaredFile(ShippedFile, Protocol):
+    """A shipped file that knows what the model calls it (kind and name)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def prove_files(
+    hosts: Sequence[tuple[str, Mapping[str, str], Mapping[str, DeclaredFile]]],
+    files_dir: str,
+    digest: str,
+    progress: Progress | None = None,
+) -> CheckReport:
+    """Return the binaries' verdict on files rendered before (a cached rendering).
+
+    The same proof `render_loaded` runs; raises CheckFailed as it does.
+    """
+    from ..render import AttachedFile, Rendered, RenderedHost
+
+    rendered = Rendered(
+        digest,
+        [
+            RenderedHost(
+                host,
+                dict(files),
+                {
+                    key: AttachedFile(item.kind, item.name, item.text, item.private)
+                    for key, item in attached.items()
+                },
+            )
+            for host, files, attached in hosts
+        ],
+        files_dir,
+    )
+    report = check_rendered(rendered, progress)
+    report.raise_for_failures()
+    return report
 
 
 def check_rendered(
@@ -120,7 +206,7 @@ def check_rendered(
     return prove(rendered, progress, workers)
 
 
-def write_rendered(rendered: Rendered, out_dir: Path | str) -> list[Path]:
+def write_rendered(rendered: HostsFiles, out_dir: Path | str) -> list[Path]:
     """Write DIR/<host>/<file> for every host: every file, or none when anything fails.
 
     The attached files go to DIR/<host>/<key> (certs/site.pem, maps/hosts.map ...); those
@@ -405,6 +491,8 @@ def _hosts(rendered: Rendered, limit: list[str] | None) -> list[str]:
 
 def model_schema() -> dict[str, Any]:
     """Return the JSON Schema of the model file format."""
+    from ..model import LbModel
+
     schema = LbModel.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
