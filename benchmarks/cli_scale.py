@@ -4,9 +4,15 @@
         [--options]
 
 One generated model (benchmarks/render_scale.py's: N pools x S servers, N/10 routed
-frontends, two LB hosts). In each round, one after the other: `lbctl validate`, `lbctl render
---out DIR --skip-binary-check` (the binary check runs haproxy -c itself, on both hosts), and
-`haproxy -c -q` of one host's rendered haproxy.cfg, so all three see the same machine load.
+frontends, two LB hosts). In each round, one after the other: `lbctl validate` and `lbctl
+render --out DIR --skip-binary-check` (the binary check runs haproxy -c itself, on both
+hosts) three ways each, then `haproxy -c -q` of one host's rendered haproxy.cfg, so all
+see the same machine load:
+
+- cold, `--no-cache`: everything computed, nothing stored (what a first run computes);
+- first run: an empty result cache, so computed and then stored (the cost of storing);
+- warm: the same inputs again, answered by the result cache (usecases/result_cache.py).
+
 Each is a whole process (interpreter start, imports, parse, ..., exit); the table shows the
 best and median wall time and the best CPU time (user + sys, from wait4) over the rounds,
 and the ratio to haproxy's. CPU time is the fairer ratio on a busy machine.
@@ -43,15 +49,20 @@ LBCTL = [sys.executable, "-m", "controlplane.cli"]
 # (0.2-0.45 s of CPU measured here), which no user pays. main() points this at a temporary
 # folder, so the checkout is not littered; the warm-up run writes it.
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+CACHE_ENV = "LBCTL_CACHE"  # usecases/result_cache.py: "0" turns the cache off
 
 
-def run_once(argv: list[str]) -> tuple[float, float]:
-    """Return (wall seconds, CPU seconds) of one run of a command; exits on failure."""
-    with tempfile.TemporaryFile() as errors:
+def run_once(argv: list[str], empty_cache: bool = False) -> tuple[float, float]:
+    """Return (wall seconds, CPU seconds) of one run of a command; exits on failure.
+
+    `empty_cache`: run it with a result cache of its own, empty.
+    """
+    env = dict(CHILD_ENV)
+    with tempfile.TemporaryFile() as errors, tempfile.TemporaryDirectory() as cache:
+        if empty_cache:
+            env["XDG_CACHE_HOME"] = cache
         started = time.perf_counter()
-        child = subprocess.Popen(
-            argv, cwd=ROOT, env=CHILD_ENV, stdout=subprocess.DEVNULL, stderr=errors
-        )
+        child = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) != 0:
@@ -198,37 +209,39 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="runs of each command")
     parser.add_argument("--options", action="store_true", help="alternatives side by side")
     args = parser.parse_args()
+    load_before = _load()
     with tempfile.TemporaryDirectory() as tmp:
         CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         model = Path(tmp) / "lb.yaml"
         model.write_text(yaml.safe_dump(generated_model(args.pools, args.servers)))
         out = Path(tmp) / "out"
+        CHILD_ENV["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # the warm runs' cache
+        CHILD_ENV.pop(CACHE_ENV, None)
+        validate = [*LBCTL, "validate", str(model)]
+        render = [*LBCTL, "render", str(model), "--out", str(out), "--skip-binary-check"]
+        # name -> (argv, with an empty cache of its own)
         commands = {
-            "lbctl validate": [*LBCTL, "validate", str(model)],
-            "lbctl render --out": [
-                *LBCTL,
-                "render",
-                str(model),
-                "--out",
-                str(out),
-                "--skip-binary-check",
-            ],
+            "lbctl validate, cold (--no-cache)": ([*validate, "--no-cache"], False),
+            "lbctl validate, first run (computes, stores)": (validate, True),
+            "lbctl validate, warm (cache hit)": (validate, False),
+            "lbctl render --out, cold (--no-cache)": ([*render, "--no-cache"], False),
+            "lbctl render --out, first run (computes, stores)": (render, True),
+            "lbctl render --out, warm (cache hit)": (render, False),
         }
         if args.options:  # the same command with the parse in the same process, as before
-            commands["lbctl validate, LBCTL_PARSE_AHEAD=0"] = [
-                "env",
-                "LBCTL_PARSE_AHEAD=0",
-                *commands["lbctl validate"],
-            ]
-        # The file haproxy -c checks; these runs also write the bytecode.
-        run_once(commands["lbctl render --out"])
-        run_once(commands["lbctl validate"])
+            commands["lbctl validate, cold, LBCTL_PARSE_AHEAD=0"] = (
+                ["env", "LBCTL_PARSE_AHEAD=0", *validate, "--no-cache"],
+                False,
+            )
+        # The file haproxy -c checks; these runs also write the bytecode and fill the cache.
+        run_once(render)
+        run_once(validate)
         config = out / "lb1" / "haproxy.cfg"
-        commands["haproxy -c (one host)"] = ["haproxy", "-c", "-q", "-f", str(config)]
+        commands["haproxy -c (one host)"] = (["haproxy", "-c", "-q", "-f", str(config)], False)
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.rounds):
-            for name, argv in commands.items():
-                runs[name].append(run_once(argv))
+            for name, (argv, empty_cache) in commands.items():
+                runs[name].append(run_once(argv, empty_cache))
         lines = len(config.read_text().splitlines())
         print(
             f"{args.pools:,} pools x {args.servers} servers "
@@ -249,7 +262,10 @@ def main() -> None:
             )
         start_cpu = interpreter_start(args.rounds)
         spent = phases(model, Path(tmp) / "phases-out", args.rounds)
-        print("\nCPU per phase of `lbctl render` (best of each; validate stops after files):\n")
+        print(f"\nload average before / after: {load_before} / {_load()}")
+        print(
+            "\nCPU per phase of a cold `lbctl render` (best of each; validate stops after files):\n"
+        )
         print("| phase | CPU |")
         print("|---|---:|")
         print(f"| Python start (bare interpreter) | {start_cpu:.2f} s |")
@@ -262,6 +278,11 @@ def main() -> None:
             print("|---|---:|")
             for name, seconds in options(model).items():
                 print(f"| {name} | {seconds:.3f} s |")
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages: the machine is shared."""
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 if __name__ == "__main__":
