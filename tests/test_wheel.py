@@ -9,6 +9,7 @@ and run the installed `lbctl` from an empty working directory.
 
 from __future__ import annotations
 
+import fcntl
 import fnmatch
 import json
 import os
@@ -128,8 +129,29 @@ class Installed:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """Build the wheel from a copy of the checkout and install it, with its dependencies."""
-    base = tmp_path_factory.mktemp("wheel")
+    """The wheel built from a copy of the checkout and installed with its dependencies.
+
+    Built once per run: the lab test runs on the lab's worker and the others beside it, and
+    each worker building its own took 25-50 s of the suite apiece. The first worker to get
+    here builds under a file lock in the folder the workers share; the others wait and
+    reuse it. Each worker keeps a store home of its own.
+    """
+    basetemp = tmp_path_factory.getbasetemp()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = basetemp.parent if worker else basetemp  # pytest-N/, the run's own folder
+    base = shared / "installed-wheel"
+    with open(shared / "installed-wheel.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (base / "installed").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            _build_and_install(base)
+            (base / "installed").touch()
+    [wheel] = (base / "dist").glob("lbctl-*.whl")
+    home = tmp_path_factory.mktemp("wheel-home")
+    return Installed(wheel=wheel, venv=base / "venv", home=home)
+
+
+def _build_and_install(base: Path) -> None:
     source = base / "source"
     # A copy, so setuptools' build/ folder never lands in (or is reused from) the checkout;
     # symlinks=True keeps controlplane/data/'s relative links pointing into the copy.
@@ -146,8 +168,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     subprocess.run(
         [str(venv / "bin" / "python"), *pip, "install", str(wheel)], check=True, timeout=600
     )
-    home = base / "home"
-    return Installed(wheel=wheel, venv=venv, home=home)
 
 
 def _not_sources(folder: str, names: list[str]) -> set[str]:
