@@ -65,6 +65,19 @@ def test_a_dns_named_server_without_resolver_resolves_only_at_start(example):
     ) in warnings
 
 
+def test_only_the_dns_named_servers_among_addresses_warn(example):
+    servers = example["pools"][0]["servers"]
+    base = servers[0]
+    example["pools"][0]["servers"] = [
+        {**base, "name": "v4", "address": "198.18.0.21"},
+        {**base, "name": "v6", "address": "2001:db8::21"},
+        {**base, "name": "dns", "address": "app1.internal"},
+        {**base, "name": "last", "address": "198.18.0.22"},
+    ]
+    warned = [str(w).split(":")[0] for w in valid(example).warnings if "resolved only" in str(w)]
+    assert warned == ["pools[app].servers[dns].address"]
+
+
 def test_a_dns_named_server_with_a_resolver_warns_nothing(example):
     with_resolver(example, resolvers="dc")
     example["pools"][0]["servers"][0]["address"] = "app1.internal"
