@@ -63,6 +63,20 @@ def _schemas() -> dict[str, Schema]:
             "allOf": [ref("Error"), obj(["current_revision"], current_revision=REVISION_NUMBER)]
         },
         "ModelRequest": obj(["model"], model=ref("LbModel")),
+        "PlanRequest": {
+            "oneOf": [
+                {"allOf": [ref("ModelRequest"), {"not": {"required": ["revision"]}}]},
+                obj(
+                    ["revision"],
+                    revision={"type": "integer", "minimum": 1, "maximum": MAX_STORED_INT}
+                    | {
+                        "description": "a saved revision to plan, validated by its save: "
+                        "the document is neither sent nor validated again"
+                    },
+                )
+                | {"not": {"required": ["model"]}},
+            ]
+        },
         "ServerChangeRequest": obj(
             [],
             state={"enum": ["enabled", "drain", "maint"]},
@@ -192,7 +206,9 @@ def _schemas() -> dict[str, Schema]:
             ],
             valid={"const": True},
             warnings=array(ref("FieldError")),
-            revision=REVISION_NUMBER,
+            planned_revision=REVISION_NUMBER
+            | {"description": "the saved revision planned; null for a posted model"},
+            revision=REVISION_NUMBER | {"description": "the current revision"},
             deployed_revision=REVISION_NUMBER,
             against_current=ref("DiffReport"),
             against_deployed=ref("DiffReport"),
@@ -535,12 +551,12 @@ def _paths() -> dict[str, Any]:
         },
         f"{v}/plan": {
             "post": _operation(
-                "Validate, render and prove a model; diff it against the current and the "
-                "deployed revision",
+                "Validate, render and prove a model, or a saved revision by its number; "
+                "diff it against the current and the deployed revision",
                 "viewer",
                 (200, "the plan", "Plan"),
-                (400, 422, 429, 503),
-                body="ModelRequest",
+                (400, 404, 422, 429, 503),
+                body="PlanRequest",
             )
         },
         f"{v}/pools/{{pool}}/servers/{{server}}": {

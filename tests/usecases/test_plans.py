@@ -104,3 +104,72 @@ def test_a_secret_sent_as_a_value_is_planned_the_full_way(session, example) -> N
     assert plan.proof is None
     lines = [line for d in plan.review.against_current for line in d.lines]
     assert any("(changed)" in line for line in lines)  # says nothing of the guess
+
+
+def _same_review(plan: plans.Plan, other: plans.Plan) -> None:
+    assert plan.review.against_current == other.review.against_current
+    assert plan.review.against_deployed == other.review.against_deployed
+    assert plan.review.changes == other.review.changes
+    assert plan.review.current == other.review.current
+    assert plan.review.deployed == other.review.deployed
+    assert [str(w) for w in plan.review.loaded.warnings] == [
+        str(w) for w in other.review.loaded.warnings
+    ]
+
+
+def test_a_saved_revision_is_planned_as_its_document_is(session, example) -> None:
+    candidate = _with_secrets(session, example)  # revision 1 deployed, revision 2 current
+    saved = revisions.save_document(session, ENV, candidate, SEED, "one weight", 2)
+    by_number = plans.plan_revision(session, ENV, saved.number)
+    as_document = plans.plan_document(
+        session, ENV, copy.deepcopy(revisions.revision_document(saved, masked=True))
+    )
+    _same_review(by_number, as_document)
+    assert all(d.status == "unchanged" for d in by_number.review.against_current)
+    assert any(d.status == "changed" for d in by_number.review.against_deployed)
+
+
+def test_an_older_revision_is_planned_against_the_current_one(session) -> None:
+    document = _saved(session)  # revision 1
+    revisions.save_document(session, ENV, _one_server(document, 7), SEED, "seven", 1)
+    older = plans.plan_revision(session, ENV, 1)
+    assert older.review.current is not None and older.review.current.number == 2
+    _same_review(older, plans.plan_document(session, ENV, document))
+    lines = [line for d in older.review.against_current for line in d.lines]
+    assert any(line.startswith("-") and "weight 7" in line for line in lines)
+
+
+def test_a_saved_revision_is_rendered_from_its_parent_and_proven_by_section(session) -> None:
+    document = _saved(session)
+    plans.plan_document(session, ENV, _one_server(document, 5))  # proves revision 1 whole
+    saved = revisions.save_document(session, ENV, _one_server(document, 6), SEED, "six", 1)
+    plan = plans.plan_revision(session, ENV, saved.number)
+    assert plan.proof_summary().startswith("proved by section: ")
+    assert plan.review.loaded.model == REVISIONS.loaded(saved).model
+    rendered = revisions.revision_rendering(session, saved)[1]
+    assert plan.rendering is not None and plan.rendering.rendered is rendered
+    REVISIONS.clear()  # rendered the full way now: the very same files
+    again = revisions.revision_rendering(session, saved)[1]
+    assert [h.files for h in again.hosts] == [h.files for h in rendered.hosts]
+
+
+def test_planning_an_unknown_revision_says_it_is_not_found(session) -> None:
+    _saved(session)
+    with pytest.raises(store.NotFound):
+        plans.plan_revision(session, ENV, 9)
+
+
+def test_after_a_save_a_plan_is_proven_against_the_last_base_proven_whole(session) -> None:
+    document = _saved(session)
+    plans.plan_document(session, ENV, _one_server(document, 5))  # proves revision 1 whole
+    saved = revisions.save_document(session, ENV, _one_server(document, 6), SEED, "six", 1)
+    plan = plans.plan_document(session, ENV, _one_server(document, 7))
+    assert plan.proof_summary().startswith("proved by section: ")
+    # The new current revision's files were not proven whole to prove this change.
+    assert not plans._proven_whole(revisions.revision_rendering(session, saved)[1])
+    by_number = plans.plan_revision(session, ENV, saved.number)
+    assert by_number.proof_summary().startswith("proved by section: ")
+    full = revisions.review_document(session, ENV, _one_server(document, 7))
+    assert plan.review.against_current == full.against_current
+    assert plan.review.against_deployed == full.against_deployed
+    assert plan.review.changes == full.changes

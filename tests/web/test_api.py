@@ -392,6 +392,47 @@ def test_plan_shows_the_changed_lines(client: FlaskClient, tokens: dict[str, str
     assert "+    server app1 198.18.0.20:8081 check weight 100" in lines
 
 
+def test_plan_of_a_saved_revision_by_its_number(
+    client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    model = with_server_port(model_of(client, tokens["viewer"])["model"], 8081)
+    saved = client.put(
+        "/api/v1/model",
+        json={"base_revision": 1, "model": model},
+        headers=bearer(tokens["operator"]),
+    )
+    assert saved.status_code == 200
+    older = client.post(
+        "/api/v1/plan", json={"revision": 1}, headers=bearer(tokens["viewer"])
+    ).get_json()
+    assert (older["planned_revision"], older["revision"]) == (1, 2)
+    lines = [line for f in older["against_current"]["files"] for line in f["lines"]]
+    assert "+    server app1 198.18.0.20:8080 check weight 100" in lines  # revision 1 is "+"
+    newest = client.post(
+        "/api/v1/plan", json={"revision": 2}, headers=bearer(tokens["viewer"])
+    ).get_json()
+    assert newest["against_current"]["changed"] is False
+    assert newest["against_deployed"]["changed"] is True  # nothing deployed yet
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"revision": 9}, 404),
+        ({"revision": 0}, 400),
+        ({"revision": "1"}, 400),
+        ({"revision": None}, 400),
+        ({"revision": 1, "model": {}}, 400),
+    ],
+)
+def test_plan_of_a_revision_that_is_not_one(
+    client: FlaskClient, tokens: dict[str, str], body: dict[str, Any], status: int
+) -> None:
+    response = client.post("/api/v1/plan", json=body, headers=bearer(tokens["viewer"]))
+    assert response.status_code == status
+    assert response.get_json()["error"]
+
+
 def test_plan_of_an_invalid_model_is_422(client: FlaskClient, tokens: dict[str, str]) -> None:
     model = with_server_port(model_of(client, tokens["viewer"])["model"], "http")
     response = client.post("/api/v1/plan", json={"model": model}, headers=bearer(tokens["viewer"]))

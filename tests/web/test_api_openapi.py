@@ -84,6 +84,8 @@ def test_real_answers_match_their_schemas(
         ("/api/v1/render", "POST", None, viewer),
         ("/api/v1/diff", "GET", None, viewer),
         ("/api/v1/plan", "POST", {"model": model}, viewer),
+        ("/api/v1/plan", "POST", {"revision": 2}, viewer),
+        ("/api/v1/plan", "POST", {"revision": 9}, viewer),  # 404
         ("/api/v1/revisions", "GET", None, viewer),
     ]
     for path, method, body, headers in calls:

@@ -138,13 +138,26 @@ def diff() -> Any:
 @token_required("viewer")
 @expensive()
 def plan() -> Any:
-    document = model_field(json_body())
-    planned = plans.plan_document(get_db(), settings().environment, document)
+    body = json_body()
+    db, environment = get_db(), settings().environment
+    # {"revision": N} plans a saved revision (validated by its save: nothing is parsed or
+    # validated again); {"model": ...} a candidate document.
+    if "revision" in body:
+        if "model" in body:
+            raise BadRequest("send `model` or `revision`, not both", "revision")
+        number = optional_int(body, "revision")
+        if number is None or number < 1:
+            raise BadRequest("`revision` must be a revision number (1 or more)", "revision")
+        planned = plans.plan_revision(db, environment, number)
+    else:
+        number = None
+        planned = plans.plan_document(db, environment, model_field(body))
     found = planned.review
     return jsonify(
         {
             "valid": True,
             "warnings": field_errors(found.loaded.warnings),
+            "planned_revision": number,
             "revision": found.current.number if found.current else None,
             "deployed_revision": found.deployed.number if found.deployed else None,
             "against_current": diff_report(found.against_current),
