@@ -540,13 +540,17 @@ def render_file_cached(
     """
     from . import files
 
+    started = time.perf_counter()
     cache, model = _cache_and_model(path, use_cache)
     if cache is not None and model is not None:
         hit = cache.lookup("render", {}, model)
         if hit is not None and _is_render_record(hit.record):
             record = hit.record
             if progress:
-                progress(files.rendered_message(len(hit.hosts), record["render_s"]))
+                # The time this run took, and where the files came from: a hit must not
+                # pass off the first run's rendering time as its own.
+                took = time.perf_counter() - started
+                progress(files.rendered_message(len(hit.hosts), took) + " (from the cache)")
             report = None
             if binary_check:
                 hosts = [(h.host, h.files, h.attached) for h in hit.hosts]
