@@ -377,12 +377,13 @@ def _servers(pool: Pool, checked: bool, refs: FileRefs) -> list[str]:
     for server in pool.servers:
         address = server.address
         host = f"[{address}]" if ":" in address else address
+        state = server.state
         # HAProxy has no "drain" keyword: weight 0 is what the stats page reports as DRAIN.
-        weight = 0 if server.state == "drain" else server.weight
+        weight = 0 if state == "drain" else server.weight
         line = f"{server.name} {host}:{server.port}{check} weight {weight}"
         if server.backup:
             line += " backup"
-        if server.state == "maint":
+        if state == "maint":
             line += " disabled"
         if server.maxconn:
             line += f" maxconn {server.maxconn}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from controlplane.check import check_rendered
@@ -190,3 +191,22 @@ def test_a_stats_page_may_name_an_ipv6_vip_of_its_pair(example) -> None:
     example["vip_pairs"][0]["vips"] = ["198.18.0.100/24", "2001:2::100/64"]
     result = rendered(with_stats(example, vip="2001:2::100"))
     assert "    bind [2001:2::100]:8404\n" in result.hosts[0].files["haproxy.cfg"]
+
+
+def test_each_server_option_alone_prints_its_words(example) -> None:
+    # server_option_words skips servers with none of these set: each one alone must print.
+    expected = {
+        "check_interval": ("3s", " inter 3s"),
+        "rise": (4, " rise 4"),
+        "fall": (5, " fall 5"),
+        "slow_start": ("30s", " slowstart 30s"),
+        "send_proxy": ("v2", " send-proxy-v2"),
+    }
+    for field, (value, words) in expected.items():
+        document = copy.deepcopy(example)
+        server = document["pools"][0]["servers"][0]
+        server[field] = value
+        config = rendered(document).hosts[0].files["haproxy.cfg"]
+        head = f"    server {server['name']} "
+        line = next(ln for ln in config.splitlines() if ln.startswith(head))
+        assert line.endswith(words), (field, line)
