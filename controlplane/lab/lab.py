@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -120,11 +122,35 @@ class LoadRun:
         self._report = json.loads(out)
         return self._report
 
+    def finish(self) -> dict:
+        """End the run now and return its report (what it measured until this moment)."""
+        if self._report is None and self._process.poll() is None:
+            # `ip netns exec` execs the probe, so this pid is the probe's own; until it has
+            # installed its handler, SIGUSR1 would kill it, so wait for the handler first.
+            deadline = time.monotonic() + LOAD_TIMEOUT_MARGIN_S
+            while not _catches_sigusr1(self.pid) and self._process.poll() is None:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            with contextlib.suppress(ProcessLookupError):
+                self._process.send_signal(signal.SIGUSR1)
+        return self.result()
+
     def stop(self) -> None:
         """Kill the run now (it is our child: reap it too)."""
         if self._process.poll() is None:
             self._process.kill()
         self._process.communicate()
+
+
+def _catches_sigusr1(pid: int) -> bool:
+    """Return whether process `pid` has a handler for SIGUSR1 (its SigCgt mask in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next((ln.split()[1] for ln in status.splitlines() if ln.startswith("SigCgt:")), "0")
+    return bool(int(caught, 16) >> (signal.SIGUSR1 - 1) & 1)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import argparse
 import http.client
 import ipaddress
 import json
+import signal
 import ssl
 import sys
 import threading
@@ -140,7 +141,7 @@ def _load_worker(
     target: Target, deadline: float, budget: _Budget, timeout: float, tally: _Tally
 ) -> None:
     conn = _connect(target, timeout)
-    while time.monotonic() < deadline and budget.take():
+    while time.monotonic() < deadline and not _finish.is_set() and budget.take():
         started = time.perf_counter()
         try:
             status, backend = _request(conn, target)
@@ -210,7 +211,7 @@ def run_load(
         "backends": total.backends,
         "requests_per_s": round(requests / elapsed, 1) if elapsed > 0 else None,
         "latency_ms": _percentiles(total.latencies_ms),
-        "stopped_by": "max_requests" if requests >= max_requests else "duration",
+        "stopped_by": _stopped_by(requests >= max_requests),
     }
 
 
@@ -224,6 +225,11 @@ def _probe_once(target: Target, timeout: float) -> tuple[bool, str | None]:
     finally:
         conn.close()
     return 200 <= status < 300, backend
+
+
+# Set by SIGUSR1 (`LoadRun.finish()`): the run stops at once and still prints its report, so
+# a test whose action is done need not wait out the whole bounded window.
+_finish = threading.Event()
 
 
 def run_probe(
@@ -241,7 +247,7 @@ def run_probe(
     outage = OutageTracker(started, MAX_WINDOWS_REPORTED)
     tally = _Tally()
     sent = 0
-    while sent < max_requests and time.monotonic() < deadline:
+    while sent < max_requests and time.monotonic() < deadline and not _finish.is_set():
         sent += 1
         tick = time.monotonic()
         ok, backend = _probe_once(target, timeout)
@@ -252,7 +258,7 @@ def run_probe(
         else:
             tally.failed_connection += 1
             outage.failed()
-        time.sleep(max(0.0, min(tick + interval, deadline) - time.monotonic()))
+        _finish.wait(max(0.0, min(tick + interval, deadline) - time.monotonic()))
     ended = time.monotonic()
     return {
         "mode": "probe",
@@ -266,8 +272,12 @@ def run_probe(
         "backends": tally.backends,
         **outage.report(ended),
         "latency_ms": _percentiles(tally.latencies_ms),
-        "stopped_by": "max_requests" if sent >= max_requests else "duration",
+        "stopped_by": _stopped_by(sent >= max_requests),
     }
+
+
+def _stopped_by(budget_spent: bool) -> str:
+    return "max_requests" if budget_spent else "finished" if _finish.is_set() else "duration"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         help="probe mode: one request per interval, new connection each time",
     )
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGUSR1, lambda *_: _finish.set())
     try:
         if args.probe_interval is not None:
             result = run_probe(

@@ -48,7 +48,8 @@ def test_master_link_down_moves_the_vip_and_it_returns_with_preempt(
     wait_for(lambda: False, 1.0)  # a second of traffic before the failure
     lab.link_down("lb1")
     assert wait_for(lambda: lab.vips_on("lb2") == [VIP], 5)
-    report = probe.result()
+    wait_for(lambda: False, 2.0)  # and two seconds of traffic after the move
+    report = probe.finish()
     with capsys.disabled():
         print(
             f"\n  failover (VRRPv3, advert 100 ms): client-visible outage "

@@ -175,7 +175,7 @@ def test_haproxy_worker_killed_during_a_deploy_is_started_again(
         assert lab.haproxy_master_pid("lb2") is None  # the second kill: lb2 stays down
         follow_up = hosts.converge(new)
     finally:
-        outage = probe.result()
+        outage = probe.finish()  # it watched both deploys from start to end
     assert statuses(follow_up) == [("lb2", "changed"), ("lb1", "unchanged")]
     assert verdicts(follow_up, "lb2") == ["will change: haproxy.cfg (not running)"]
     assert_sound(hosts.lab, rendering(old), rendering(new))

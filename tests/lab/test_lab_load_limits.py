@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 import pytest
 
 from controlplane.lab import load
+from controlplane.lab.lab import LoadRun
 
 
 @pytest.mark.parametrize(
@@ -27,3 +31,16 @@ def test_load_accepts_lab_and_loopback_urls(url: str) -> None:
 def test_load_refuses_unbounded_runs(duration: float, max_requests: int) -> None:
     with pytest.raises(ValueError):
         load.run_load("http://127.0.0.1:9/", duration=duration, max_requests=max_requests)
+
+
+@pytest.mark.parametrize("mode", [["--probe-interval", "0.01"], ["--connections", "2"]])
+def test_a_run_finished_early_stops_at_once_and_still_reports(mode: list[str]) -> None:
+    # Port 9 (discard) on loopback refuses at once: every request fails, none leaves the host.
+    argv = [sys.executable, "-m", "controlplane.lab.load", "--url", "http://127.0.0.1:9/"]
+    run = LoadRun([*argv, *mode, "--duration", "60", "--max-requests", "100000"], 75)
+    time.sleep(0.3)
+    started = time.monotonic()
+    report = run.finish()
+    assert time.monotonic() - started < 10
+    assert report["stopped_by"] == "finished"
+    assert report["requests"] >= 1
