@@ -13,6 +13,7 @@ from ...errors import ModelInvalid
 from ...store import Revision
 from ...usecases import plans, revisions
 from ..auth import actor, api_error, token_required
+from ..collection_pause import pauses_collection
 from ..db import get_db
 from ..request_limits import expensive
 from . import (
@@ -55,6 +56,7 @@ def get_model_yaml() -> Any:
 
 @bp.put("/model")
 @token_required("operator")
+@pauses_collection
 def put_model() -> Any:
     body = json_body()
     message = body.get("message") or ""
@@ -82,6 +84,7 @@ def put_model() -> Any:
 @bp.post("/validate")
 @token_required("viewer")
 @expensive()
+@pauses_collection
 def validate() -> Any:
     document = model_field(json_body())
     try:
@@ -94,6 +97,7 @@ def validate() -> Any:
 @bp.post("/render")
 @token_required("viewer")
 @expensive()
+@pauses_collection
 def render() -> Any:
     body = json_body(required=False)
     db, environment = get_db(), settings().environment
@@ -137,6 +141,7 @@ def diff() -> Any:
 @bp.post("/plan")
 @token_required("viewer")
 @expensive()
+@pauses_collection
 def plan() -> Any:
     body = json_body()
     db, environment = get_db(), settings().environment
