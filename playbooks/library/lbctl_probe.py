@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.lbctl_probing import probe_facts
 
 DOCUMENTATION = r"""
 module: lbctl_probe
@@ -35,52 +33,13 @@ ARGUMENT_SPEC = {
 }
 
 
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
-def addresses() -> list[str]:
-    """Return the addresses the host holds (CIDR form), IPv4 and IPv6."""
-    out = subprocess.run(
-        ["ip", "-o", "addr", "show"], capture_output=True, text=True, check=True
-    ).stdout
-    return [line.split()[3] for line in out.splitlines() if len(line.split()) > 3]
-
-
-def attached(files_dir: str) -> dict[str, str]:
-    """Return path -> SHA-256 of every file under files_dir (symlinks followed, no dot files)."""
-    found = {}
-    for top, _dirs, names in os.walk(files_dir, followlinks=True):
-        for name in names:
-            if name.startswith("."):  # as Ansible's find: an atomic write's temporary file
-                continue
-            path = os.path.join(top, name)
-            data = _read(path)
-            if data is not None:
-                found[path] = hashlib.sha256(data).hexdigest()
-    return found
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    haproxy, keepalived = _read(p["haproxy_config_path"]), _read(p["keepalived_config_path"])
     try:
-        held = addresses()
+        facts = probe_facts(p["haproxy_config_path"], p["keepalived_config_path"], p["files_dir"])
     except (OSError, subprocess.CalledProcessError) as exc:
         module.fail_json(msg=f"probe: addresses: {exc}", lbctl_step="probe: addresses")
-    facts = {
-        "haproxy_cfg": base64.b64encode(haproxy or b"").decode(),
-        "keepalived_conf": base64.b64encode(keepalived or b"").decode(),
-        "haproxy_found": str(haproxy is not None),
-        "keepalived_found": str(keepalived is not None),
-        "addresses": held,
-        "attached": attached(p["files_dir"]) if p["files_dir"] else {},
-    }
     module.exit_json(changed=False, ansible_facts={"lbctl_probe": facts})
 
 

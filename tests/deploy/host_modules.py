@@ -14,7 +14,13 @@ from types import ModuleType
 from tests.support import ROOT
 
 # In import order: later ones import the earlier ones.
-MODULE_UTILS = ("lbctl_host", "lbctl_staging", "lbctl_haproxy_reload", "lbctl_keepalived_reload")
+MODULE_UTILS = (
+    "lbctl_probing",
+    "lbctl_host",
+    "lbctl_staging",
+    "lbctl_haproxy_reload",
+    "lbctl_keepalived_reload",
+)
 
 
 def _load(name: str, path: str) -> ModuleType:
