@@ -23,7 +23,7 @@ plus the prefix and the splice (benchmarks/web_scale.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..model import LbModel, pool_users
 from ..model.config_files import FileContents
@@ -132,15 +132,21 @@ def _spliced(
         scope = host_scope(model, old_host.host, users)
         base_text = old_host.files[HAPROXY_FILE]
         old_blocks = text_blocks(base_text)
+        headers = [f"frontend {fe.name}" for fe in scope.frontends]
+        headers += [f"backend {p.name}" for p in scope.pools]
+        # The blocks the base text lacks, by kind and name (one set operation, not 11,000
+        # lookups of a header made for each).
+        missing: dict[str, set[str]] = {"frontend": set(), "backend": set()}
+        for header in set(headers).difference(old_blocks.spans):
+            kind, name = header.split(" ", 1)
+            missing[kind].add(name)
         fresh_frontends = [
             fe
             for fe in scope.frontends
-            if fe.name in touched_frontends or f"frontend {fe.name}" not in old_blocks.spans
+            if fe.name in touched_frontends or fe.name in missing["frontend"]
         ]
         fresh_pools = [
-            p
-            for p in scope.pools
-            if p.name in touched_pools or f"backend {p.name}" not in old_blocks.spans
+            p for p in scope.pools if p.name in touched_pools or p.name in missing["backend"]
         ]
         for fe in fresh_frontends:
             if fe.name not in frontends_built:  # both hosts of a pair print the same
@@ -148,26 +154,24 @@ def _spliced(
         for pool in fresh_pools:
             if pool.name not in backends_built:
                 backends_built[pool.name] = build.backend(pool)
-        prefix = render_template("haproxy.cfg.j2", haproxy_prefix(model, scope))
+        # haproxy_prefix(model, scope, frontends, backends) is this context with those blocks.
+        context = haproxy_prefix(model, scope)
+        prefix = render_template("haproxy.cfg.j2", context)
         fresh = render_template(
             "haproxy.cfg.j2",
-            haproxy_prefix(
-                model,
-                scope,
-                [frontends_built[fe.name] for fe in fresh_frontends],
-                [backends_built[p.name] for p in fresh_pools],
+            replace(
+                context,
+                frontends=[frontends_built[fe.name] for fe in fresh_frontends],
+                backends=[backends_built[p.name] for p in fresh_pools],
             ),
         )
         if not fresh.startswith(prefix):
             raise NotSplittable("the prefix rendered alone is not the start of the file")
         new_blocks = index_blocks(fresh, len(prefix))
-        parts = [prefix]
-        headers = [f"frontend {fe.name}" for fe in scope.frontends]
-        headers += [f"backend {p.name}" for p in scope.pools]
-        for header in headers:
-            span = new_blocks.spans.get(header) or old_blocks.spans[header]
-            source = fresh if header in new_blocks.spans else base_text
-            parts.append(source[span[0] : span[1]])
+        parts = [
+            prefix,
+            *_spliced_blocks(headers, new_blocks.spans, fresh, old_blocks.spans, base_text),
+        ]
         reused += len(headers) - len(new_blocks.spans)
         rendered_blocks[old_host.host] = list(new_blocks.spans)
         attached = (
@@ -177,6 +181,39 @@ def _spliced(
         hosts.append(RenderedHost(old_host.host, files, attached))
     rendered = Rendered(None, hosts, model.settings.files_dir, model)
     return EditedRendering(rendered, rendered_blocks, "", reused)
+
+
+def _spliced_blocks(
+    headers: list[str],
+    fresh_spans: dict[str, tuple[int, int]],
+    fresh: str,
+    old_spans: dict[str, tuple[int, int]],
+    base_text: str,
+) -> list[str]:
+    """Return the texts of the blocks `headers` names, in order: the fresh text of those in
+    `fresh_spans`, the base text of the others. Blocks that follow one another in the base
+    text too are taken as one slice: a one-server edit at 50,000 servers is three slices,
+    not 11,000."""
+    parts: list[str] = []
+    run_start = run_end = -1  # the base text's run of reused blocks not yet taken
+    for header in headers:
+        span = fresh_spans.get(header)
+        if span is not None:
+            if run_start >= 0:
+                parts.append(base_text[run_start:run_end])
+                run_start = -1
+            parts.append(fresh[span[0] : span[1]])
+            continue
+        start, end = old_spans[header]
+        if run_start >= 0 and start == run_end:
+            run_end = end
+            continue
+        if run_start >= 0:
+            parts.append(base_text[run_start:run_end])
+        run_start, run_end = start, end
+    if run_start >= 0:
+        parts.append(base_text[run_start:run_end])
+    return parts
 
 
 def _same(new: object, old: object) -> bool:

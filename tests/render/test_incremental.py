@@ -137,3 +137,20 @@ def test_a_file_is_its_prefix_and_its_blocks() -> None:
     assert index.spans and all(h.split()[0] in ("frontend", "backend") for h in index.spans)
     assert text[: index.prefix_end] + "".join(text[a:b] for a, b in index.spans.values()) == text
     assert index_blocks(text, index.prefix_end) == index
+
+
+def test_blocks_are_spliced_in_the_headers_order_whatever_the_base_order() -> None:
+    from controlplane.render.incremental import _spliced_blocks
+
+    base = "\nbackend a\n  x\n\nbackend b\n  y\n\nbackend c\n  z\n"
+    old = {"backend a": (0, 15), "backend b": (15, 30), "backend c": (30, 45)}
+    assert "".join(base[s:e] for s, e in old.values()) == base
+    fresh = "\nbackend b\n  new\n"
+    new = {"backend b": (0, len(fresh))}
+    headers = ["backend c", "backend a", "backend b"]  # moved: c comes first now
+    parts = _spliced_blocks(headers, new, fresh, old, base)
+    assert "".join(parts) == base[30:45] + base[0:15] + fresh
+    # Neighbours in the base and in the headers are taken as one slice.
+    together = _spliced_blocks(["backend a", "backend c"], {}, "", old, base)
+    assert together == [base[0:15], base[30:45]]
+    assert _spliced_blocks(["backend a", "backend b", "backend c"], {}, "", old, base) == [base]
