@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
 from controlplane.errors import ModelInvalid
-from controlplane.model import validate_data
+from controlplane.model import error_budget, validate_data
 from controlplane.model.error_budget import MAX_ERRORS
+from controlplane.model.schema import LbModel
 
 
 def _errors(document: dict) -> list[str]:
@@ -91,3 +93,45 @@ def test_a_mapping_valid_as_a_pool_is_still_searched_where_it_is_a_frontend(exam
     errors = _errors(example)
     assert errors[0] == "frontends[p0].vip_pair: is required", errors[0]
     assert len(errors) == MAX_ERRORS + 1
+
+
+def _recordings(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Return, filled as validations run, whether each budget recorded valid items."""
+    made: list[bool] = []
+    original = error_budget._Budget.__init__
+
+    def recording(budget: Any, left: int, valid: Any) -> None:
+        made.append(valid is not None)
+        original(budget, left, valid)
+
+    monkeypatch.setattr(error_budget._Budget, "__init__", recording)
+    return made
+
+
+def test_a_valid_document_is_validated_once_recording_nothing(example, monkeypatch):
+    made = _recordings(monkeypatch)
+    model, errors, more = error_budget.first_errors(LbModel, example)
+    assert isinstance(model, LbModel) and errors == [] and more == 0
+    assert made == [False]
+
+
+def test_errors_within_the_budget_come_from_the_one_validation(example, monkeypatch):
+    made = _recordings(monkeypatch)
+    example["pools"][0]["servers"][0]["port"] = 0
+    _model, errors, more = error_budget.first_errors(LbModel, example)
+    assert [e["loc"] for e in errors] == [("pools", 0, "servers", 0, "port")] and more == 0
+    assert made == [False]
+
+
+def test_past_the_budget_the_search_has_the_valid_items_recorded(example, monkeypatch):
+    made = _recordings(monkeypatch)
+    server = example["pools"][0]["servers"][0]
+    example["pools"][0]["servers"] = [
+        {**copy.deepcopy(server), "name": f"s{i}", "port": 0 if i > 10 else 80}
+        for i in range(MAX_ERRORS + 20)
+    ]
+    _model, errors, more = error_budget.first_errors(LbModel, example)
+    assert len(errors) == MAX_ERRORS and more is None
+    assert errors[0]["loc"] == ("pools", 0, "servers", 11, "port")
+    assert made[:2] == [False, True]  # then the search's own budgets, each recording
+    assert all(made[2:])
