@@ -3,8 +3,9 @@
 What revisions.review_document answers, made from the current revision's cached forms:
 the candidate is validated against the current revision's model (model/incremental.py),
 rendered block by block into the current revision's files (render/incremental.py),
-proven by its changed sections against those files when they were proven whole
-(section_proof.py), and compared with the current and the deployed renderings. At
+proven by its changed sections against files proven whole (section_proof.py: the current
+revision's, else the deployed one's, else those this process last proved whole), and
+compared with the current and the deployed renderings. At
 50,000 servers a one-server change took about 5 s planned the full way (a render, two
 whole-file haproxy -c, two whole-model dumps); see docs/scale.md for the figures now.
 
