@@ -23,6 +23,7 @@ and then plans sends the 5.5 MB document once.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,7 @@ from ..render import HAPROXY_FILE, Rendered, render_model
 from ..render.incremental import EditedRendering, render_edit
 from ..section_proof import ChangeProof, prove_change
 from ..store import Revision
-from ..store.revision_cache import REVISIONS, revision_key
+from ..store.revision_cache import REVISIONS
 from . import revisions
 from .revisions import CandidateReview
 from .stored_files import checked, current_contents
@@ -96,7 +97,7 @@ def plan_revision(session: Session, environment: str, number: int) -> Plan:
     edited = EditedRendering(rendered, None, "a saved revision's rendering")
     plan = _planned(session, environment, loaded, edited, base or head, current)
     if plan.proof is not None and plan.proof.summary() == "proved in full":
-        _PROVEN_BASES[environment] = (revision.id, revision_key(revision))  # passed whole
+        _PROVEN_BASES[environment] = weakref.ref(rendered)  # its own files passed whole
     return plan
 
 
@@ -113,39 +114,28 @@ def _rendered_base(session: Session, revision: Revision, head: Revision | None) 
     return None
 
 
-# Per environment, the revision (id, cache key) whose rendering this process last proved whole.
-# A change is proven by its sections against a rendering proven whole (section_proof.py);
-# after a save the new current revision's files are not, and proving them whole took
-# 0.6-2 s at 50,000 servers: a plan proves against this one instead, when it still holds it.
-_PROVEN_BASES: dict[str, tuple[int, str]] = {}
+# Per environment, the rendering this process last proved whole, while the revision cache
+# holds it (a weak reference). A change is proven by its sections against files proven
+# whole (section_proof.py); after a save the new current revision's files are not, and
+# proving them whole took 0.6-2 s at 50,000 servers: a plan proves against these instead.
+_PROVEN_BASES: dict[str, weakref.ref[Rendered]] = {}
 
 
-def _proof_base(
-    session: Session, environment: str, preferred: Revision | None
-) -> tuple[Revision | None, Rendered | None]:
-    """Return the revision and rendering to prove a candidate against: the first of
-    `preferred`, the deployed revision and the last proven base whose held rendering was
-    proven whole; else `preferred`'s (section_proof proves it whole first)."""
-
-    def held_and_proven(found: Revision | None) -> Rendered | None:
-        if found is None or found.environment != environment:
-            return None
-        known = REVISIONS.recall(found, "rendering")
-        return known[1] if known is not None and _proven_whole(known[1]) else None
-
+def _proof_base(session: Session, environment: str, preferred: Revision | None) -> Rendered | None:
+    """Return the rendering to prove a candidate against: the first of `preferred`'s, the
+    deployed revision's and the last one proven whole that is held and was proven whole;
+    else `preferred`'s (section_proof proves it whole first)."""
     for found in (preferred, revisions.deployed_revision(session, environment)):
-        if (rendered := held_and_proven(found)) is not None:
-            return found, rendered
+        known = REVISIONS.recall(found, "rendering") if found is not None else None
+        if known is not None and _proven_whole(known[1]):
+            return known[1]
     last = _PROVEN_BASES.get(environment)
-    if last is not None:
-        # Read only now: a revision's row holds its 5.5 MB document (10-20 ms to load).
-        found = session.get(Revision, last[0])
-        same = found is not None and revision_key(found) == last[1]  # not another store's
-        if same and (rendered := held_and_proven(found)) is not None:
-            return found, rendered
+    rendered = last() if last is not None else None
+    if rendered is not None and _proven_whole(rendered):
+        return rendered
     if preferred is None:
-        return None, None
-    return preferred, revisions.revision_rendering(session, preferred)[1]
+        return None
+    return revisions.revision_rendering(session, preferred)[1]
 
 
 def _proven_whole(rendered: Rendered) -> bool:
@@ -169,11 +159,11 @@ def _planned(
     `current` (the current revision's rendering) and the deployed revision's."""
     head = store.current_revision(session, environment)
     deployed = revisions.deployed_revision(session, environment)
-    proof_revision, proof_base = _proof_base(session, environment, base)
+    proof_base = _proof_base(session, environment, base)
     proof = prove_change(edited.rendered, proof_base)
     proof.report.raise_for_failures()
-    if proof_revision is not None and proof_base is not None and _proven_whole(proof_base):
-        _PROVEN_BASES[environment] = (proof_revision.id, revision_key(proof_revision))
+    if proof_base is not None and _proven_whole(proof_base):
+        _PROVEN_BASES[environment] = weakref.ref(proof_base)
     candidate = {h.host: dict(h.files) for h in edited.rendered.hosts}
     current_files = _files(current)
     deployed_rendering = revisions.revision_rendering(session, deployed)[1] if deployed else None
