@@ -38,7 +38,7 @@ from .haproxy import (
     host_scope,
 )
 from .jinja import render_template
-from .sections import NotSplittable, index_blocks, text_blocks
+from .sections import BlockIndex, NotSplittable, index_blocks, remember_blocks, text_blocks
 
 # The model's fields an edit may change and still be rendered block by block.
 _BLOCK_FIELDS = frozenset({"pools", "frontends"})
@@ -172,12 +172,17 @@ def _spliced(
             prefix,
             *_spliced_blocks(headers, new_blocks.spans, fresh, old_blocks.spans, base_text),
         ]
+        text = "".join(parts)
+        spans = [new_blocks.spans.get(h) or old_blocks.spans[h] for h in headers]
+        remember_blocks(
+            prefix, [(h, b - a) for h, (a, b) in zip(headers, spans, strict=True)], text
+        )
         reused += len(headers) - len(new_blocks.spans)
         rendered_blocks[old_host.host] = list(new_blocks.spans)
         attached = (
             _host_attached(model, old_host.host, contents) if files_touched else old_host.attached
         )
-        files = {HAPROXY_FILE: "".join(parts), KEEPALIVED_FILE: old_host.files[KEEPALIVED_FILE]}
+        files = {HAPROXY_FILE: text, KEEPALIVED_FILE: old_host.files[KEEPALIVED_FILE]}
         hosts.append(RenderedHost(old_host.host, files, attached))
     rendered = Rendered(None, hosts, model.settings.files_dir, model)
     return EditedRendering(rendered, rendered_blocks, "", reused)
@@ -214,6 +219,12 @@ def _spliced_blocks(
     if run_start >= 0:
         parts.append(base_text[run_start:run_end])
     return parts
+
+
+def _block_spans(
+    headers: list[str], fresh: BlockIndex, old: BlockIndex
+) -> list[tuple[str, tuple[int, int]]]:
+    return [(h, fresh.spans.get(h) or old.spans[h]) for h in headers]
 
 
 def _same(new: object, old: object) -> bool:

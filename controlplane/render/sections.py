@@ -16,6 +16,7 @@ the plan and the diff compare two renderings block by block.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 
 
@@ -37,7 +38,39 @@ def text_blocks(text: str) -> BlockIndex:
     Walks back from the end over blocks whose header is `frontend NAME` or `backend NAME`
     (lbctl's own frontends, named `lbctl:...`, and stats pages belong to the prefix).
     """
+    held = _HELD.get(id(text))
+    if held is not None and held[0] is text:
+        return held[1]
     return _text_blocks(text)
+
+
+def remember_blocks(prefix: str, blocks: list[tuple[str, int]], text: str) -> None:
+    """Record the blocks of `text`, made as `prefix` followed by `blocks` (header, length)
+    in order, so text_blocks(text) need not split it (20-30 ms for 100,000 lines).
+
+    Nothing is recorded when the prefix's last part reads as a block (text_blocks would
+    then take it for one): text_blocks finds the same index either way.
+    """
+    if _block_header(prefix.rsplit("\n\n", 1)[-1].partition("\n")[0]):
+        return
+    spans: dict[str, tuple[int, int]] = {}
+    at = len(prefix)
+    for header, length in blocks:
+        spans[header] = (at, at + length)
+        at += length
+    if at != len(text) or len(spans) != len(blocks):
+        return
+    with _HELD_LOCK:
+        _HELD[id(text)] = (text, BlockIndex(len(prefix), spans))
+        while len(_HELD) > _HELD_TEXTS:
+            _HELD.pop(next(iter(_HELD)))
+
+
+# The indexes of the last few texts render/incremental.py spliced, by the text's identity
+# (kept with the text, so an id reused by another text never matches).
+_HELD_TEXTS = 8
+_HELD: dict[int, tuple[str, BlockIndex]] = {}
+_HELD_LOCK = threading.Lock()
 
 
 # Kept for the last few texts: a base rendering is compared with and spliced into by every

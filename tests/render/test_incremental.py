@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from controlplane.errors import ModelInvalid
 from controlplane.model import LbModel, model_document, validate_data
 from controlplane.model.incremental import Base, validate_edit
-from controlplane.render import HAPROXY_FILE, Rendered, render_model
+from controlplane.render import HAPROXY_FILE, Rendered, render_model, sections
 from controlplane.render.incremental import render_edit
 from controlplane.render.sections import index_blocks, text_blocks
 from tests.model.strategies import valid_documents
@@ -101,6 +101,10 @@ def test_an_edit_renders_as_a_full_render_does(case: tuple[Base, dict[str, Any]]
     found = render_edit(model, None, base.model, base_rendering, None)
     assert _files(found.rendered) == _files(full)
     assert found.rendered.model_hash == full.model_hash
+    # The blocks a splice remembers are those reading the text finds.
+    for host in found.rendered.hosts:
+        text = host.files[HAPROXY_FILE]
+        assert text_blocks(text) == sections._text_blocks.__wrapped__(text)
     event("full" if found.full else "by blocks")
 
 
@@ -119,6 +123,16 @@ def test_a_one_server_edit_renders_only_its_backend() -> None:
     assert found.rendered_blocks is not None
     assert set(map(tuple, found.rendered_blocks.values())) <= {(f"backend {pool}",), ()}
     assert _files(found.rendered) == _files(render_model(model))
+
+
+def test_a_spliced_file_s_blocks_are_known_without_reading_it_again() -> None:
+    base, model = _one_server_edit()
+    found = render_edit(model, None, base.model, render_model(base.model), None)
+    for host in found.rendered.hosts:
+        text = host.files[HAPROXY_FILE]
+        held = sections._HELD.get(id(text))
+        assert held is not None and held[0] is text
+        assert held[1] == sections._text_blocks.__wrapped__(text)
 
 
 def test_a_settings_edit_renders_the_whole_model_and_says_why() -> None:
