@@ -5,15 +5,16 @@
 Each size is web_scale.py's app on render_scale.py's generated model (revision 1 deployed,
 revision 2 changing one server). "POST /plan" is the API call (Flask's test client, JSON
 in and out, as web_scale.py measures it: the client's encoding of the body is not timed);
-"POST /plan of a saved revision" plans, by its number, the revision a `PUT /model` of the
-same change just saved (the PUT is not timed); "plan, full way" is what POST /plan did
-before usecases/plans.py, in the same process on the same document: a full render,
-haproxy -c of every whole file, both files read whole for the change plan, and whole-file
-diffs. The phases are those of usecases/plans.plan_document, each timed alone. Every cell
-is the median of `--repeat` runs after one that is not counted (it proves the base files
-whole): wall-clock time, and in brackets the CPU time of this process and of the haproxy
--c it ran (the figure a busy machine inflates least). Prints a markdown table and the load
-average; nothing is a test.
+"POST /plan right after a save" plans the next weight's document after each `PUT /model`
+(the first plan against a new current revision; the PUT is not timed); "POST /plan of a
+saved revision" plans, by its number, the revision such a PUT just saved; "plan, full
+way" is what POST /plan did before usecases/plans.py, in the same process on the same
+document: a full render, haproxy -c of every whole file, both files read whole for the
+change plan, and whole-file diffs. The phases are those of usecases/plans.plan_document,
+each timed alone. Every cell is the median of `--repeat` runs after one that is not
+counted (it proves the base files whole): wall-clock time, and in brackets the CPU time of
+this process and of the haproxy -c it ran (the figure a busy machine inflates least).
+Prints a markdown table and the load average; nothing is a test.
 """
 
 from __future__ import annotations
@@ -60,13 +61,15 @@ def _median(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     return statistics.median(times), statistics.median(cpu), found
 
 
-def _median_of_saved(bench: Bench, repeat: int) -> tuple[float, float, Any]:
-    """Time POST /plan {"revision": N} of each revision a (not timed) PUT saves."""
+def _median_of_saved(bench: Bench, repeat: int, by_number: bool) -> tuple[float, float, Any]:
+    """Time POST /plan after each (not timed) PUT: of the saved revision by its number, or
+    of the next weight's document (the first plan against a new current revision)."""
     times, cpu, answer = [], [], None
     for run in range(repeat + 1):
         number = bench.put().get_json()["revision"]
+        body = {"revision": number} if by_number else bench.edited_json({})
         started, used = time.perf_counter(), _cpu()
-        answer = bench.call("POST", "/api/v1/plan", {"revision": number})
+        answer = bench.call("POST", "/api/v1/plan", body)
         if run:  # the first proves its base whole, as in _median
             times.append(time.perf_counter() - started)
             cpu.append(_cpu() - used)
@@ -82,7 +85,9 @@ def measure(bench: Bench, repeat: int) -> dict[str, Row]:
         lambda: bench.call("POST", "/api/v1/plan", bench.edited_json({})), repeat
     )
     rows["POST /plan (one weight)"] = (wall, cpu, answer.get_json()["proof"])
-    wall, cpu, answer = _median_of_saved(bench, repeat)
+    wall, cpu, answer = _median_of_saved(bench, repeat, by_number=False)
+    rows["POST /plan right after a save (one weight)"] = (wall, cpu, answer.get_json()["proof"])
+    wall, cpu, answer = _median_of_saved(bench, repeat, by_number=True)
     rows["POST /plan of a saved revision (one weight)"] = (wall, cpu, answer.get_json()["proof"])
     with bench.app.extensions["lbctl.sessions"]() as session:
         wall, cpu, plan = _median(
