@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
 from controlplane import store
 from controlplane.usecases import revisions
@@ -20,6 +21,7 @@ from ..support import EXAMPLE, SEED
 
 ROLES = ("viewer", "operator", "admin")
 PASSWORD = "a-long-test-password"
+CHEAP_SCRYPT = "scrypt:1024:8:1"
 
 
 def _new_app(home: Path) -> Flask:
@@ -42,7 +44,11 @@ def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     factory = _new_app(home).extensions["lbctl.sessions"]
     with factory.begin() as session:
         for role in ROLES:
-            store.create_user(session, role, PASSWORD, role)
+            user = store.create_user(session, role, PASSWORD, role)
+            # Every login checks the stored hash at its own cost: 0.25 s of CPU at lbctl's
+            # scrypt:32768, hundreds of logins in the suite. The fixture users' hashes are
+            # cheap; the app's own hashing (new users, the unknown-name check) is unchanged.
+            user.password_hash = generate_password_hash(PASSWORD, method=CHEAP_SCRYPT)
         revisions.import_yaml(session, "example", EXAMPLE.read_text(), SEED, "Example", None)
     factory.kw["bind"].dispose()  # closes SQLite cleanly (WAL checkpointed) before copies
     return home
