@@ -71,14 +71,19 @@ def test_one_call_tells_the_files_the_addresses_and_the_attached_digests(
     assert list(facts["attached"]) == [str(tmp_path / "files" / "maps" / "hosts.map")]
 
 
+def config_paths(folder: Path) -> dict[str, str]:
+    """The module arguments naming haproxy.cfg and keepalived.conf in `folder`."""
+    return {
+        "haproxy_config_path": str(folder / "haproxy.cfg"),
+        "keepalived_config_path": str(folder / "keepalived.conf"),
+    }
+
+
 def test_the_deploy_module_probes_as_lbctl_probe_does_and_needs_no_deploy_options(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "keepalived.conf").write_text("vrrp_instance edge {\n}\n")
-    paths = {
-        "haproxy_config_path": str(tmp_path / "haproxy.cfg"),
-        "keepalived_config_path": str(tmp_path / "keepalived.conf"),
-    }
+    paths = config_paths(tmp_path)
     capsys.readouterr()
     with patch_module_args(paths), pytest.raises(SystemExit):
         probe.main()
@@ -95,10 +100,7 @@ def test_the_deploy_module_probes_as_lbctl_probe_does_and_needs_no_deploy_option
 def test_the_deploy_module_without_probe_still_requires_the_deploy_options(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    paths = {
-        "haproxy_config_path": str(tmp_path / "haproxy.cfg"),
-        "keepalived_config_path": str(tmp_path / "keepalived.conf"),
-    }
+    paths = config_paths(tmp_path)
     capsys.readouterr()
     with patch_module_args(paths), pytest.raises(SystemExit):
         deploy_host.main()
