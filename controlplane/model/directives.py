@@ -160,6 +160,13 @@ def _refusal(words: list[str]) -> str | None:
         return f"{first!r} changes the HAProxy process itself; lbctl renders it from settings"
     if first in _READS_FILES:
         return f"{first!r} reads a file on the host"
+    if first == "zero-warning":
+        # Measured: every check before a host's first reload warns that the server-state
+        # file does not exist yet, so each check and start would fail.
+        return (
+            "'zero-warning' makes warnings lbctl expects fatal (no server-state file before "
+            "the first reload)"
+        )
     if first == "filter" and second not in _SAFE_FILTERS:
         return f"filter {second!r} loads code or a configuration file"
     for word in words[1:]:

@@ -298,9 +298,14 @@ def _frontends(model: LbModel) -> Iterator[FieldError]:
             bound.setdefault(key, fe.name)
         if fe.default_pool is not None and fe.default_pool not in pools:
             yield unknowns.error(f"{path}.default_pool", "pool", fe.default_pool, pools)
-        if fe.default_pool is None and not fe.routes and not fe.rules:
+        if fe.default_pool is None and not fe.routes and not fe.rules and not _routes_in_extra(fe):
             yield FieldError(path, "needs a default_pool, routes or rules")
         yield from _routes(fe, pools, unknowns)
+
+
+def _routes_in_extra(fe: Frontend) -> bool:
+    """Return whether `extra` chooses the pool itself (an imported `use_backend ... if`)."""
+    return any(line.split(maxsplit=1)[:1] == ["use_backend"] for line in fe.extra)
 
 
 def frontend_vip(fe: Frontend, pair: VipPair) -> str:

@@ -186,13 +186,21 @@ _HOSTNAME = re.compile(
 )
 
 
+# A server's name may also hold '_': libc resolves such names from /etc/hosts and container
+# DNS (`openvpn_tcp`, a compose service), and '_' is no syntax to a config parser.
+_SERVER_HOSTNAME = re.compile(
+    r"(?=.{1,253}\Z)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
+    r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+)
+
+
 def _check_server_address(value: str) -> str:
     if _is_canonical_unicast_ipv4(value):
         return value  # the common case, without ipaddress's pure-Python parser
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
-        if _HOSTNAME.fullmatch(value) and not value.replace(".", "").isdigit():
+        if _SERVER_HOSTNAME.fullmatch(value) and not value.replace(".", "").isdigit():
             return value.lower()
         raise ValueError(
             f"must be an IPv4/IPv6 address or a DNS name, got {shown(value)}"

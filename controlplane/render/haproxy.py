@@ -6,6 +6,7 @@ in plain Python that tests can reach; the template only loops and prints.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -126,6 +127,7 @@ def host_scope(model: LbModel, host: str, users: dict[str, list[Frontend]]) -> H
     pairs = {p.name: p for p in host_pairs(model, host)}
     frontends = [fe for fe in model.frontends if fe.vip_pair in pairs]
     served = {name for fe in frontends for name in frontend_pools(fe)}
+    served |= _tables_named(model, frontends, served)
     pools = [p for p in model.pools if p.name in served]
     peered = {fe.vip_pair for p in pools if p.sticky == "source" for fe in users.get(p.name, [])}
     peered |= {fe.vip_pair for fe in frontends if fe.rate_limit is not None}  # counters too
@@ -215,6 +217,22 @@ def haproxy_prefix(
 def peers_section_name(pair: str) -> str:
     # ':' cannot appear in model names, so this never clashes with a user's section.
     return f"lbctl:{pair}"
+
+
+def _tables_named(model: LbModel, frontends: list[Frontend], served: set[str]) -> set[str]:
+    """Return the pools without servers that the `extra` lines of a host's proxies name.
+
+    Such a pool holds a stick table (`lbctl import` keeps `backend per_ip` with only its
+    `stick-table` line), which `track-sc0 src table per_ip` or `sc_http_req_rate(0,per_ip)`
+    in another proxy's extra lines reads: it is rendered wherever one of them is.
+    """
+    holders = [p.name for p in model.pools if not p.servers and not p.server_templates]
+    if not holders:
+        return set()
+    lines = [ln for fe in frontends for ln in fe.extra]
+    lines += [ln for p in model.pools if p.name in served for ln in p.extra]
+    text = "\n".join(lines)
+    return {name for name in holders if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", text)}
 
 
 def frontend_pools(fe: Frontend) -> list[str]:

@@ -129,8 +129,28 @@ def test_pool_needs_a_server(example):
     example["pools"][0]["servers"] = []
     assert model_errors(example) == [
         "pools[app].servers: must have at least 1 item, or server_templates to fill the pool "
-        "from DNS"
+        "from DNS (or extra lines that answer without servers: a stats page, a stick table)"
     ]
+
+
+def test_a_pool_without_servers_answers_by_its_extra_lines(example):
+    example["pools"][0]["servers"] = []
+    example["pools"][0]["extra"] = ["stick-table type ip size 1m expire 10m store conn_cur"]
+    assert model_errors(example) == []
+
+
+def test_a_server_may_be_named_as_a_container_is(example):
+    example["pools"][0]["servers"][0]["address"] = "openvpn_tcp"
+    assert model_errors(example) == []
+
+
+def test_a_frontend_may_choose_its_pool_in_extra(example):
+    fe = example["frontends"][0]
+    for key in ("default_pool", "routes", "rules"):
+        fe.pop(key, None)
+    assert model_errors(example) == ["frontends[web]: needs a default_pool, routes or rules"]
+    fe["extra"] = ["use_backend app if { path_beg /app }"]
+    assert model_errors(example) == []
 
 
 def test_top_level_must_be_complete(example):
