@@ -415,7 +415,10 @@ def _for_local_check(
     config = read_haproxy_cfg(text)
     lines = text.split("\n")
     certificates = _stand_in_certificates(config, lines, folder, real or set())
-    names = _tolerate_unresolved_names(config, lines)
+    names = _tolerate_unresolved_names(config, lines) + _stand_in_log_hosts(lines)
+    for number, line in enumerate(lines):
+        if _QUIET.match(line):
+            lines[number] = "#" + line
     return "\n".join(lines), certificates + names
 
 
@@ -456,8 +459,38 @@ def _tolerate_unresolved_names(config: HaproxyConfig, lines: list[str]) -> list[
         if s.dns_name and "init-addr" not in s.options
     }
     for number in names:
-        lines[number - 1] += " init-addr last,libc,none"
+        line = lines[number - 1]
+        comment = _COMMENT.search(line)
+        at = comment.start() if comment else len(line)  # before a comment, not inside it
+        lines[number - 1] = line[:at] + " init-addr last,libc,none" + line[at:]
     return sorted(set(names.values()))
+
+
+# `quiet` in global (legacy configs have it): HAProxy then prints no error at all; and
+# `zero-warning` would fail on what only this copy warns of (a stand-in, a missing state file).
+_QUIET = re.compile(r"[ \t]*(quiet|zero-warning)[ \t]*(#.*)?\Z")
+# A comment after a line's words: ` # text` (HAProxy reads `#` after a blank as one).
+_COMMENT = re.compile(r"[ \t]#")
+# `log loghost local0`, `log syslog.example.com:514 len 2048 local0`: HAProxy resolves a log
+# target's name while it reads the line, and the sandbox has no DNS and no /etc/hosts.
+_LOG_HOST = re.compile(
+    r"^([ \t]*log[ \t]+)((?!global\b|stdout\b|stderr\b)[A-Za-z][A-Za-z0-9_.-]*)(?=[: \t])",
+    re.M,
+)
+
+
+def _stand_in_log_hosts(lines: list[str]) -> list[str]:
+    """Point log targets given by host name at 127.0.0.1 (same port); return the names.
+
+    Like a server's name, a log target's resolves on the LB host, not here.
+    """
+    names = []
+    for number, line in enumerate(lines):
+        match = _LOG_HOST.match(line)
+        if match and "@" not in match.group(2):
+            names.append(match.group(2))
+            lines[number] = match.group(1) + "127.0.0.1" + line[match.end(2) :]
+    return sorted(set(names))
 
 
 @cache

@@ -45,9 +45,9 @@ class Server:
 
     @property
     def dns_name(self) -> str | None:
-        """Return the host name of a `NAME:PORT` address; None for an IP literal."""
+        """Return the host name of a `NAME:PORT` (or `NAME`) address; None for an IP literal."""
         host, colon, port = self.address.partition(":")
-        if not colon or not port.isdecimal() or not host or host.startswith("["):
+        if (colon and not port.isdecimal()) or not host or host.startswith("["):
             return None
         return None if set(host) <= set("0123456789.") else host
 
@@ -197,6 +197,8 @@ def _server(words: list[str], number: int) -> Server:
     index = 3
     while index < len(words):
         word = words[index]
+        if word.startswith("#"):
+            break  # a comment to the end of the line (a hand-written file has them)
         if word == "weight" and index + 1 < len(words) and words[index + 1].isdecimal():
             weight, index = int(words[index + 1]), index + 2
             continue

@@ -1,7 +1,8 @@
 """The error pages an original haproxy.cfg names, for proving it with `haproxy -c`.
 
 The originals are proven in a sandbox that shows none of the host's files, and HAProxy
-opens every `errorfile CODE PATH` while it checks (Debian's default config names seven).
+opens every `errorfile CODE PATH` while it checks (Debian's default config names seven),
+and every file a `return` action or an `http-error` line answers with.
 Each such path is pointed at PROOF_DIR/<the path without its leading />, where the page
 collected from the host is bound -- or, when none was collected, a minimal page with that
 status, as a certificate gets a stand-in (the import reports the missing file anyway).
@@ -45,4 +46,29 @@ def error_pages_for_proof(
         pages[key] = page
         return f"{match.group(1)}{PROOF_DIR}/{key}"
 
-    return _ERRORFILE.sub(under_proof_dir, text), pages
+    def response_file(match: re.Match[str]) -> str:
+        key = posixpath.normpath("/" + match.group(3)).lstrip("/")
+        if not key or key.startswith(".."):
+            return match.group(0)
+        content = read(match.group(3))
+        if content is not None:
+            pages[key] = content.decode("latin-1")
+        elif match.group(2) == "errorfile":
+            pages[key] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"
+        else:
+            pages[key] = ""
+        return f"{match.group(1)}{PROOF_DIR}/{key}"
+
+    def response_line(match: re.Match[str]) -> str:
+        return _RESPONSE_FILE.sub(response_file, match.group(0))
+
+    text = _ERRORFILE.sub(under_proof_dir, text)
+    return _RESPONSE_LINE.sub(response_line, text), pages
+
+
+# `http-request return status 404 errorfile PATH`, `http-error status 400 lf-file PATH`:
+# the file a `return` action or an `http-error` line answers with.
+_RESPONSE_LINE = re.compile(
+    r"^[ \t]*(?:http-(?:request|response)[ \t]+return|http-error)[ \t].*$", re.M
+)
+_RESPONSE_FILE = re.compile(r"((?<=[ \t])(errorfile|lf-file|file)[ \t]+)([^ \t\n\"'#]+)")

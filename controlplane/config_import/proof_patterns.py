@@ -1,11 +1,14 @@
-"""The pattern and map files an original's ACLs name, for proving it with `haproxy -c`.
+"""The pattern and map files an original names, for proving it with `haproxy -c`.
 
-HAProxy opens every `acl NAME FETCH ... -f PATH` while it checks, and the originals are
-proven in a sandbox that shows none of the host's files. As proof_files.py does for error
-pages, each such path is pointed at PROOF_DIR/<the path without its leading />, where the
-file collected from the host is bound -- or an empty one when none was collected (the
-import reports the missing file with its line anyway). Only the path changes, so every
-line keeps its number.
+HAProxy opens every pattern file while it checks: an ACL's `-f PATH` (named, or inline in
+a condition's braces), a map converter's `map_dom(PATH,default)`, and the file an action
+updates (`http-request set-map(PATH) ...`). The originals are proven in a sandbox that
+shows none of the host's files. As proof_files.py does for error pages, each such path is
+pointed at PROOF_DIR/<the path without its leading />, where the file collected from the
+host is bound -- or an empty one when none was collected (the import reports what it
+cannot carry over with its line anyway). Only the path changes, so every line keeps its
+number; an action's file and a converter's or ACL's of the same path stay one file, as
+HAProxy requires of them.
 """
 
 from __future__ import annotations
@@ -16,26 +19,29 @@ from collections.abc import Callable
 
 from .proof_files import PROOF_DIR
 
-# `acl blocked src -f /etc/haproxy/blocked.lst`: each `-f PATH` of an acl line.
-_ACL = re.compile(r"^[ \t]*acl[ \t].*$", re.M)
-_FILE = re.compile(r"([ \t]-f[ \t]+)([^ \t\n\"'#]+)")
+# `acl blocked src -f /etc/haproxy/blocked.lst`, `if { src -f /etc/haproxy/x.lst }`.
+_PATTERN_FILE = re.compile(r"(?<=[ \t])(-f[ \t]+)([^ \t\n\"'#{}]+)")
+# `map(PATH)`, `map_dom(PATH,default)`, `map_str_int(PATH)`; and the actions that update a
+# loaded file: `set-map(PATH)`, `del-map(PATH)`, `add-acl(PATH)`, `del-acl(PATH)`.
+_FILE_ARGUMENT = re.compile(
+    r"((?<![\w.-])map(?:_[a-z0-9]+)*\(|(?<![\w.-])(?:set|del)-map\(|(?<![\w.-])(?:add|del)-acl\()"
+    r"([^ \t\n,)\"'#]+)"
+)
 
 
 def pattern_files_for_proof(
     text: str, read: Callable[[str], bytes | None]
 ) -> tuple[str, dict[str, str]]:
-    """Return `text` with its ACL files under PROOF_DIR, and those files by key."""
+    """Return `text` with its pattern and map files under PROOF_DIR, and those files by key."""
     files: dict[str, str] = {}
 
     def under_proof_dir(match: re.Match[str]) -> str:
         key = posixpath.normpath("/" + match.group(2)).lstrip("/")
         if not key or key.startswith(".."):
             return match.group(0)
-        content = read(match.group(2))
-        files[key] = "" if content is None else content.decode("latin-1")
+        if key not in files:
+            content = read(match.group(2))
+            files[key] = "" if content is None else content.decode("latin-1")
         return f"{match.group(1)}{PROOF_DIR}/{key}"
 
-    def acl_line(match: re.Match[str]) -> str:
-        return _FILE.sub(under_proof_dir, match.group(0))
-
-    return _ACL.sub(acl_line, text), files
+    return _FILE_ARGUMENT.sub(under_proof_dir, _PATTERN_FILE.sub(under_proof_dir, text)), files
