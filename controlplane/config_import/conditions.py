@@ -66,7 +66,9 @@ def acl_tests(words: list[str]) -> Alternatives | None:
         return [{"dst_port": [int(v) for v in values]}]
     if fetch == "ssl_fc" and not values and not flags:
         return [{"tls": True}]
-    if fetch in ("ssl_fc_sni", "req.ssl_sni", "req_ssl_sni") and set(flags) <= {"-i"} and values:
+    # Only the SNI of TLS HAProxy ends: `req.ssl_sni` reads a passed-through ClientHello,
+    # which the model's `sni` test (rendered `ssl_fc_sni`) does not.
+    if fetch == "ssl_fc_sni" and set(flags) <= {"-i"} and values:
         return [{"sni": v.lower()} for v in values]
     header = _inside(fetch, ("hdr(", "req.hdr(", "req.fhdr("))
     if header and header.lower() != "host":

@@ -128,6 +128,17 @@ _TIMEOUT_FIELDS = (
 )
 
 
+def _cache_used(w: list[str]) -> str | None:
+    """Return the cache a line uses (`filter cache C`, `http-request cache-use C`), or None."""
+    if len(w) >= 3 and w[:2] in (
+        ["filter", "cache"],
+        ["http-request", "cache-use"],
+        ["http-response", "cache-store"],
+    ):
+        return w[2]
+    return None
+
+
 def duration(value: str) -> str | None:
     """Return an HAProxy duration in the model's form ('5000' -> '5000ms'), or None."""
     if not _DURATION.fullmatch(value) or value.strip("0") in ("", "s", "ms", "m", "h", "d", "us"):
@@ -157,9 +168,15 @@ class Context:
     declared: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     crt_base: str = ""
     ca_base: str = ""
+    caches: set[str] = field(default_factory=set)  # `cache NAME` sections: no model object
 
     def keep(self, where: list[Any], line: Line, note: str = "") -> None:
         """Keep `line` verbatim in `where` (an `extra` list), or drop it if it may not be."""
+        cache = _cache_used(line.words)
+        if cache is not None and cache in self.caches:
+            # The section is dropped (no model object), and HAProxy refuses a line naming it.
+            self.report.add("dropped", line.where, line.raw, f"uses cache {cache}, not modelled")
+            return
         try:
             check_directive(line.raw)
         except ValueError as exc:
@@ -395,7 +412,7 @@ def map_pool(
             continue  # counted per template
         elif key == "default-server":
             default_server += w[1:]
-        elif w[:2] == ["option", "httpchk"]:
+        elif w[:2] == ["option", "httpchk"] and _plain_check(w[2:]):
             check["type"] = "http"
             rest = w[2:]
             if len(rest) == 1:
@@ -463,6 +480,7 @@ def map_pool(
     checked += templates_checked
     for line in verbatim:
         ctx.keep(pool["extra"], line)
+    _only_backups(pool, proxy, ctx)
     if cookie is not None and any(
         s.get("_cookie") not in (None, s["name"]) for s in pool["servers"]
     ):
@@ -626,6 +644,32 @@ def _server_options(words: list[str]) -> dict[str, str]:
     return out
 
 
+def _plain_check(rest: list[str]) -> bool:
+    """Return whether `option httpchk [METHOD] URI ...` asks a path (not `OPTIONS *`)."""
+    uri = rest[0] if len(rest) == 1 else (rest[1] if len(rest) >= 2 else "/")
+    return uri.startswith("/")
+
+
+def _only_backups(pool: dict[str, Any], proxy: Proxy, ctx: Context) -> None:
+    """Make a pool whose servers are all backups serve as HAProxy serves it.
+
+    With no active server HAProxy sends everything to the first backup (to all of them
+    with `option allbackups`); the model wants an active server, so those become active.
+    """
+    servers = pool["servers"]
+    if not servers or pool.get("server_templates") or not all(s.get("backup") for s in servers):
+        return
+    lines = [*proxy.defaults.rest, *proxy.lines]
+    if any(line.words == ["option", "allbackups"] for line in lines):
+        for server in servers:
+            del server["backup"]
+        note = "every server is a backup and they share the load (allbackups): all are active"
+    else:
+        del servers[0]["backup"]
+        note = f"every server is a backup, so the first serves: {servers[0]['name']} is active"
+    ctx.report.add("translated", proxy.where, f"backend {proxy.name}", note)
+
+
 def _server(
     line: Line, w: list[str], ctx: Context, pool: dict[str, Any]
 ) -> tuple[dict[str, Any] | None, bool, list[str]]:
@@ -633,7 +677,8 @@ def _server(
     address, _, port = w[2].rpartition(":")
     address = address.strip("[]")
     if not port.isdigit() or not address:
-        ctx.report.add("dropped", line.where, line.raw, "a server needs address:port")
+        # `server s 10.0.0.5`: HAProxy connects to the port the client connected to.
+        ctx.keep(pool["extra"], line, "a server without a port has no model field")
         return None, False, []
     server: dict[str, Any] = {"name": name, "address": address, "port": int(port), "weight": 1}
     has_check = False
@@ -943,7 +988,9 @@ def _bind_options(
 
 
 def _host_path(path: str, base: str) -> str:
-    return posixpath.normpath(posixpath.join(base, path) if not path.startswith("/") else path)
+    # Without a base, HAProxy reads a relative path from its working directory: / as a
+    # service manager starts it.
+    return posixpath.normpath(posixpath.join(base or "/", path))
 
 
 def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: Context) -> None:
@@ -966,7 +1013,8 @@ def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: 
         return
     # Keep them all, in the order HAProxy reads them: first match stays the same one.
     for line in rules.acl_lines + rules.request[:taken] + ordered:
-        if line.keyword == "use_backend" and len(line.words) >= 2:
+        if line.keyword == "use_backend" and len(line.words) >= 2 and "%" not in line.words[1]:
+            # A computed name (`%[req.hdr(host),lower]`) is no pool's: it stays as written.
             target = ctx.names.name("pool", line.words[1])
             words = ["use_backend", target, *line.words[2:]]
             raw = (
@@ -1080,10 +1128,16 @@ def stats_page(
     users: list[dict[str, str]] = []
     bind: tuple[str, int] | None = None
     realm: Line | None = None
+    exporters: list[Line] = []
+    display: list[Line] = []
     for line in proxy.lines:
         w = line.words
         if w[0] == "bind" and len(w) == 2 and bind is None:
             bind = _address_port(w[1])
+        elif w[:3] == ["http-request", "use-service", "prometheus-exporter"]:
+            exporters.append(line)
+        elif w[:2] in _STATS_DISPLAY:
+            display.append(line)
         elif (
             w == ["stats", "enable"] or w == ["mode", "http"] or w[:2] == ["stats", "hide-version"]
         ):
@@ -1103,7 +1157,8 @@ def stats_page(
             page["userlist"] = ctx.names.name("userlist", stats_login(w) or "")
         else:
             return None
-    if bind is None or not any(ln.words[:2] == ["stats", "enable"] for ln in proxy.lines):
+    # `stats uri` alone turns the page on, as `stats enable` does.
+    if bind is None or not any(ln.words[:2] in _STATS_ON for ln in proxy.lines):
         return None
     pair, vip = _pair_of(bind[0], ctx.pairs)
     # `listen stats:NAME` is how lbctl names its own stats pages.
@@ -1145,8 +1200,28 @@ def stats_page(
         )
     if realm is not None:
         ctx.report.add("dropped", realm.where, realm.raw, "the login prompt's text is lbctl's")
-    ctx.report.native(len(proxy.lines) - (realm is not None))
+    for line in display:
+        ctx.report.add("dropped", line.where, line.raw, "the page shows what lbctl's shows")
+    for line in exporters:
+        ctx.report.add(
+            "dropped",
+            line.where,
+            line.raw,
+            "lbctl serves the Prometheus exporter itself, at /metrics on "
+            "settings.admin_address:settings.metrics_port, not on this page's port",
+        )
+    ctx.report.native(len(proxy.lines) - (realm is not None) - len(exporters) - len(display))
     return page
+
+
+_STATS_ON = (["stats", "enable"], ["stats", "uri"])
+# What a stats page shows besides the proxies: the model's page has no field for these.
+_STATS_DISPLAY = (
+    ["stats", "show-modules"],
+    ["stats", "show-legends"],
+    ["stats", "show-node"],
+    ["stats", "show-desc"],
+)
 
 
 def hash_password(password: str) -> str:

@@ -23,6 +23,7 @@ MAX_CONFIG_BYTES = 16 * 2**20
 _HIDDEN_LINE = re.compile(r"[\r\n]\s*([a-z-]+)")
 _SYNTAX = re.compile(r"[\"'\\#\x00]")
 _ESCAPES = {"r": "\r", "n": "\n", "t": "\t"}
+_QUOTES = re.compile(r"[\"'\\]")
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,43 @@ def tokenize(text: str, where: Where) -> list[str]:
     return words
 
 
+def kept_text(line: str) -> str:
+    """Return a line as the model keeps it: words apart by one space, no comment.
+
+    A model line is printable ASCII (a tab is not); a tab inside double quotes becomes the
+    `\\t` escape HAProxy reads back as one, inside single quotes it stays (and the model
+    refuses it with the field's name).
+    """
+    if "\t" not in line and "#" not in line and "  " not in line:
+        return line
+    if not _QUOTES.search(line):
+        return " ".join(line.split("#", 1)[0].split())
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if char == "\\" and quote != "'":
+            out.append(line[i : i + 2])
+            i += 2
+            continue
+        if quote:
+            quote = "" if char == quote else quote
+            out.append("\\t" if char == "\t" and quote == '"' else char)
+        elif char in "\"'":
+            quote = char
+            out.append(char)
+        elif char == "#":
+            break
+        elif char in " \t":
+            if out and out[-1] != " ":
+                out.append(" ")
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out).rstrip()
+
+
 def read_haproxy(data: bytes, source: str) -> list[Section]:
     """Return the sections of an haproxy.cfg; refuse what is not one (ImportRefused)."""
     text = decode_config(data, source)
@@ -147,7 +185,7 @@ def read_haproxy(data: bytes, source: str) -> list[Section]:
             continue
         if not sections:
             raise ImportRefused(f"{where}: '{words[0]}' outside any section")
-        sections[-1].lines.append(Line(words, raw.strip(), where))
+        sections[-1].lines.append(Line(words, kept_text(raw.strip()), where))
     if not sections:
         raise ImportRefused(f"{source}: no section (global, defaults, frontend...): empty?")
     return sections

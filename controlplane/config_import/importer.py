@@ -249,6 +249,7 @@ def _map(sections: list[Section], ctx: Context) -> dict[str, Any]:
     }
     checks: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
+    ctx.caches = {s.name for s in sections if s.keyword == "cache"}
     for s in sections:
         if s.keyword == "global":
             map_global(s, ctx, settings)

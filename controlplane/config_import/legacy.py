@@ -70,6 +70,19 @@ def _modern(line: Line, report: Report) -> Line | None:
         return _translated(line, ["option", "httpclose"], report) if w[1] == "forceclose" else line
     if key == "block":
         return _translated(line, ["http-request", "deny", *w[1:]], report)
+    if key == "tune.chksize":
+        return _translated(line, [], report, "HAProxy 2.6 checks with tune.bufsize")
+    if w == ["redispatch"]:
+        return _translated(line, ["option", "redispatch"], report)
+    if key == "appsession":
+        report.add(
+            "dropped",
+            line.where,
+            line.raw,
+            "removed in HAProxy 1.6: keep sessions on a server with a cookie (the pool's "
+            "cookie persistence) or a stick table",
+        )
+        return None
     if key in ("reqadd", "rspadd") and len(w) >= 2:
         match = _HEADER_LINE.fullmatch(w[1])
         if match:

@@ -1,0 +1,233 @@
+"""Shapes of configs found in public repositories that the importer once refused or broke.
+
+Each config below condenses what real haproxy.cfg files do (HAProxy's own examples,
+container setups, years-old production files): the import must prove the original, say
+what it could not carry over, and give a model that renders and passes haproxy -c.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from controlplane.check import check_rendered
+from controlplane.config_import.haproxy_reader import kept_text
+from controlplane.model.loader import validate_data
+from controlplane.render import render_model
+from controlplane.usecases.config_import import ImportResult, import_dir
+from tests.config_import.handwritten_pair import write_pair
+
+needs_tools = pytest.mark.skipif(
+    not (shutil.which("haproxy") and shutil.which("bwrap")), reason="needs haproxy and bwrap"
+)
+
+# Tab-aligned, `quiet`, log targets and servers by host name (one with a comment after it,
+# one without a port), legacy lines, a serverless stick-table backend, a stats frontend with
+# `stats uri` only, a cache, `zero-warning`, a relative certificate path, an all-backup pool.
+SEASONED = """global
+\tlog\t   loghost   local0
+\tlog\t   syslog.example.com:514 local1 notice
+\tmaxconn\t   4096
+\ttune.chksize 16384
+\tquiet
+\tzero-warning
+
+defaults
+\tmode\thttp
+\tcontimeout\t5000
+\tclitimeout\t50000
+\tsrvtimeout\t50000
+\tredispatch
+
+cache small
+\ttotal-max-size 4
+\tmax-age 60
+
+frontend stats
+\tbind\t:8404
+\tstats uri /
+\tstats show-modules
+\thttp-request use-service prometheus-exporter if { path /metrics }
+
+frontend www 198.18.0.100:80
+\thttp-request track-sc0 src table per_ip_rates
+\thttp-request cache-use small
+\thttp-response cache-store small
+\tacl\tis_static\tpath_beg /static   # served by the media servers
+\tuse_backend\tmedia\tif is_static
+\tdefault_backend\tapp
+
+frontend tls
+\tbind 198.18.0.100:443 ssl crt site.pem
+\tdefault_backend app
+
+backend per_ip_rates
+\tstick-table type ip size 1m expire 10m store http_req_rate(10s)
+
+backend app
+\toption httpchk OPTIONS * HTTP/1.0
+\tserver\tapp1\tapp_one:8080\tcheck   # check init-addr last,libc,none
+\tserver\tapp2\t198.18.0.21:8080 check
+
+backend media
+\tserver media1 media1:80 check backup
+\tserver media2 198.18.0.23:80 check backup
+"""
+
+
+@pytest.fixture(scope="module")
+def seasoned(tmp_path_factory: pytest.TempPathFactory) -> ImportResult:
+    if not (shutil.which("haproxy") and shutil.which("bwrap")):
+        pytest.skip("needs haproxy and bwrap")
+    return import_dir(write_pair(tmp_path_factory.mktemp("seasoned"), SEASONED), prove=True)
+
+
+def _report(result: ImportResult) -> list[str]:
+    return [str(item) for item in result.report.items]
+
+
+def test_a_kept_line_has_single_spaces_and_no_comment() -> None:
+    assert kept_text("acl\tx   path_beg /a  # note") == "acl x path_beg /a"
+    assert kept_text("ssl-server-verify   required # else 'none'") == "ssl-server-verify required"
+    # Inside double quotes a tab becomes the escape HAProxy reads back as one.
+    assert (
+        kept_text('http-request set-header X "a\tb"\tif x')
+        == 'http-request set-header X "a\\tb" if x'
+    )
+
+
+@needs_tools
+def test_a_seasoned_config_imports_and_its_model_passes_haproxy(seasoned: ImportResult) -> None:
+    assert seasoned.report.exit_status == 1  # the report lists what changed, below
+    rendered = render_model(validate_data(yaml.safe_load(seasoned.yaml_text)).model)
+    check_rendered(rendered).raise_for_failures()
+
+
+@needs_tools
+def test_legacy_lines_are_translated(seasoned: ImportResult) -> None:
+    report = "\n".join(_report(seasoned))
+    assert "redispatch -- became `option redispatch`" in report
+    assert "tune.chksize 16384 -- HAProxy 2.6 checks with tune.bufsize" in report
+    assert "clitimeout 50000 -- became `timeout client 50000`" in report
+
+
+@needs_tools
+def test_what_cannot_be_carried_over_is_dropped_with_its_line(seasoned: ImportResult) -> None:
+    dropped = [line for line in _report(seasoned) if line.startswith("dropped:")]
+    for text in (
+        "zero-warning",
+        "cache small",
+        "http-request cache-use small",
+        "http-response cache-store small",
+        "stats show-modules",
+        "http-request use-service prometheus-exporter",
+    ):
+        assert any(f": {text}" in line for line in dropped), (text, dropped)
+
+
+@needs_tools
+def test_kept_lines_are_single_spaced_without_comments(seasoned: ImportResult) -> None:
+    (www,) = [fe for fe in seasoned.model["frontends"] if fe["name"] == "www"]
+    assert "acl is_static path_beg /static" in www["extra"]
+    assert "use_backend media if is_static" in www["extra"]
+    assert all("\t" not in line and "#" not in line for line in www["extra"])
+
+
+@needs_tools
+def test_a_stats_frontend_with_only_stats_uri_is_a_stats_page(seasoned: ImportResult) -> None:
+    (page,) = seasoned.model["stats_pages"]
+    assert (page["port"], page["uri"]) == (8404, "/")
+
+
+@needs_tools
+def test_a_stick_table_backend_is_a_pool_without_servers(seasoned: ImportResult) -> None:
+    (table,) = [p for p in seasoned.model["pools"] if p["name"] == "per_ip_rates"]
+    assert table["servers"] == []
+    assert table["extra"][0].startswith("stick-table type ip size 1m")
+
+
+@needs_tools
+def test_servers_by_container_name_keep_their_names(seasoned: ImportResult) -> None:
+    (app,) = [p for p in seasoned.model["pools"] if p["name"] == "app"]
+    assert app["servers"][0]["address"] == "app_one"
+    # `OPTIONS *` is no path the model's check asks: the line stays as written.
+    assert any(line.startswith("option httpchk OPTIONS * HTTP/1.0") for line in app["extra"])
+
+
+@needs_tools
+def test_an_all_backup_pool_serves_from_its_first_server(seasoned: ImportResult) -> None:
+    (media,) = [p for p in seasoned.model["pools"] if p["name"] == "media"]
+    assert [s.get("backup", False) for s in media["servers"]] == [False, True]
+    assert any(
+        "every server is a backup, so the first serves" in line for line in _report(seasoned)
+    )
+
+
+@needs_tools
+def test_a_relative_certificate_is_read_from_the_root(seasoned: ImportResult) -> None:
+    (tls,) = [fe for fe in seasoned.model["frontends"] if fe["name"] == "tls"]
+    assert tls["tls"]["certificate"] == "/site.pem"
+    assert any("missing: lb1/haproxy.cfg:35: /site.pem" in line for line in _report(seasoned))
+
+
+SNI_ONLY = """global
+    log /dev/log local0
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend https-in
+    bind 198.18.0.100:443
+    tcp-request inspect-delay 5s
+    tcp-request content accept if { req_ssl_hello_type 1 }
+    use_backend api if { req.ssl_sni -i api.example.com }
+
+backend api
+    server api1 198.18.0.20:6443 check
+    server api2 198.18.0.21
+"""
+
+
+@needs_tools
+def test_a_frontend_routed_only_by_kept_rules_imports(tmp_path: Path) -> None:
+    result = import_dir(write_pair(tmp_path, SNI_ONLY), prove=True)
+    (fe,) = result.model["frontends"]
+    assert "default_pool" not in fe
+    assert "use_backend api if { req.ssl_sni -i api.example.com }" in fe["extra"]
+    (api,) = result.model["pools"]
+    # HAProxy connects a server without a port to the port the client connected to.
+    assert api["extra"] == ["server api2 198.18.0.21"]
+    rendered = render_model(validate_data(yaml.safe_load(result.yaml_text)).model)
+    check_rendered(rendered).raise_for_failures()
+
+
+RETURNS_FILES = """global
+    log /dev/log local0
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend web
+    bind 198.18.0.100:80
+    http-response return status 404 errorfile /etc/haproxy/404.http if { status 404 }
+    http-request return status 200 file /etc/haproxy/robots.txt if { path /robots.txt }
+    default_backend app
+
+backend app
+    server app1 198.18.0.20:8080
+"""
+
+
+@needs_tools
+def test_an_original_answering_from_files_is_proven(tmp_path: Path) -> None:
+    result = import_dir(write_pair(tmp_path, RETURNS_FILES), prove=True)
+    assert result.report.exit_status in (0, 1)
