@@ -16,19 +16,13 @@ run) is printed on stderr. Prints a markdown table; run as root; nothing here is
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-from lab_bench import held_lab, progress
+from lab_bench import held_lab, playbook_seconds, progress
 
 from controlplane import lab as lab_api
 from controlplane.deploy import DeployResult, deploy_environment
-from controlplane.deploy.runner import ANSIBLE_ENV, close_ssh_masters
 from controlplane.lab import Lab
 from controlplane.lab.multi_pair import multi_pair_document
 from controlplane.model import validate_data
@@ -55,22 +49,7 @@ NO_OP = "- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.pi
 
 def ansible_floor(lab: Lab) -> float:
     """Return the wall seconds of one ansible-playbook run of a single no-op task."""
-    with tempfile.TemporaryDirectory(prefix="lbctl-floor-") as folder:
-        playbook = Path(folder) / "noop.yml"
-        playbook.write_text(NO_OP)
-        env = os.environ | ANSIBLE_ENV | {"ANSIBLE_SSH_CONTROL_PATH_DIR": f"{folder}/cp"}
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-        started = time.monotonic()
-        subprocess.run(
-            ["ansible-playbook", "-i", str(lab.inventory_path), str(playbook)],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        seconds = time.monotonic() - started
-        close_ssh_masters(Path(folder) / "cp")
-    return seconds
+    return playbook_seconds(lab, NO_OP)
 
 
 def measure(hosts: int, trials: int) -> dict[str, float]:

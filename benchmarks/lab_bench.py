@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +24,7 @@ import yaml
 
 from controlplane import lab as lab_api
 from controlplane.deploy import DeployResult, deploy_environment
+from controlplane.deploy.runner import ANSIBLE_ENV, close_ssh_masters
 from controlplane.lab import Lab
 from controlplane.lab.polling import wait_for as wait_for  # for the modules here
 from controlplane.lab.reservation import ensure_not_held_elsewhere
@@ -78,6 +82,31 @@ def _terminated(signum: int, _frame: FrameType | None) -> None:
 
 
 # --- the lab model and its deploy -------------------------------------------------------------
+
+
+def playbook_seconds(lab: Lab, playbook_text: str, env: dict[str, str] | None = None) -> float:
+    """Return the wall seconds of one `ansible-playbook` run of `playbook_text` on the lab.
+
+    With the deploy's connection settings (ANSIBLE_ENV) and fresh SSH connections, which
+    the run's own ControlPersist masters then keep until it ends (closed here, by pid).
+    """
+    with tempfile.TemporaryDirectory(prefix="lbctl-playbook-") as folder:
+        playbook = Path(folder) / "playbook.yml"
+        playbook.write_text(playbook_text)
+        run_env = os.environ | ANSIBLE_ENV | {"ANSIBLE_SSH_CONTROL_PATH_DIR": f"{folder}/cp"}
+        run_env |= env or {}
+        run_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), run_env["PATH"]])
+        started = time.monotonic()
+        subprocess.run(
+            ["ansible-playbook", "-i", str(lab.inventory_path), str(playbook)],
+            env=run_env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        seconds = time.monotonic() - started
+        close_ssh_masters(Path(folder) / "cp")
+    return seconds
 
 
 def lab_model(*changes: Change) -> LbModel:
