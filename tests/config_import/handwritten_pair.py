@@ -6,8 +6,11 @@ mirrored under `<host>/files/`); keepalived.conf is the same unicast instance ev
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
+
+import pytest
 
 KEEPALIVED = """vrrp_instance VI_1 {{
     state {state}
@@ -23,6 +26,10 @@ KEEPALIVED = """vrrp_instance VI_1 {{
     }}
 }}
 """
+# Proving the originals needs the real haproxy and the sandbox it runs in.
+needs_tools = pytest.mark.skipif(
+    not (shutil.which("haproxy") and shutil.which("bwrap")), reason="needs haproxy and bwrap"
+)
 HOSTS = (
     ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
     ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),

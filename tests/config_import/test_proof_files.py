@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from controlplane.config_import.proof_files import PROOF_DIR, error_pages_for_proof
 from controlplane.config_import.report import ImportRefused
 from controlplane.usecases.config_import import import_dir
-from tests.config_import.handwritten_pair import write_pair
+from tests.config_import.handwritten_pair import needs_tools, write_pair
 
 CONFIG = """global
     log /dev/log local0
@@ -46,11 +45,6 @@ def test_error_pages_move_under_the_proof_folder_and_keep_their_lines() -> None:
 
 def _pair(root: Path, page: str) -> Path:
     return write_pair(root, CONFIG, {"etc/haproxy/errors/503.http": page})
-
-
-needs_tools = pytest.mark.skipif(
-    not (shutil.which("haproxy") and shutil.which("bwrap")), reason="needs haproxy and bwrap"
-)
 
 
 @needs_tools

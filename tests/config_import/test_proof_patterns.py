@@ -3,16 +3,13 @@ backend names are never taken for pool names."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-
-import pytest
 
 from controlplane.config_import.proof_files import PROOF_DIR
 from controlplane.config_import.proof_patterns import pattern_files_for_proof
 from controlplane.model import validate_data
 from controlplane.usecases.config_import import import_dir
-from tests.config_import.handwritten_pair import write_pair
+from tests.config_import.handwritten_pair import needs_tools, write_pair
 
 MAP_ROUTED = """global
     log /dev/log local0
@@ -75,11 +72,6 @@ def test_a_relative_path_stays_inside_the_proof_folder() -> None:
     proof, files = pattern_files_for_proof(text, lambda path: None)
     assert proof == f"    use_backend %[req.hdr(host),map({PROOF_DIR}/x.map,app)]\n"
     assert files == {"x.map": ""}
-
-
-needs_tools = pytest.mark.skipif(
-    not (shutil.which("haproxy") and shutil.which("bwrap")), reason="needs haproxy and bwrap"
-)
 
 
 @needs_tools

@@ -18,11 +18,7 @@ from controlplane.config_import.haproxy_reader import kept_text
 from controlplane.model.loader import validate_data
 from controlplane.render import render_model
 from controlplane.usecases.config_import import ImportResult, import_dir
-from tests.config_import.handwritten_pair import write_pair
-
-needs_tools = pytest.mark.skipif(
-    not (shutil.which("haproxy") and shutil.which("bwrap")), reason="needs haproxy and bwrap"
-)
+from tests.config_import.handwritten_pair import needs_tools, write_pair
 
 # Tab-aligned, `quiet`, log targets and servers by host name (one with a comment after it,
 # one without a port), legacy lines, a serverless stick-table backend, a stats frontend with
