@@ -64,6 +64,7 @@ def share(
         for s in kept
         if s.keyword != "backend"
         or s.name in used_here
+        or "" in used_here  # a name computed here may be any backend's: all are rendered
         or (s.name not in used_anywhere and "" not in used_anywhere)
     ]
 

@@ -70,6 +70,8 @@ def _modern(line: Line, report: Report) -> Line | None:
         return _translated(line, ["option", "httpclose"], report) if w[1] == "forceclose" else line
     if key == "block":
         return _translated(line, ["http-request", "deny", *w[1:]], report)
+    if w == ["quiet"]:
+        return _translated(line, [], report, "lbctl shows haproxy's messages when a check fails")
     if key == "tune.chksize":
         return _translated(line, [], report, "HAProxy 2.6 checks with tune.bufsize")
     if w == ["redispatch"]:

@@ -160,6 +160,8 @@ def _refusal(words: list[str]) -> str | None:
         return f"{first!r} changes the HAProxy process itself; lbctl renders it from settings"
     if first in _READS_FILES:
         return f"{first!r} reads a file on the host"
+    if first == "quiet":
+        return "'quiet' hides the messages lbctl shows when a check or a reload fails"
     if first == "zero-warning":
         # Measured: every check before a host's first reload warns that the server-state
         # file does not exist yet, so each check and start would fail.

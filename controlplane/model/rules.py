@@ -347,9 +347,19 @@ def pool_users(model: LbModel) -> dict[str, list[Frontend]]:
             ln.split()[1] for ln in fe.extra if ln.startswith("use_backend ") and ln.split()[1:]
         ]
         for name in dict.fromkeys(names):
-            if name is not None:
+            if name is not None and "%" not in name:
                 users[name].append(fe)
+    # `use_backend %[req.hdr(x-pool),lower]` may send to any pool: those no frontend names
+    # are that frontend's (their mode is its mode).
+    computing = [fe for fe in model.frontends if any(_computes_pool(ln) for ln in fe.extra)]
+    for pool in model.pools if computing else []:
+        if pool.name not in users:
+            users[pool.name].extend(computing)
     return users
+
+
+def _computes_pool(line: str) -> bool:
+    return line.startswith("use_backend %")
 
 
 def pool_mode(pool: Pool, users: list[Frontend]) -> str:

@@ -127,6 +127,8 @@ def host_scope(model: LbModel, host: str, users: dict[str, list[Frontend]]) -> H
     pairs = {p.name: p for p in host_pairs(model, host)}
     frontends = [fe for fe in model.frontends if fe.vip_pair in pairs]
     served = {name for fe in frontends for name in frontend_pools(fe)}
+    if any(_computes_pool(fe) for fe in frontends):
+        served = {p.name for p in model.pools}  # `use_backend %[...]` may name any of them
     served |= _tables_named(model, frontends, served)
     pools = [p for p in model.pools if p.name in served]
     peered = {fe.vip_pair for p in pools if p.sticky == "source" for fe in users.get(p.name, [])}
@@ -235,11 +237,20 @@ def _tables_named(model: LbModel, frontends: list[Frontend], served: set[str]) -
     return {name for name in holders if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", text)}
 
 
+def _computes_pool(fe: Frontend) -> bool:
+    """Return whether a kept line names its pool at request time (`%[req.hdr(x-pool)]`)."""
+    return any(ln.startswith("use_backend %") for ln in fe.extra)
+
+
 def frontend_pools(fe: Frontend) -> list[str]:
     names = [fe.default_pool, *rule_pools(fe.rules), *(r.pool for r in fe.routes)]
     # An imported frontend whose rules stay verbatim (`lbctl import`) names its pools in
     # `extra` use_backend lines: they are rendered like the pools its rules name.
-    names += [ln.split()[1] for ln in fe.extra if ln.startswith("use_backend ") and ln.split()[1:]]
+    names += [
+        ln.split()[1]
+        for ln in fe.extra
+        if ln.startswith("use_backend ") and ln.split()[1:] and "%" not in ln.split()[1]
+    ]
     return [n for n in dict.fromkeys(names) if n is not None]
 
 
