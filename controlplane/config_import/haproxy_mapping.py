@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.directives import check_directive
+from ..model.schema import Settings
 from .access_lists import file_acl, take_access
 from .auth import auth_acls, request_auth, stats_login
 from .conditions import Alternatives, acl_tests, rule_condition, split_condition
@@ -128,6 +129,13 @@ _TIMEOUT_FIELDS = (
 )
 
 
+# The model's default settings.files_dir, where the LB hosts get the declared maps.
+_FILES_DIR: str = Settings.model_fields["files_dir"].default
+# `map_dom(/etc/haproxy/hosts.map,app)`: a map converter and the file it reads; and the
+# actions that update a loaded map by its file's name (`http-request set-map(PATH) K V`).
+_MAP_CONVERTER = re.compile(r"((?<![\w.-])(?:map(?:_[a-z0-9]+)*|set-map|del-map)\()([^,)\s\"']+)")
+
+
 def _cache_used(w: list[str]) -> str | None:
     """Return the cache a line uses (`filter cache C`, `http-request cache-use C`), or None."""
     if len(w) >= 3 and w[:2] in (
@@ -177,6 +185,8 @@ class Context:
             # The section is dropped (no model object), and HAProxy refuses a line naming it.
             self.report.add("dropped", line.where, line.raw, f"uses cache {cache}, not modelled")
             return
+        if "map" in line.raw:
+            line = self._maps_declared(line)
         try:
             check_directive(line.raw)
         except ValueError as exc:
@@ -185,9 +195,27 @@ class Context:
         where.append(line.raw)
         self.report.add("extra", line.where, line.raw, note)
 
+    def _maps_declared(self, line: Line) -> Line:
+        """Return `line` reading each collected map a converter names as a declared map.
+
+        `map_dom(/etc/haproxy/hosts.map,app)` becomes `map_dom(<files_dir>/maps/hosts.map,app)`
+        with `hosts` declared in maps[]; a map not collected stays as written (and the line is
+        dropped, reported with the missing file).
+        """
+
+        def declared(match: re.Match[str]) -> str:
+            name = self.declare("map", match.group(2), line.where)
+            return (
+                match.group(0) if name is None else f"{match.group(1)}{_FILES_DIR}/maps/{name}.map"
+            )
+
+        raw = _MAP_CONVERTER.sub(declared, line.raw)
+        return line if raw == line.raw else Line(line.words, raw, line.where)
+
     def declare(self, kind: str, path: str, where: Where, status: int | None = None) -> str | None:
         """Declare the file a config names; return its model name, or None if missing."""
-        base = self.crt_base if kind == "certificate" else self.ca_base
+        bases = {"certificate": self.crt_base, "ca_bundle": self.ca_base, "crl": self.ca_base}
+        base = bases.get(kind, "")
         if not path.startswith("/") and base:
             path = posixpath.join(base, path)
         path = host_path(path)

@@ -299,11 +299,44 @@ def _map(sections: list[Section], ctx: Context) -> dict[str, Any]:
             pass
         else:
             ctx.report.add("dropped", s.where, f"{s.keyword} {s.name}", "no model object says this")
+    _answer_without_servers(model, ctx)
     model["health_checks"] = list(checks.values())
     if not settings["extra"]:
         del settings["extra"]
     model["settings"] = settings
     return model
+
+
+def _answer_without_servers(model: dict[str, Any], ctx: Context) -> None:
+    """Give a pool left with nothing (its lines dropped) the answer HAProxy gives for it.
+
+    A backend without servers answers 503 (HTTP) or closes the connection (TCP); said in
+    one line, so that the pool is one the model keeps.
+    """
+    for pool in model["pools"]:
+        if any(pool.get(key) for key in ("servers", "server_templates", "extra", "error_pages")):
+            continue
+        name = pool["name"]
+        modes = {
+            fe.get("mode", "http")
+            for fe in model["frontends"]
+            if fe.get("default_pool") == name
+            or any(rule.get("use_pool") == name for rule in fe.get("rules", []))
+            or any(line.split()[:2] == ["use_backend", name] for line in fe.get("extra", []))
+        }
+        line, answer = (
+            ("tcp-request content reject", "closes the connection")
+            if "tcp" in modes
+            else ("http-request deny deny_status 503", "answers 503")
+        )
+        pool["extra"] = [line]
+        ctx.report.add(
+            "translated",
+            None,
+            f"backend {name}",
+            f"nothing but servers could be kept, and it has none: `{line}` {answer}, "
+            "as HAProxy does for a backend without servers",
+        )
 
 
 def _proxy_frontend(

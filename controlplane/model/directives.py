@@ -122,6 +122,10 @@ _PATH_ADDRESS_AT = {"bind": 1, "log": 1, "server": 2, "peer": 2, "source": 1}
 _SAFE_FILTERS = frozenset(["compression", "cache", "trace", "bwlim-in", "bwlim-out", "fcgi-app"])
 _EXPANSION = re.compile(r"\$[{A-Za-z_]")
 _FETCH = re.compile(r"(?<![\w.-])(env|map(?:_[a-z0-9_]+)?|lua\.[\w.]*|51d\.[\w.]*)\(")
+# A declared map as a converter reads it: an absolute path ending in /maps/<name>.map.
+_DECLARED_MAP = re.compile(
+    r"(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+/maps/[A-Za-z0-9_-][A-Za-z0-9_.-]*\.map(?=[,)])"
+)
 
 
 def check_directive(value: str) -> str:
@@ -144,12 +148,39 @@ def check_directive(value: str) -> str:
     first = words[0]
     if first in SECTION_KEYWORDS:
         raise ValueError(f"must be a directive, not a section header ({first!r})")
-    reason = _refusal(words)
-    if reason is None and (fetch := _FETCH.search(stripped)) is not None:
-        reason = f"reads {fetch.group(1)}(...) on the host, which the model does not name"
+    reason = _refusal(words) or _fetch_refusal(stripped)
     if reason is not None:
         raise ValueError(f"cannot be used in extra: {reason}")
     return stripped
+
+
+def _fetch_refusal(line: str) -> str | None:
+    """Refuse env(), Lua and device-detection fetches, and maps that are not declared ones.
+
+    A map converter may read a declared map, at <files_dir>/maps/<name>.map (the rules
+    check that the name is declared and the folder is settings.files_dir).
+    """
+    for fetch in _FETCH.finditer(line):
+        name = fetch.group(1)
+        if name.startswith("map") and _DECLARED_MAP.match(line, fetch.end()):
+            continue
+        if name.startswith("map"):
+            return (
+                f"reads {name}(...) from a file the model does not declare: declare it in "
+                "maps[] and read it at <settings.files_dir>/maps/<name>.map"
+            )
+        return f"reads {name}(...) on the host, which the model does not name"
+    return None
+
+
+def map_paths(line: str) -> list[str]:
+    """Return the files the map converters of a (checked) line read."""
+    return [
+        match.group(0)
+        for fetch in _FETCH.finditer(line)
+        if fetch.group(1).startswith("map")
+        and (match := _DECLARED_MAP.match(line, fetch.end())) is not None
+    ]
 
 
 def _refusal(words: list[str]) -> str | None:

@@ -219,13 +219,14 @@ def _nameservers(resolver: Resolver) -> Iterator[FieldError]:
 
 def _pool_errors(pool: Pool, resolvers: dict[str, None]) -> Iterator[FieldError]:
     path = f"pools[{pool.name}]"
-    # A pool without servers answers by its `extra` alone (an imported stats page, or a
-    # stick table other proxies track into); without either, it could only answer 503.
-    if not pool.servers and not pool.server_templates and not pool.extra:
+    # A pool without servers answers by its `extra` (an imported stats page, a stick table
+    # other proxies track into) or its error pages (a maintenance or not-found page).
+    if not (pool.servers or pool.server_templates or pool.extra or pool.error_pages):
         yield FieldError(
             f"{path}.servers",
             "must have at least 1 item, or server_templates to fill the pool from DNS "
-            "(or extra lines that answer without servers: a stats page, a stick table)",
+            "(or, to answer without servers, error_pages or extra lines: a stats page, "
+            "a stick table)",
         )
     if pool.resolvers is not None and pool.resolvers not in resolvers:
         listed = ", ".join(repr(n) for n in itertools.islice(resolvers, 8)) or "none defined"

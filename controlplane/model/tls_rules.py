@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ..errors import FieldError
 from .config_files import SECTIONS
+from .directives import map_paths
 from .duplicates import duplicate_errors
 from .schema import Frontend, LbModel, Pool
 
@@ -38,12 +39,33 @@ def tls_file_errors(model: LbModel) -> Iterator[FieldError]:
     for section in SECTIONS.values():
         yield from duplicate_errors(section, getattr(model, section))
     names = _declared(model)
+    yield from _maps_read(model, files_dir, names["map"])
     for fe in model.frontends:
         yield from _frontend(fe, names)
     for pool in model.pools:
         yield from _pool(pool, names)
     for path, pages in _error_page_users(model):
         yield from _error_pages(path, pages, names, model)
+
+
+def _maps_read(model: LbModel, files_dir: str, maps: dict[str, None]) -> Iterator[FieldError]:
+    """A map converter in an `extra` line reads a declared map at its place on the host."""
+    places = {f"{files_dir}/maps/{name}.map" for name in maps}
+    extras = [("settings", model.settings.extra)]
+    extras += [(f"frontends[{fe.name}]", fe.extra) for fe in model.frontends]
+    extras += [(f"pools[{pool.name}]", pool.extra) for pool in model.pools]
+    for path, lines in extras:
+        for i, line in enumerate(lines):
+            if "map" not in line:
+                continue
+            for read in map_paths(line):
+                if read not in places:
+                    listed = ", ".join(repr(n) for n in list(maps)[:8]) or "none declared"
+                    yield FieldError(
+                        f"{path}.extra[{i}]",
+                        f"reads {read}, which is no declared map: declare it in maps[] "
+                        f"and read it at {files_dir}/maps/<name>.map (declared: {listed})",
+                    )
 
 
 def tls_file_warnings(model: LbModel) -> Iterator[FieldError]:

@@ -9,6 +9,7 @@ from controlplane.config_import.proof_files import PROOF_DIR
 from controlplane.config_import.proof_patterns import pattern_files_for_proof
 from controlplane.model import validate_data
 from controlplane.usecases.config_import import import_dir
+from controlplane.usecases.files import render_file
 from tests.config_import.handwritten_pair import needs_tools, write_pair
 
 MAP_ROUTED = """global
@@ -75,16 +76,31 @@ def test_a_relative_path_stays_inside_the_proof_folder() -> None:
 
 
 @needs_tools
-def test_an_original_routing_by_a_collected_map_is_proven_and_its_rule_reported(
+def test_an_original_routing_by_a_collected_map_reads_it_as_a_declared_map(
     tmp_path: Path,
 ) -> None:
     result = import_dir(write_pair(tmp_path, MAP_ROUTED, FILES), prove=True)
     report = [str(item) for item in result.report.items]
-    assert result.report.exit_status == 1, report
-    dropped = [line for line in report if line.startswith("dropped:")]
-    assert any("lb1/haproxy.cfg:14: use_backend %[req.hdr(host)" in line for line in dropped)
     assert not [line for line in report if line.startswith("renamed:")]
-    validate_data(result.model)
+    assert result.model["maps"] == [{"name": "hosts", "file": "files/etc/haproxy/hosts.map"}]
+    (web,) = result.model["frontends"]
+    maps = "/etc/haproxy/lbctl/maps/hosts.map"
+    assert f"use_backend %[req.hdr(host),lower,map_dom({maps},app)]" in web["extra"]
+    assert (
+        f"http-request set-map({maps}) %[req.hdr(x-host)] app if {{ path /learn }}"
+        in (web["extra"])
+    )
+    # An inline pattern file has no model form: that rule is dropped, with its line.
+    dropped = [line for line in report if line.startswith("dropped:")]
+    assert any("lb1/haproxy.cfg:12: http-request deny if { src -f" in line for line in dropped)
+    assert result.report.exit_status == 1
+    model_dir = tmp_path / "model"
+    result.write(model_dir / "lb.yaml")
+    # Rendered with the declared map read beside the model, and proven by haproxy -c.
+    result_files = render_file(model_dir / "lb.yaml")
+    assert not result_files.report.failures
+    host = result_files.rendered.hosts[0]
+    assert host.attached["maps/hosts.map"].text == "api.example.com api\n"
 
 
 @needs_tools

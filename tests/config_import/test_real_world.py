@@ -18,6 +18,7 @@ from controlplane.config_import.haproxy_reader import kept_text
 from controlplane.model.loader import validate_data
 from controlplane.render import render_model
 from controlplane.usecases.config_import import ImportResult, import_dir
+from controlplane.usecases.files import render_file
 from tests.config_import.handwritten_pair import needs_tools, write_pair
 
 # Tab-aligned, `quiet`, log targets and servers by host name (one with a comment after it,
@@ -227,3 +228,47 @@ backend app
 def test_an_original_answering_from_files_is_proven(tmp_path: Path) -> None:
     result = import_dir(write_pair(tmp_path, RETURNS_FILES), prove=True)
     assert result.report.exit_status in (0, 1)
+
+
+ANSWERS_WITHOUT_SERVERS = """global
+    log /dev/log local0
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend web
+    bind 198.18.0.100:80
+    use_backend debug if { path /debug }
+    use_backend not_found if { path_beg /old }
+    default_backend app
+
+backend app
+    server app1 198.18.0.20:8080
+
+# Answers from a file the model cannot ship in extra: the line is dropped.
+backend debug
+    http-request return status 200 content-type text/html lf-file /etc/haproxy/debug.html
+
+# A maintenance page and no servers: the page answers.
+backend not_found
+    errorfile 503 /etc/haproxy/errors/404.http
+"""
+
+
+@needs_tools
+def test_a_pool_without_servers_answers_as_haproxy_did(tmp_path: Path) -> None:
+    page = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n\r\ngone\n"
+    files = {"etc/haproxy/errors/404.http": page, "etc/haproxy/debug.html": "<p>debug</p>"}
+    result = import_dir(write_pair(tmp_path, ANSWERS_WITHOUT_SERVERS, files), prove=True)
+    pools = {p["name"]: p for p in result.model["pools"]}
+    assert pools["not_found"]["servers"] == [] and pools["not_found"]["error_pages"]
+    # Its one line dropped, `debug` answers 503 as a backend without servers does.
+    assert pools["debug"]["extra"] == ["http-request deny deny_status 503"]
+    report = "\n".join(str(item) for item in result.report.items)
+    assert "dropped: lb1/haproxy.cfg:21: http-request return" in report
+    assert "translated: backend debug -- nothing but servers could be kept" in report
+    result.write(tmp_path / "model" / "lb.yaml")
+    assert not render_file(tmp_path / "model" / "lb.yaml").report.failures

@@ -52,6 +52,10 @@ REFUSED = {
     "log /dev/log local0": "is a path on the host",
     "server s1 /run/app.sock": "is a path on the host",
     "program evil": "section header",
+    "zero-warning": "server-state file",
+    "quiet": "hides the messages",
+    # A map at a made-up place under a maps/ folder still needs a declared map there.
+    "use_backend %[req.hdr(host),map(/etc/haproxy/lbctl/maps/../../../etc/passwd)]": "maps[]",
 }
 
 
@@ -71,3 +75,26 @@ def test_a_directive_out_of_the_models_reach_is_refused_naming_the_field(
     [error] = refused.value.errors
     assert error.path == "pools[app].extra[1]"
     assert reason in error.message
+
+
+DECLARED_MAP_ROUTING = (
+    "use_backend %[req.hdr(host),lower,map_dom(/etc/haproxy/lbctl/maps/hosts.map,app)]"
+)
+
+
+def test_a_declared_map_may_route_in_extra(example, tmp_path):
+    example["maps"] = [{"name": "hosts"}]
+    example["frontends"][0]["extra"] = [DECLARED_MAP_ROUTING]
+    loaded = validate_data(example)
+    assert loaded.model.frontends[0].extra == [DECLARED_MAP_ROUTING]
+
+
+def test_a_map_read_that_is_not_declared_names_the_field_and_the_declared_ones(example):
+    example["maps"] = [{"name": "other"}]
+    example["frontends"][0]["extra"] = [DECLARED_MAP_ROUTING]
+    with pytest.raises(ModelInvalid) as refused:
+        validate_data(example)
+    [error] = refused.value.errors
+    assert error.path == "frontends[web].extra[0]"
+    assert "/etc/haproxy/lbctl/maps/hosts.map, which is no declared map" in error.message
+    assert "(declared: 'other')" in error.message

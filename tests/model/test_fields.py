@@ -129,7 +129,8 @@ def test_pool_needs_a_server(example):
     example["pools"][0]["servers"] = []
     assert model_errors(example) == [
         "pools[app].servers: must have at least 1 item, or server_templates to fill the pool "
-        "from DNS (or extra lines that answer without servers: a stats page, a stick table)"
+        "from DNS (or, to answer without servers, error_pages or extra lines: a stats page, "
+        "a stick table)"
     ]
 
 
