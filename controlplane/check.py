@@ -16,9 +16,11 @@ What only an LB host can know is left to the host-side check of a deploy:
 from __future__ import annotations
 
 import functools
+import grp
 import hashlib
 import itertools
 import os
+import pwd
 import re
 import shlex
 import shutil
@@ -417,9 +419,29 @@ def _for_local_check(
     certificates = _stand_in_certificates(config, lines, folder, real or set())
     names = _tolerate_unresolved_names(config, lines) + _stand_in_log_hosts(lines)
     for number, line in enumerate(lines):
-        if _QUIET.match(line):
+        if _QUIET.match(line) or _unknown_account(line):
             lines[number] = "#" + line
     return "\n".join(lines), certificates + names
+
+
+# `user _haproxy` (an OpenBSD host's account): HAProxy looks the name up while it checks.
+_ACCOUNT = re.compile(r"[ \t]*(user|group)[ \t]+([A-Za-z0-9_.-]+)[ \t]*(#.*)?\Z")
+
+
+def _unknown_account(line: str) -> bool:
+    """Return whether `line` names a user or group this machine does not have.
+
+    The account is the LB host's: it need not exist where the copy is proven.
+    """
+    match = _ACCOUNT.match(line)
+    if match is None:
+        return False
+    kind, name = match.group(1), match.group(2)
+    try:
+        (pwd.getpwnam if kind == "user" else grp.getgrnam)(name)
+    except KeyError:
+        return True
+    return False
 
 
 def _stand_in_certificates(

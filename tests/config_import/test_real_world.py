@@ -21,12 +21,13 @@ from controlplane.usecases.config_import import ImportResult, import_dir
 from controlplane.usecases.files import render_file
 from tests.config_import.handwritten_pair import needs_tools, write_pair
 
-# Tab-aligned, `quiet`, log targets and servers by host name (one with a comment after it,
+# Tab-aligned, `quiet`, an account this machine lacks, log targets and servers by host name (one with a comment after it,
 # one without a port), legacy lines, a serverless stick-table backend, a stats frontend with
 # `stats uri` only, a cache, `zero-warning`, a relative certificate path, an all-backup pool.
 SEASONED = """global
 \tlog\t   loghost   local0
 \tlog\t   syslog.example.com:514 local1 notice
+\tuser\t   _haproxy_on_openbsd
 \tmaxconn\t   4096
 \ttune.chksize 16384
 \tquiet
@@ -109,6 +110,7 @@ def test_legacy_lines_are_translated(seasoned: ImportResult) -> None:
     assert "redispatch -- became `option redispatch`" in report
     assert "tune.chksize 16384 -- HAProxy 2.6 checks with tune.bufsize" in report
     assert "clitimeout 50000 -- became `timeout client 50000`" in report
+    assert "differs: lb1/haproxy.cfg:4: user _haproxy_on_openbsd" in report
 
 
 @needs_tools
@@ -167,7 +169,7 @@ def test_an_all_backup_pool_serves_from_its_first_server(seasoned: ImportResult)
 def test_a_relative_certificate_is_read_from_the_root(seasoned: ImportResult) -> None:
     (tls,) = [fe for fe in seasoned.model["frontends"] if fe["name"] == "tls"]
     assert tls["tls"]["certificate"] == "/site.pem"
-    assert any("missing: lb1/haproxy.cfg:35: /site.pem" in line for line in _report(seasoned))
+    assert any("missing: lb1/haproxy.cfg:36: /site.pem" in line for line in _report(seasoned))
 
 
 SNI_ONLY = """global
