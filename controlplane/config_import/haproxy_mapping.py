@@ -1027,7 +1027,7 @@ def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: 
     mapped: list[dict[str, Any]] = []
     auth = auth_acls(rules.acl_lines)
     for line in ordered:
-        rule = _rule(line, rules.acls, ctx) or _auth_rule(line, rules, auth)
+        rule = _rule(line, rules.acls, ctx, fe["mode"]) or _auth_rule(line, rules, auth)
         if rule is None:
             break
         mapped.append(rule)
@@ -1052,15 +1052,34 @@ def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: 
         ctx.keep(fe["extra"], line, "the frontend's rules are kept verbatim, in order")
 
 
-def _rule(line: Line, acls: dict[str, Alternatives | None], ctx: Context) -> dict[str, Any] | None:
+def _rule(
+    line: Line, acls: dict[str, Alternatives | None], ctx: Context, mode: str = "http"
+) -> dict[str, Any] | None:
     action, cond = split_condition(line.words) or ([], [])
     condition = rule_condition(cond, acls)
-    if condition is None:
+    if condition is None or (mode == "tcp" and not _tcp_tests_only(condition)):
         return None
     act = _action(action, ctx)
     if act is None:
         return None
     return {**condition, **act}
+
+
+# What a tcp frontend's rule may test (it has no HTTP request); HAProxy itself accepts an
+# HTTP test there and never matches it, which only a verbatim line keeps.
+_TCP_TESTS = frozenset({"source", "dst_port"})
+
+
+def _tcp_tests_only(condition: dict[str, Any]) -> bool:
+    """Return whether every test of a rule's condition is one a tcp frontend can make."""
+    groups = condition.values()
+    tests = [
+        test
+        for group in groups
+        for test in (group if isinstance(group, list) else [group])
+        if isinstance(test, dict)
+    ]
+    return all(set(test) <= _TCP_TESTS for test in tests)
 
 
 def _auth_rule(line: Line, rules: _Rules, auth: dict[str, str]) -> dict[str, Any] | None:

@@ -21,9 +21,10 @@ from controlplane.usecases.config_import import ImportResult, import_dir
 from controlplane.usecases.files import render_file
 from tests.config_import.handwritten_pair import needs_tools, write_pair
 
-# Tab-aligned, `quiet`, an account this machine lacks, log targets and servers by host name (one with a comment after it,
-# one without a port), legacy lines, a serverless stick-table backend, a stats frontend with
-# `stats uri` only, a cache, `zero-warning`, a relative certificate path, an all-backup pool.
+# Tab-aligned, `quiet`, an account this machine lacks, log targets and servers by host name
+# (one with a comment after it, one without a port), legacy lines, a serverless stick-table
+# backend, a stats frontend with `stats uri` only, a cache, `zero-warning`, a relative
+# certificate path, an all-backup pool.
 SEASONED = """global
 \tlog\t   loghost   local0
 \tlog\t   syslog.example.com:514 local1 notice
@@ -274,3 +275,18 @@ def test_a_pool_without_servers_answers_as_haproxy_did(tmp_path: Path) -> None:
     assert "translated: backend debug -- nothing but servers could be kept" in report
     result.write(tmp_path / "model" / "lb.yaml")
     assert not render_file(tmp_path / "model" / "lb.yaml").report.failures
+
+
+@needs_tools
+def test_http_tests_in_a_tcp_frontend_stay_as_written(tmp_path: Path) -> None:
+    # HAProxy loads a path test in a tcp frontend and never matches it; the model refuses
+    # one, so the rule stays verbatim rather than failing the import.
+    config = SNI_ONLY.replace(
+        "    use_backend api if { req.ssl_sni -i api.example.com }\n",
+        "    acl is_api path_beg /api\n    use_backend api if is_api\n    default_backend api\n",
+    )
+    result = import_dir(write_pair(tmp_path, config), prove=True)
+    (fe,) = result.model["frontends"]
+    assert "rules" not in fe
+    assert {"acl is_api path_beg /api", "use_backend api if is_api"} <= set(fe["extra"])
+    validate_data(result.model)
