@@ -34,7 +34,13 @@ from .haproxy_mapping import (
 )
 from .haproxy_reader import Section, host_path, read_haproxy
 from .host_configs import frontend_hosts, report_differences, share, union
-from .keepalived_mapping import Instance, Script, pair_instances, read_host
+from .keepalived_mapping import (
+    Instance,
+    Script,
+    pair_instances,
+    read_host,
+    untrack_own_interfaces,
+)
 from .keepalived_reader import read_keepalived
 from .legacy import modernize
 from .names import Names
@@ -187,6 +193,7 @@ def import_hosts(hosts: list[HostInput]) -> Imported:
     keepalived = global_settings(vrrp.get(main, ([], {}))[0], report)
     if keepalived:
         model["settings"]["keepalived"] = keepalived
+    untrack_own_interfaces(pairs, lb_hosts, report)
     model["lb_hosts"] = lb_hosts
     model["vip_pairs"] = pairs
     hosts_of = frontend_hosts(model, names, set(parsed))

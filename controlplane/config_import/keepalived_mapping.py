@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model.keepalived_options import check_command
 from .keepalived_reader import Node
 from .names import Names
 from .report import Report, Where
@@ -212,6 +213,76 @@ def pair_instances(
     return pairs
 
 
+def untrack_own_interfaces(
+    pairs: list[dict[str, Any]], lb_hosts: list[dict[str, Any]], report: Report
+) -> None:
+    """Drop a pair's tracked interface that is one of its hosts' VRRP interfaces.
+
+    keepalived ignores it (the instance goes to FAULT when that link is down anyway), and
+    `keepalived -t` refuses lbctl's rendering of it.
+    """
+    interfaces = {host["name"]: host["interface"] for host in lb_hosts}
+    for pair in pairs:
+        options = pair.get("keepalived") or {}
+        own = {interfaces.get(h) for h in pair["hosts"]}
+        kept = [i for i in options.get("track_interfaces", []) if i["name"] not in own]
+        for tracked in options.get("track_interfaces", []):
+            if tracked["name"] in own:
+                report.add(
+                    "translated",
+                    None,
+                    f"vip pair {pair['name']}: track_interface {tracked['name']}",
+                    "a host's own VRRP interface, which keepalived tracks already",
+                )
+        if "track_interfaces" in options and not kept:
+            del options["track_interfaces"]
+        elif kept:
+            options["track_interfaces"] = kept
+
+
+def _preempts(master: Instance, backup: Instance, report: Report) -> bool:
+    """Return whether the preferred master takes the VIPs back when it returns.
+
+    Only its own nopreempt can stop it: a backup's has nothing to preempt (VRRP lets the
+    higher priority win unless that router holds back).
+    """
+    if backup.nopreempt and not master.nopreempt:
+        report.add(
+            "translated",
+            backup.where,
+            f"vrrp_instance {backup.name}: nopreempt",
+            "only the preferred master's nopreempt holds it back: the pair preempts",
+        )
+    return not _holds_back(master, report)
+
+
+def _holds_back(inst: Instance, report: Report) -> bool:
+    """Return whether `nopreempt` holds: keepalived clears it on an instance in state MASTER."""
+    if inst.nopreempt and inst.state == "MASTER":
+        report.add(
+            "translated",
+            inst.where,
+            f"vrrp_instance {inst.name}: nopreempt",
+            "keepalived ignores nopreempt with state MASTER: the pair preempts",
+        )
+        return False
+    return inst.nopreempt
+
+
+def _as_keepalived_uses(inst: Instance, report: Report) -> dict[str, str]:
+    """Return the instance's authentication, its password cut to the 8 characters VRRP uses."""
+    auth = dict(inst.auth or {})
+    if len(auth.get("password", "")) > 8:
+        auth["password"] = auth["password"][:8]
+        report.add(
+            "translated",
+            inst.where,
+            f"vrrp_instance {inst.name}: auth_pass",
+            "keepalived uses its first 8 characters, as the model's password",
+        )
+    return auth
+
+
 def _pair(
     master: Instance,
     backup: Instance,
@@ -226,7 +297,7 @@ def _pair(
         "virtual_router_id": master.vrid,
         "vips": master.all_vips,
         "advert_interval": master.advert,
-        "preempt": not (master.nopreempt or backup.nopreempt),
+        "preempt": _preempts(master, backup, report),
         "unicast": bool(master.peers or backup.peers),
     }
     if master.version:
@@ -246,7 +317,7 @@ def _pair(
     pair["master_priority"], pair["backup_priority"] = hi, lo
     pair["track_weight"] = min(max(60, hi - lo + 1), 253)
     if master.auth:
-        pair["authentication"] = master.auth
+        pair["authentication"] = _as_keepalived_uses(master, report)
     options: dict[str, Any] = {}
     scripts = hosts[master.host][1]
     tracked = []
@@ -281,6 +352,11 @@ def _pair(
                 "a positive weight (priority gained) has no model field: it loses priority "
                 "when failing instead",
             )
+        try:
+            check_command(script.command)
+        except ValueError as exc:
+            report.add("dropped", script.where, f"vrrp_script {tracked_name}", str(exc))
+            continue
         entry: dict[str, Any] = {
             # Per pair; lbctl writes a pair's own scripts as PAIR:NAME.
             "name": names.name(

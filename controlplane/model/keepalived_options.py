@@ -37,7 +37,8 @@ _PATH_WORD = re.compile(r"/[A-Za-z0-9._/+-]{1,1023}")
 _ARGUMENT_WORD = re.compile(r"[A-Za-z0-9._/+=:,%@-]{1,255}")
 
 
-def _check_command(value: str) -> str:
+def check_command(value: str) -> str:
+    """Return a track script's command, or raise ValueError saying why it cannot be one."""
     if len(value) > MAX_COMMAND_CHARS:
         raise ValueError(f"must be at most {MAX_COMMAND_CHARS} characters, got {len(value)}")
     words = value.split(" ")
@@ -65,7 +66,7 @@ ScriptCommand = Annotated[
         ),
         examples=["/usr/local/bin/check-db --port 5432"],
     ),
-    AfterValidator(_check_command),
+    AfterValidator(check_command),
 ]
 
 
@@ -185,10 +186,28 @@ def check_keepalived_options(model: LbModel) -> Iterator[FieldError]:
                 f"settings.keepalived.{keyword}",
                 f"keepalived needs at most {MAX_GARP_DELAY_S}s, got {value}",
             )
+    interfaces = {host.name: host.interface for host in model.lb_hosts}
     for pair in model.vip_pairs:
         yield from _ipv6_instances(pair)
         if pair.keepalived is not None:
-            yield from _pair_options(pair.keepalived, f"vip_pairs[{pair.name}].keepalived")
+            path = f"vip_pairs[{pair.name}].keepalived"
+            yield from _pair_options(pair.keepalived, path)
+            yield from _own_interface_tracked(pair, path, interfaces)
+
+
+def _own_interface_tracked(
+    pair: VipPair, path: str, interfaces: dict[str, str]
+) -> Iterator[FieldError]:
+    """keepalived -t refuses tracking the instance's own interface ("Ignoring track_interface
+    eth0 since own interface", 2.2.7): a down link there is a FAULT already."""
+    own = {interfaces[h]: h for h in pair.hosts if h in interfaces}
+    for tracked in pair.keepalived.track_interfaces if pair.keepalived else []:
+        if tracked.name in own:
+            yield FieldError(
+                f"{path}.track_interfaces[{tracked.name}]",
+                f"is {own[tracked.name]}'s VRRP interface, which keepalived tracks already "
+                "(the instance goes to FAULT when it is down): remove it",
+            )
 
 
 def _ipv6_instances(pair: VipPair) -> Iterator[FieldError]:

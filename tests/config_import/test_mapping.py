@@ -133,7 +133,8 @@ def test_vrrp_instances_pair_up_with_the_master_first(imported) -> None:
     (pair,) = imported.model["vip_pairs"]
     assert pair["hosts"] == ["lb1", "lb2"]
     assert (pair["master_priority"], pair["backup_priority"]) == (150, 100)
-    assert pair["preempt"] is False and pair["unicast"] is True
+    # lb2's nopreempt holds nothing back: lb1, the higher priority, takes the VIPs back.
+    assert pair["preempt"] is True and pair["unicast"] is True
     assert pair["authentication"] == {"type": "PASS", "password": "s3cret"}
     assert pair["keepalived"]["notify"] == {"master": "/usr/local/bin/became master"}
     (script,) = pair["keepalived"]["track_scripts"]

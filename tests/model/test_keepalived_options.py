@@ -197,3 +197,15 @@ def test_global_garp_intervals_stay_within_keepalived_s_range(doc: dict) -> None
     assert model_errors(doc) == [
         "settings.keepalived.garp_interval: keepalived needs at most 4294s, got 4295s"
     ]
+
+
+def test_tracking_a_hosts_own_vrrp_interface_is_refused(example):
+    pair = example["vip_pairs"][0]
+    own = next(h["interface"] for h in example["lb_hosts"] if h["name"] == pair["hosts"][0])
+    pair["keepalived"] = {"track_interfaces": [{"name": own, "weight": 60}]}
+    errors = model_errors(example)
+    assert any(
+        e.startswith(f"vip_pairs[{pair['name']}].keepalived.track_interfaces[{own}]: is ")
+        and "VRRP interface" in e
+        for e in errors
+    ), errors

@@ -1,0 +1,112 @@
+"""keepalived.conf files as pairs run them, which `keepalived -t` complains of: the import
+carries what keepalived actually does, and lbctl's rendering passes `keepalived -t`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from controlplane.check import check_rendered
+from controlplane.model.loader import validate_data
+from controlplane.render import render_model
+from controlplane.usecases.config_import import import_dir
+from tests.config_import.handwritten_pair import needs_tools
+
+HAPROXY = """global
+    log /dev/log local0
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend web
+    bind 198.18.0.100:80
+    default_backend app
+
+backend app
+    server app1 198.18.0.20:8080
+"""
+
+# No enable_script_security, a password longer than VRRP's 8 characters, nopreempt on the
+# MASTER, a script without an absolute path, the instance's own interface tracked: each
+# makes `keepalived -t` exit 5, and keepalived runs the file all the same.
+KEEPALIVED = """global_defs {{
+    router_id {host}
+}}
+
+vrrp_script chk_port {{
+    script "</dev/tcp/127.0.0.1/80"
+    interval 2
+    weight -60
+}}
+
+vrrp_script chk_app {{
+    script "/usr/local/bin/check-app"
+    interval 2
+    weight -60
+}}
+
+vrrp_instance VI_1 {{
+    state {state}
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    nopreempt
+    advert_int 1
+    unicast_src_ip {me}
+    unicast_peer {{
+        {peer}
+    }}
+    authentication {{
+        auth_type PASS
+        auth_pass averylongsecret
+    }}
+    virtual_ipaddress {{
+        198.18.0.100/24 dev eth0
+    }}
+    track_interface {{
+        eth0
+    }}
+    track_script {{
+        chk_port
+        chk_app
+    }}
+}}
+"""
+
+
+def _pair(folder: Path) -> Path:
+    for host, state, priority, me, peer in (
+        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
+        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
+    ):
+        (folder / host).mkdir(parents=True)
+        (folder / host / "haproxy.cfg").write_text(HAPROXY)
+        (folder / host / "keepalived.conf").write_text(
+            KEEPALIVED.format(host=host, state=state, priority=priority, me=me, peer=peer)
+        )
+    return folder
+
+
+@needs_tools
+def test_what_keepalived_only_warns_of_is_imported_as_keepalived_runs_it(tmp_path: Path) -> None:
+    result = import_dir(_pair(tmp_path), prove=True)
+    (pair,) = result.model["vip_pairs"]
+    # keepalived clears nopreempt on the MASTER, and uses the password's first 8 characters.
+    assert pair["preempt"] is True
+    assert pair["authentication"]["password"] == "averylon"
+    options = pair["keepalived"]
+    assert "track_interfaces" not in options
+    assert [s["command"] for s in options["track_scripts"]] == ["/usr/local/bin/check-app"]
+    report = "\n".join(str(item) for item in result.report.items)
+    assert "nopreempt -- keepalived ignores nopreempt with state MASTER" in report
+    assert "auth_pass -- keepalived uses its first 8 characters" in report
+    assert "track_interface eth0 -- a host's own VRRP interface" in report
+    assert "dropped: lb1/keepalived.conf:5: vrrp_script chk_port -- must start with" in report
+    assert "averylongsecret" not in report
+    assert result.report.exit_status == 1  # a track script is gone
+    rendered = render_model(validate_data(yaml.safe_load(result.yaml_text)).model)
+    check_rendered(rendered).raise_for_failures()
