@@ -16,11 +16,9 @@ What only an LB host can know is left to the host-side check of a deploy:
 from __future__ import annotations
 
 import functools
-import grp
 import hashlib
 import itertools
 import os
-import pwd
 import re
 import shlex
 import shutil
@@ -418,30 +416,7 @@ def _for_local_check(
     lines = text.split("\n")
     certificates = _stand_in_certificates(config, lines, folder, real or set())
     names = _tolerate_unresolved_names(config, lines) + _stand_in_log_hosts(lines)
-    for number, line in enumerate(lines):
-        if _QUIET.match(line) or _unknown_account(line):
-            lines[number] = "#" + line
     return "\n".join(lines), certificates + names
-
-
-# `user _haproxy` (an OpenBSD host's account): HAProxy looks the name up while it checks.
-_ACCOUNT = re.compile(r"[ \t]*(user|group)[ \t]+([A-Za-z0-9_.-]+)[ \t]*(#.*)?\Z")
-
-
-def _unknown_account(line: str) -> bool:
-    """Return whether `line` names a user or group this machine does not have.
-
-    The account is the LB host's: it need not exist where the copy is proven.
-    """
-    match = _ACCOUNT.match(line)
-    if match is None:
-        return False
-    kind, name = match.group(1), match.group(2)
-    try:
-        (pwd.getpwnam if kind == "user" else grp.getgrnam)(name)
-    except KeyError:
-        return True
-    return False
 
 
 def _stand_in_certificates(
@@ -488,31 +463,28 @@ def _tolerate_unresolved_names(config: HaproxyConfig, lines: list[str]) -> list[
     return sorted(set(names.values()))
 
 
-# `quiet` in global (legacy configs have it): HAProxy then prints no error at all; and
-# `zero-warning` would fail on what only this copy warns of (a stand-in, a missing state file).
-_QUIET = re.compile(r"[ \t]*(quiet|zero-warning)[ \t]*(#.*)?\Z")
 # A comment after a line's words: ` # text` (HAProxy reads `#` after a blank as one).
 _COMMENT = re.compile(r"[ \t]#")
 # `log loghost local0`, `log syslog.example.com:514 len 2048 local0`: HAProxy resolves a log
 # target's name while it reads the line, and the sandbox has no DNS and no /etc/hosts.
 _LOG_HOST = re.compile(
-    r"^([ \t]*log[ \t]+)((?!global\b|stdout\b|stderr\b)[A-Za-z][A-Za-z0-9_.-]*)(?=[: \t])",
-    re.M,
+    r"([ \t]*log[ \t]+)((?!global\b|stdout\b|stderr\b)[A-Za-z][A-Za-z0-9_.-]*)(?=[: \t])"
 )
 
 
 def _stand_in_log_hosts(lines: list[str]) -> list[str]:
     """Point log targets given by host name at 127.0.0.1 (same port); return the names.
 
-    Like a server's name, a log target's resolves on the LB host, not here.
+    Like a server's name, a log target's resolves on the LB host, not here. A 100,000-line
+    file is proven on every render: the substring test keeps the regex off server lines.
     """
-    names = []
+    names = set()
     for number, line in enumerate(lines):
-        match = _LOG_HOST.match(line)
-        if match and "@" not in match.group(2):
-            names.append(match.group(2))
+        match = _LOG_HOST.match(line) if "log" in line else None
+        if match is not None:
+            names.add(match.group(2))
             lines[number] = match.group(1) + "127.0.0.1" + line[match.end(2) :]
-    return sorted(set(names))
+    return sorted(names)
 
 
 @cache

@@ -37,6 +37,7 @@ from .pool_checks import (
     take_send_proxy,
     tcp_check,
 )
+from .proof_patterns import MAP_FILE
 from .proxy_settings import frontend_compression, log_target, settle_log_targets, tune_line
 from .report import Report, Where
 from .server_templates import map_templates
@@ -131,9 +132,6 @@ _TIMEOUT_FIELDS = (
 
 # The model's default settings.files_dir, where the LB hosts get the declared maps.
 _FILES_DIR: str = Settings.model_fields["files_dir"].default
-# `map_dom(/etc/haproxy/hosts.map,app)`: a map converter and the file it reads; and the
-# actions that update a loaded map by its file's name (`http-request set-map(PATH) K V`).
-_MAP_CONVERTER = re.compile(r"((?<![\w.-])(?:map(?:_[a-z0-9]+)*|set-map|del-map)\()([^,)\s\"']+)")
 
 
 def _cache_used(w: list[str]) -> str | None:
@@ -209,7 +207,7 @@ class Context:
                 match.group(0) if name is None else f"{match.group(1)}{_FILES_DIR}/maps/{name}.map"
             )
 
-        raw = _MAP_CONVERTER.sub(declared, line.raw)
+        raw = MAP_FILE.sub(declared, line.raw)
         return line if raw == line.raw else Line(line.words, raw, line.where)
 
     def declare(self, kind: str, path: str, where: Where, status: int | None = None) -> str | None:

@@ -225,18 +225,18 @@ def untrack_own_interfaces(
     for pair in pairs:
         options = pair.get("keepalived") or {}
         own = {interfaces.get(h) for h in pair["hosts"]}
-        kept = [i for i in options.get("track_interfaces", []) if i["name"] not in own]
-        for tracked in options.get("track_interfaces", []):
-            if tracked["name"] in own:
-                report.add(
-                    "translated",
-                    None,
-                    f"vip pair {pair['name']}: track_interface {tracked['name']}",
-                    "a host's own VRRP interface, which keepalived tracks already",
-                )
-        if "track_interfaces" in options and not kept:
-            del options["track_interfaces"]
-        elif kept:
+        kept = []
+        for tracked in options.pop("track_interfaces", []):
+            if tracked["name"] not in own:
+                kept.append(tracked)
+                continue
+            report.add(
+                "translated",
+                None,
+                f"vip pair {pair['name']}: track_interface {tracked['name']}",
+                "a host's own VRRP interface, which keepalived tracks already",
+            )
+        if kept:
             options["track_interfaces"] = kept
 
 

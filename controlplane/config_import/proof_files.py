@@ -32,38 +32,34 @@ def error_pages_for_proof(
     """
     pages: dict[str, str] = {}
 
-    def under_proof_dir(match: re.Match[str]) -> str:
-        key = posixpath.normpath("/" + match.group(3)).lstrip("/")
-        if not key or key.startswith(".."):
+    def bound(match: re.Match[str], stand_in: str) -> str:
+        key = proof_key(match.group(3))
+        if not key:
             return match.group(0)
         content = read(match.group(3))
-        if content is None:
-            status = match.group(2)
-            page = f"HTTP/1.0 {status} Error\r\nContent-Type: text/plain\r\n\r\n{status}\n"
-        else:
-            # latin-1 keeps every byte as one character: haproxy -c parses only the head.
-            page = content.decode("latin-1")
-        pages[key] = page
+        # latin-1 keeps every byte as one character: haproxy -c parses only the head.
+        pages[key] = stand_in if content is None else content.decode("latin-1")
         return f"{match.group(1)}{PROOF_DIR}/{key}"
 
+    def error_page(match: re.Match[str]) -> str:
+        status = match.group(2)
+        return bound(
+            match, f"HTTP/1.0 {status} Error\r\nContent-Type: text/plain\r\n\r\n{status}\n"
+        )
+
     def response_file(match: re.Match[str]) -> str:
-        key = posixpath.normpath("/" + match.group(3)).lstrip("/")
-        if not key or key.startswith(".."):
-            return match.group(0)
-        content = read(match.group(3))
-        if content is not None:
-            pages[key] = content.decode("latin-1")
-        elif match.group(2) == "errorfile":
-            pages[key] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"
-        else:
-            pages[key] = ""
-        return f"{match.group(1)}{PROOF_DIR}/{key}"
+        return bound(match, _RESPONSE_STAND_IN if match.group(2) == "errorfile" else "")
 
     def response_line(match: re.Match[str]) -> str:
         return _RESPONSE_FILE.sub(response_file, match.group(0))
 
-    text = _ERRORFILE.sub(under_proof_dir, text)
-    return _RESPONSE_LINE.sub(response_line, text), pages
+    return _RESPONSE_LINE.sub(response_line, _ERRORFILE.sub(error_page, text)), pages
+
+
+def proof_key(path: str) -> str:
+    """Return where a host's file is bound under PROOF_DIR: its path without the leading /
+    ("" for / itself). A relative path is taken from /, so no key leaves PROOF_DIR."""
+    return posixpath.normpath("/" + path).lstrip("/")
 
 
 # `http-request return status 404 errorfile PATH`, `http-error status 400 lf-file PATH`:
@@ -72,3 +68,4 @@ _RESPONSE_LINE = re.compile(
     r"^[ \t]*(?:http-(?:request|response)[ \t]+return|http-error)[ \t].*$", re.M
 )
 _RESPONSE_FILE = re.compile(r"((?<=[ \t])(errorfile|lf-file|file)[ \t]+)([^ \t\n\"'#]+)")
+_RESPONSE_STAND_IN = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"

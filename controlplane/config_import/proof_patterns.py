@@ -13,20 +13,19 @@ HAProxy requires of them.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable
 
-from .proof_files import PROOF_DIR
+from .proof_files import PROOF_DIR, proof_key
 
 # `acl blocked src -f /etc/haproxy/blocked.lst`, `if { src -f /etc/haproxy/x.lst }`.
 _PATTERN_FILE = re.compile(r"(?<=[ \t])(-f[ \t]+)([^ \t\n\"'#{}]+)")
-# `map(PATH)`, `map_dom(PATH,default)`, `map_str_int(PATH)`; and the actions that update a
-# loaded file: `set-map(PATH)`, `del-map(PATH)`, `add-acl(PATH)`, `del-acl(PATH)`.
-_FILE_ARGUMENT = re.compile(
-    r"((?<![\w.-])map(?:_[a-z0-9]+)*\(|(?<![\w.-])(?:set|del)-map\(|(?<![\w.-])(?:add|del)-acl\()"
-    r"([^ \t\n,)\"'#]+)"
-)
+# A map converter and the file it reads (`map(PATH)`, `map_dom(PATH,default)`,
+# `map_str_int(PATH)`), or an action that updates a loaded map (`set-map(PATH)`,
+# `del-map(PATH)`): the path is group 2. The importer reads map files by it too.
+MAP_FILE = re.compile(r"((?<![\w.-])(?:map(?:_[a-z0-9]+)*|set-map|del-map)\()([^ \t\n,)\"'#]+)")
+# The actions that update a loaded pattern file: `add-acl(PATH)`, `del-acl(PATH)`.
+_ACL_FILE = re.compile(r"((?<![\w.-])(?:add|del)-acl\()([^ \t\n,)\"'#]+)")
 
 
 def pattern_files_for_proof(
@@ -36,12 +35,14 @@ def pattern_files_for_proof(
     files: dict[str, str] = {}
 
     def under_proof_dir(match: re.Match[str]) -> str:
-        key = posixpath.normpath("/" + match.group(2)).lstrip("/")
-        if not key or key.startswith(".."):
+        key = proof_key(match.group(2))
+        if not key:
             return match.group(0)
         if key not in files:
             content = read(match.group(2))
             files[key] = "" if content is None else content.decode("latin-1")
         return f"{match.group(1)}{PROOF_DIR}/{key}"
 
-    return _FILE_ARGUMENT.sub(under_proof_dir, _PATTERN_FILE.sub(under_proof_dir, text)), files
+    for pattern in (_PATTERN_FILE, MAP_FILE, _ACL_FILE):
+        text = pattern.sub(under_proof_dir, text)
+    return text, files

@@ -378,6 +378,25 @@ def rule_pools(rules: Iterable[Rule]) -> list[str]:
     return [r.use_pool for r in rules if r.use_pool is not None]
 
 
+def frontend_pools(fe: Frontend) -> list[str]:
+    """Return the pools a frontend names: default, routes, rules and `extra` use_backend.
+
+    An imported frontend whose rules stay verbatim (`lbctl import`) names its pools in
+    `extra` use_backend lines; a name computed at request time (`%[...]`) names none.
+    """
+    names = [fe.default_pool, *rule_pools(fe.rules), *(r.pool for r in fe.routes)]
+    for line in fe.extra:
+        words = line.split()
+        if words[:1] == ["use_backend"] and len(words) > 1 and "%" not in words[1]:
+            names.append(words[1])
+    return [n for n in dict.fromkeys(names) if n is not None]
+
+
+def computes_pool(fe: Frontend) -> bool:
+    """Return whether a kept line names its pool at request time (`%[req.hdr(x-pool)]`)."""
+    return any(line.startswith("use_backend %") for line in fe.extra)
+
+
 def rule_errors(model: LbModel) -> Iterator[FieldError]:
     """Return errors of every frontend's rules: references, and what its mode cannot do."""
     pools = {p.name for p in model.pools}

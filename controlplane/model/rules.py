@@ -23,7 +23,7 @@ from .extra_advice import extra_advice
 from .keepalived_options import check_keepalived_options, keepalived_warnings
 from .proxy_rules import proxy_errors, proxy_warnings
 from .resolvers import resolver_errors, resolver_warnings
-from .routing import rule_errors, rule_pools, rule_warnings
+from .routing import computes_pool, frontend_pools, rule_errors, rule_warnings
 from .schema import Frontend, LbModel, Pool, VipPair
 from .tls_rules import tls_file_errors, tls_file_warnings
 from .types import duration_ms
@@ -298,14 +298,9 @@ def _frontends(model: LbModel) -> Iterator[FieldError]:
             bound.setdefault(key, fe.name)
         if fe.default_pool is not None and fe.default_pool not in pools:
             yield unknowns.error(f"{path}.default_pool", "pool", fe.default_pool, pools)
-        if fe.default_pool is None and not fe.routes and not fe.rules and not _routes_in_extra(fe):
+        if not (fe.rules or frontend_pools(fe) or computes_pool(fe)):
             yield FieldError(path, "needs a default_pool, routes or rules")
         yield from _routes(fe, pools, unknowns)
-
-
-def _routes_in_extra(fe: Frontend) -> bool:
-    """Return whether `extra` chooses the pool itself (an imported `use_backend ... if`)."""
-    return any(line.split(maxsplit=1)[:1] == ["use_backend"] for line in fe.extra)
 
 
 def frontend_vip(fe: Frontend, pair: VipPair) -> str:
@@ -341,25 +336,15 @@ def pool_users(model: LbModel) -> dict[str, list[Frontend]]:
     """Return, per pool name, the frontends that send traffic to it."""
     users: dict[str, list[Frontend]] = defaultdict(list)
     for fe in model.frontends:
-        names = [fe.default_pool, *rule_pools(fe.rules), *(r.pool for r in fe.routes)]
-        # Imported frontends keep rules the model cannot say verbatim (`lbctl import`).
-        names += [
-            ln.split()[1] for ln in fe.extra if ln.startswith("use_backend ") and ln.split()[1:]
-        ]
-        for name in dict.fromkeys(names):
-            if name is not None and "%" not in name:
-                users[name].append(fe)
+        for name in frontend_pools(fe):
+            users[name].append(fe)
     # `use_backend %[req.hdr(x-pool),lower]` may send to any pool: those no frontend names
     # are that frontend's (their mode is its mode).
-    computing = [fe for fe in model.frontends if any(_computes_pool(ln) for ln in fe.extra)]
+    computing = [fe for fe in model.frontends if computes_pool(fe)]
     for pool in model.pools if computing else []:
         if pool.name not in users:
             users[pool.name].extend(computing)
     return users
-
-
-def _computes_pool(line: str) -> bool:
-    return line.startswith("use_backend %")
 
 
 def pool_mode(pool: Pool, users: list[Frontend]) -> str:

@@ -22,7 +22,7 @@ from ..model import (
     pool_mode,
     pool_users,
 )
-from ..model.routing import rule_pools
+from ..model.routing import computes_pool, frontend_pools
 from .acme import acme_pairs, frontend_challenge_lines
 from .binds import frontend_binds
 from .host_paths import ADMIN_SOCKET, MONITOR_URI, SERVER_STATE_FILE
@@ -127,7 +127,7 @@ def host_scope(model: LbModel, host: str, users: dict[str, list[Frontend]]) -> H
     pairs = {p.name: p for p in host_pairs(model, host)}
     frontends = [fe for fe in model.frontends if fe.vip_pair in pairs]
     served = {name for fe in frontends for name in frontend_pools(fe)}
-    if any(_computes_pool(fe) for fe in frontends):
+    if any(computes_pool(fe) for fe in frontends):
         served = {p.name for p in model.pools}  # `use_backend %[...]` may name any of them
     served |= _tables_named(model, frontends, served)
     pools = [p for p in model.pools if p.name in served]
@@ -235,23 +235,6 @@ def _tables_named(model: LbModel, frontends: list[Frontend], served: set[str]) -
     lines += [ln for p in model.pools if p.name in served for ln in p.extra]
     text = "\n".join(lines)
     return {name for name in holders if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", text)}
-
-
-def _computes_pool(fe: Frontend) -> bool:
-    """Return whether a kept line names its pool at request time (`%[req.hdr(x-pool)]`)."""
-    return any(ln.startswith("use_backend %") for ln in fe.extra)
-
-
-def frontend_pools(fe: Frontend) -> list[str]:
-    names = [fe.default_pool, *rule_pools(fe.rules), *(r.pool for r in fe.routes)]
-    # An imported frontend whose rules stay verbatim (`lbctl import`) names its pools in
-    # `extra` use_backend lines: they are rendered like the pools its rules name.
-    names += [
-        ln.split()[1]
-        for ln in fe.extra
-        if ln.startswith("use_backend ") and ln.split()[1:] and "%" not in ln.split()[1]
-    ]
-    return [n for n in dict.fromkeys(names) if n is not None]
 
 
 def _global_lines(model: LbModel, host: str, peered: bool) -> list[str]:

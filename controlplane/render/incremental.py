@@ -27,13 +27,13 @@ from dataclasses import dataclass, field, replace
 
 from ..model import LbModel, pool_users
 from ..model.config_files import FileContents
+from ..model.routing import frontend_pools
 from . import HAPROXY_FILE, KEEPALIVED_FILE, Rendered, RenderedHost, _host_attached, render_model
 from .acme import acme_pairs
 from .haproxy import (
     BackendContext,
     FrontendContext,
     SectionBuilder,
-    frontend_pools,
     haproxy_prefix,
     host_scope,
 )

@@ -35,6 +35,7 @@ from ..config_import.legacy import modern_config
 from ..config_import.proof_certificates import absolute_certificates_for_proof
 from ..config_import.proof_files import PROOF_DIR, error_pages_for_proof
 from ..config_import.proof_patterns import pattern_files_for_proof
+from ..config_import.proof_process import process_settings_for_proof
 from ..config_import.report import ImportRefused, Report
 from ..errors import ModelInvalid
 from ..model.loader import validate_data
@@ -229,6 +230,7 @@ def _prove_originals(hosts: list[HostInput]) -> None:
                 text, lists = pattern_files_for_proof(text, host.files.read)
                 text = crt_lists_for_proof(text, host.files.read)
                 text = absolute_certificates_for_proof(text)
+                text = process_settings_for_proof(text)
                 attached |= {k: AttachedFile("map", k, v) for k, v in lists.items()}
                 verdict = check_file(host.name, name, text, attached, PROOF_DIR)
             else:
