@@ -57,8 +57,9 @@ _HAPROXY_MESSAGE = re.compile(
 _SUMMARY = re.compile(r"^(Error\(s\) found in configuration file|Fatal errors found)")
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSW|KEY|CREDENTIAL|DATABASE_URL", re.IGNORECASE)
 _STAND_IN = f"{SANDBOX_DIR}/placeholder.pem"
-# A vrrp_script's path, unless it is lbctl's own check (curl, present in the sandbox).
-_USER_SCRIPT = re.compile(r'^(\s+script ")(?!/usr/bin/curl )(/[^" ]+)', re.MULTILINE)
+# A vrrp_script's path, unless it is lbctl's own check (curl, present in the sandbox). Hand
+# written files quote it or not and align it with several spaces or tabs.
+_USER_SCRIPT = re.compile(r'^([ \t]*script[ \t]+"?)(?!/usr/bin/curl[ \t])(/[^"\s]+)', re.MULTILINE)
 _SCRIPT_STAND_IN = "/usr/bin/true"
 # A quoted config line must not show a user list's password hash or a VRRP password.
 _SECRET_ARGUMENT = re.compile(r"^((?:user \S+ password|auth_pass)\s+)\S+")

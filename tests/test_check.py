@@ -49,3 +49,26 @@ def test_keepalived_refusal_is_reported_with_its_message() -> None:
 def test_keepalived_check_does_not_need_the_interfaces_on_this_machine() -> None:
     report = check_rendered(render_model(load_model_file(MODELS / "sticky_tls_tcp.yaml").model))
     assert all(c.ok for c in report.checks if c.file == "keepalived.conf")  # ens3 is not here
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'script "/usr/local/bin/check_haproxy.sh"',
+        'script       "/usr/local/bin/check_haproxy.sh"',
+        "script\t/usr/local/bin/check_haproxy.sh",
+        'script "/usr/local/bin/check_haproxy.sh --port 80"',
+    ],
+)
+def test_a_hand_written_track_script_is_stood_in_however_it_is_written(line: str) -> None:
+    # keepalived -t disables a script it cannot find; the pair's scripts live on its hosts.
+    text = (
+        "global_defs {\n  enable_script_security\n  script_user root\n}\n"
+        f"vrrp_script chk {{\n{line}\n  interval 2\n}}\n"
+        "vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n"
+        "  priority 100\n  virtual_ipaddress {\n    198.18.0.100/24\n  }\n"
+        "  track_script {\n    chk\n  }\n}\n"
+    )
+    result = check_file("lb1", "keepalived.conf", text)
+    assert result.substituted == ["/usr/local/bin/check_haproxy.sh"]
+    assert result.ok, result.output
