@@ -137,9 +137,9 @@ def _instance(host: str, node: Node, report: Report) -> Instance:
         elif key == "virtual_router_id":
             inst.vrid = int(value)
         elif key == "priority":
-            inst.priority = int(value)
+            inst.priority = _priority(int(value), child, report)
         elif key == "state":
-            inst.state = value.upper()
+            inst.state = _state(value.upper(), child, report)
         elif key == "advert_int":
             inst.advert = seconds(value)
         elif key == "version":
@@ -188,6 +188,22 @@ def _instance(host: str, node: Node, report: Report) -> Instance:
         else:
             report.add("dropped", child.where, " ".join(child.words), "no VIP pair field says this")
     return inst
+
+
+def _priority(value: int, child: Node, report: Report) -> int:
+    """Return the priority keepalived runs with: out of 1-255 it takes its default, 100."""
+    if 1 <= value <= 255:
+        return value
+    report.add("translated", child.where, " ".join(child.words), "keepalived uses 100 (1-255)")
+    return 100
+
+
+def _state(value: str, child: Node, report: Report) -> str:
+    """Return the state keepalived starts in: anything but MASTER or BACKUP is BACKUP."""
+    if value in ("MASTER", "BACKUP"):
+        return value
+    report.add("translated", child.where, " ".join(child.words), "keepalived starts it as BACKUP")
+    return "BACKUP"
 
 
 def _host_cidr(address: str) -> str:

@@ -211,13 +211,44 @@ _KEEPALIVED_RUNS_WITH = re.compile(
     r"|Warning - nopreempt will not work with initial state MASTER"
     r"|Ignoring track_interface \S+ since own interface"
 )
+# What keepalived ignores or sets to its default on one line, and runs: an unknown (or
+# removed, or misspelt) keyword, an smtp_server it cannot resolve, a number out of range, a
+# state it does not know. The import runs as keepalived does when its report dropped or
+# translated that very line.
+_LINE_IT_SKIPS = re.compile(
+    r"^\((?:(?P<file>[^()]*): )?Line (?P<line>\d+)\) "
+    r"(?:Unknown keyword '[^']*'|Invalid smtp server \S+ \d+"
+    r"|number '[^']*' outside range \[[^\]]*\]"
+    r"|\(\S+\) Priority not valid! must be between 1 & 255\. Using default 100"
+    r"|\(\S+\) unknown state '[^']*', defaulting to BACKUP)$"
+)
+# keepalived's LVS part (virtual_server) is no model field's business: the mapping drops
+# every virtual_server (reported), so what keepalived says of one concerns none of the model.
+_LVS_NOTICE = re.compile(r"^Virtual server \[[^\]]*\]:\S+: ")
 
 
-def _runs_with(message: str) -> bool:
-    return not message.strip() or _KEEPALIVED_RUNS_WITH.search(message) is not None
+def _runs_with(message: str, label: str, handled: set[int]) -> bool:
+    """Return whether keepalived runs a file that `keepalived -t` says `message` of.
+
+    `handled` holds the lines of `label` the import's report dropped or translated.
+    """
+    if not message.strip() or _KEEPALIVED_RUNS_WITH.search(message):
+        return True
+    if _LVS_NOTICE.match(message):
+        return True
+    skipped = _LINE_IT_SKIPS.match(message)
+    return bool(skipped) and skipped["file"] in (None, label) and int(skipped["line"]) in handled
 
 
-def _prove_originals(hosts: list[HostInput]) -> None:
+def _handled_lines(report: Report, label: str) -> set[int]:
+    return {
+        item.where.line
+        for item in report.items
+        if item.where and item.where.file == label and item.outcome in ("dropped", "translated")
+    }
+
+
+def _prove_originals(hosts: list[HostInput], report: Report) -> None:
     for host in hosts:
         texts = {HAPROXY_FILE: host.haproxy, KEEPALIVED_FILE: host.keepalived}
         for name, data in texts.items():
@@ -235,7 +266,10 @@ def _prove_originals(hosts: list[HostInput]) -> None:
                 verdict = check_file(host.name, name, text, attached, PROOF_DIR)
             else:
                 verdict = check_file(host.name, name, data.decode())
-                if not verdict.ok and all(map(_runs_with, verdict.output.splitlines())):
+                handled = _handled_lines(report, label)
+                if not verdict.ok and all(
+                    _runs_with(message, label, handled) for message in verdict.output.splitlines()
+                ):
                     continue  # what keepalived only warns of; the mapping carries its effect
             if not verdict.ok:
                 raise ImportRefused(
@@ -248,7 +282,7 @@ def _imported(hosts: list[HostInput], prove: bool) -> ImportResult:
     # The readers run first: binary or broken input is refused before any tool sees it.
     result: Imported = import_hosts(hosts)
     if prove:
-        _prove_originals(hosts)
+        _prove_originals(hosts, result.report)
     try:
         validate_data(result.model)
     except ModelInvalid as exc:

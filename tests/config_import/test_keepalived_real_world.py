@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from controlplane.check import check_rendered
+from controlplane.config_import.report import ImportRefused
 from controlplane.model.loader import validate_data
 from controlplane.render import render_model
 from controlplane.usecases.config_import import import_dir
@@ -110,3 +112,74 @@ def test_what_keepalived_only_warns_of_is_imported_as_keepalived_runs_it(tmp_pat
     assert result.report.exit_status == 1  # a track script is gone
     rendered = render_model(validate_data(yaml.safe_load(result.yaml_text)).model)
     check_rendered(rendered).raise_for_failures()
+
+
+# What keepalived skips or defaults and runs all the same: a removed keyword, a misspelt one,
+# an smtp_server by name, an LVS virtual_server, a state it does not know, a priority out of
+# range. Each makes `keepalived -t` exit 5.
+SKIPPED = """global_defs {{
+    router_id {host}
+    smtp_server mail.example.invalid
+    garp_master_delay 3
+}}
+
+vrrp_instance VI_1 {{
+    state {state}
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    advert_int 1
+    lvs_sync_daemon_inteface eth0
+    unicast_src_ip {me}
+    unicast_peer {{
+        {peer}
+    }}
+    virtual_ipaddress {{
+        198.18.0.100/24
+    }}
+}}
+
+virtual_server 198.18.0.100 53 {{
+    protocol UDP
+    real_server 198.18.0.20 53 {{
+    }}
+}}
+"""
+
+
+def _skipping_pair(folder: Path, vrid: int = 51) -> Path:
+    for host, state, priority, me, peer in (
+        ("lb1", "PEER", 500, "198.18.0.10", "198.18.0.11"),
+        ("lb2", "BACKUP", 90, "198.18.0.11", "198.18.0.10"),
+    ):
+        (folder / host).mkdir(parents=True)
+        (folder / host / "haproxy.cfg").write_text(HAPROXY)
+        text = SKIPPED.format(host=host, state=state, priority=priority, me=me, peer=peer)
+        (folder / host / "keepalived.conf").write_text(
+            text.replace("virtual_router_id 51", f"virtual_router_id {vrid}")
+        )
+    return folder
+
+
+@needs_tools
+def test_lines_keepalived_skips_are_imported_as_skipped(tmp_path: Path) -> None:
+    result = import_dir(_skipping_pair(tmp_path), prove=True)
+    (pair,) = result.model["vip_pairs"]
+    report = "\n".join(str(item) for item in result.report.items)
+    assert (
+        "translated: lb1/keepalived.conf:8: state PEER -- keepalived starts it as BACKUP" in report
+    )
+    assert "translated: lb1/keepalived.conf:11: priority 500 -- keepalived uses 100" in report
+    for line in (3, 4, 13, 23):
+        assert f"dropped: lb1/keepalived.conf:{line}:" in report
+    # keepalived runs lb1 at 100 against lb2's 90: lb1 is the preferred master.
+    assert pair["hosts"][0] == "lb1"
+    rendered = render_model(validate_data(yaml.safe_load(result.yaml_text)).model)
+    check_rendered(rendered).raise_for_failures()
+
+
+@needs_tools
+def test_a_line_the_model_keeps_is_not_excused(tmp_path: Path) -> None:
+    # keepalived refuses the router id and the import would model it: the original is wrong.
+    with pytest.raises(ImportRefused, match=r"Line 10\) number '300' outside range"):
+        import_dir(_skipping_pair(tmp_path, vrid=300), prove=True)
