@@ -22,6 +22,7 @@ from typing import Any
 
 from ..model.directives import check_directive
 from ..model.schema import Settings
+from ..model.userlists import password_hash_problem
 from .access_lists import file_acl, take_access
 from .auth import auth_acls, request_auth, stats_login
 from .conditions import Alternatives, acl_tests, rule_condition, split_condition
@@ -39,7 +40,7 @@ from .pool_checks import (
 )
 from .proof_patterns import MAP_FILE
 from .proxy_settings import frontend_compression, log_target, settle_log_targets, tune_line
-from .report import Report, Where
+from .report import ImportRefused, Report, Where
 from .server_templates import map_templates
 from .stickiness import sticky_source
 from .unix_binds import is_unix_bind, unix_bind
@@ -1291,6 +1292,13 @@ def map_userlist(section: Section, ctx: Context) -> dict[str, Any]:
                     line.where,
                     f"user {w[1]} insecure-password ...",
                     "the password is hashed (SHA-512)",
+                )
+            elif problem := password_hash_problem(password):
+                # HAProxy takes any string crypt() reads; the model only strong hashes, and
+                # only the operator can make one (the password is not in the file).
+                raise ImportRefused(
+                    f"{line.where}: user {w[1]} in userlist {section.name}: the password {problem}"
+                    "; put the new hash in the original and import again"
                 )
             else:
                 ctx.report.native()

@@ -42,16 +42,26 @@ _HASH_FORMS = (
 HOW_TO_HASH = "make one with `mkpasswd -m sha-512` (Debian package whois) or `openssl passwd -6`"
 
 
-def _check_password_hash(value: str) -> str:
+def password_hash_problem(value: str) -> str | None:
+    """Return why `value` is not a password hash the model takes (None: it is one).
+
+    The message never echoes the value: it may be a plaintext password typed by mistake.
+    """
     if any(form.fullmatch(value) for form in _HASH_FORMS):
-        return value
+        return None
     if value.startswith(("$1$", "$apr1$")):
-        raise ValueError(f"MD5 hashes are too weak; {HOW_TO_HASH}")
-    # Never echo the value: it may be a plaintext password typed here by mistake.
-    raise ValueError(
+        return f"MD5 hashes are too weak; {HOW_TO_HASH}"
+    return (
         "must be a crypt(3) password hash (SHA-512 `$6$...`, SHA-256 `$5$...`, bcrypt "
         f"`$2b$...` or yescrypt `$y$...`), never a plaintext password; {HOW_TO_HASH}"
     )
+
+
+def _check_password_hash(value: str) -> str:
+    problem = password_hash_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 PasswordHash = Annotated[

@@ -15,6 +15,7 @@ import yaml
 
 from controlplane.check import check_rendered
 from controlplane.config_import.haproxy_reader import kept_text
+from controlplane.config_import.report import ImportRefused
 from controlplane.model.loader import validate_data
 from controlplane.render import render_model
 from controlplane.usecases.config_import import ImportResult, import_dir
@@ -290,3 +291,26 @@ def test_http_tests_in_a_tcp_frontend_stay_as_written(tmp_path: Path) -> None:
     assert "rules" not in fe
     assert {"acl is_api path_beg /api", "use_backend api if is_api"} <= set(fe["extra"])
     validate_data(result.model)
+
+
+@pytest.mark.parametrize(
+    ("stored", "why"),
+    [
+        ("$1$Yq3Lk2.0$0a1b2c3d4e5f6g7h8i9j0.", "MD5 hashes are too weak"),
+        ("$5$3VeorK1XxvgRseQ$VBkOPCY2enWZsas.XXXXXXXXX", "must be a crypt(3) password hash"),
+    ],
+)
+def test_a_user_whose_hash_the_model_refuses_names_its_line(
+    tmp_path: Path, stored: str, why: str
+) -> None:
+    # HAProxy takes any string crypt() reads: an old MD5 hash, one a repository masked. Only
+    # the operator can make a strong one, so the import says where, never "please report it".
+    config = SNI_ONLY.replace(
+        "global\n", f"userlist ops\n    user alice password {stored}\n\nglobal\n"
+    )
+    with pytest.raises(ImportRefused) as refused:
+        import_dir(write_pair(tmp_path, config))
+    message = str(refused.value)
+    assert message.startswith("lb1/haproxy.cfg:2: user alice in userlist ops: the password")
+    assert why in message and "mkpasswd" in message
+    assert stored not in message and "please report" not in message
