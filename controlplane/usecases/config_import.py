@@ -237,7 +237,9 @@ def _runs_with(message: str, label: str, handled: set[int]) -> bool:
     if _LVS_NOTICE.match(message):
         return True
     skipped = _LINE_IT_SKIPS.match(message)
-    return bool(skipped) and skipped["file"] in (None, label) and int(skipped["line"]) in handled
+    if skipped is None:
+        return False
+    return skipped["file"] in (None, label) and int(skipped["line"]) in handled
 
 
 def _handled_lines(report: Report, label: str) -> set[int]:
