@@ -93,6 +93,11 @@ def import_root() -> Path:
     return _package_dir().parent
 
 
+def resolv_conf_stand_in() -> Path:
+    """Return the /etc/resolv.conf the local proof's sandbox shows HAProxy (sandbox.py)."""
+    return _shipped("resolv.conf")
+
+
 def _package_dir() -> Path:
     root = resources.files(__package__ or "controlplane")
     if not isinstance(root, Path):

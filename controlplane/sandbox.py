@@ -8,7 +8,9 @@ its messages. So the local proof runs each binary under bubblewrap with:
 - a filesystem of its own: the system's programs and libraries read-only (/usr/bin,
   /usr/sbin, /usr/lib, /usr/lib64), the public CA certificates, the account databases
   keepalived's `script_user` needs (/etc/passwd, /etc/group), a private /proc, /dev and /tmp,
-  and the folder holding the file to prove, read-only at /check. The store, the instance
+  a stand-in /etc/resolv.conf (`parse-resolv-conf` needs one to read; the host-side check of
+  a deploy reads the host's own), and the folder holding the file to prove, read-only at
+  /check. The store, the instance
   folder, the secret key and everyone's home are not there to read;
 - new user, PID, IPC, UTS and network namespaces: no network, no other process to see;
 - limits on memory (2 GiB of address space), CPU (60 s), file size (16 MiB), no core files,
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ToolMissing
+from .paths import resolv_conf_stand_in
 
 SANDBOX_DIR = "/check"  # where the folder being proven appears inside the sandbox
 MEMORY_LIMIT_BYTES = 2 * 2**30  # haproxy -c of 50,000 servers peaks at ~270 MB
@@ -97,6 +100,9 @@ def sandboxed(
     ]
     for path in (*_READ_ONLY, *_ACCOUNTS):
         bwrap += ["--ro-bind-try", path, path]
+    # HAProxy refuses an empty resolv.conf as one it could not open: the stand-in names
+    # loopback.
+    bwrap += ["--ro-bind", str(resolv_conf_stand_in()), "/etc/resolv.conf"]
     for path in _TOP_LEVEL:
         if os.path.islink(path):
             bwrap += ["--symlink", os.readlink(path), path]

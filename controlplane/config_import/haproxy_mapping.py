@@ -1316,6 +1316,8 @@ def map_resolvers(section: Section, ctx: Context) -> dict[str, Any]:
         if w[0] == "nameserver" and len(w) == 3 and _address_port(w[2]):
             address, port = _address_port(w[2]) or ("", 53)
             servers.append({"address": address, "port": port})
+        elif w == ["parse-resolv-conf"]:
+            out["parse_resolv_conf"] = True
         elif w[0] == "resolve_retries" and len(w) == 2 and w[1].isdigit():
             out["resolve_retries"] = int(w[1])
         elif w[0] == "accepted_payload_size" and len(w) == 2 and w[1].isdigit():

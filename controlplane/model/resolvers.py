@@ -120,7 +120,16 @@ class Resolver(Strict):
     """A named `resolvers` section: the DNS servers HAProxy asks while it runs."""
 
     name: Name
-    nameservers: list[Counted[Nameserver]] = Field(min_length=1, max_length=MAX_NAMESERVERS)
+    nameservers: list[Counted[Nameserver]] = Field(
+        default_factory=list,
+        max_length=MAX_NAMESERVERS,
+        description="the DNS servers to ask; may be empty with parse_resolv_conf",
+    )
+    parse_resolv_conf: bool = Field(
+        False,
+        description="also ask the nameservers of each LB host's /etc/resolv.conf, read when "
+        "HAProxy starts or reloads (HAProxy's parse-resolv-conf): the usual way in containers",
+    )
     resolve_retries: int = Field(3, ge=1, le=100, description="queries before giving up")
     accepted_payload_size: int = Field(
         8192,
@@ -206,6 +215,12 @@ def resolver_errors(model: LbModel) -> Iterator[FieldError]:
 
 
 def _nameservers(resolver: Resolver) -> Iterator[FieldError]:
+    if not resolver.nameservers and not resolver.parse_resolv_conf:
+        yield FieldError(
+            f"resolvers[{resolver.name}].nameservers",
+            "needs at least one nameserver, or parse_resolv_conf: true to ask the ones in "
+            "each LB host's /etc/resolv.conf",
+        )
     seen: dict[tuple[str, int], int] = {}
     for i, ns in enumerate(resolver.nameservers):
         key = (ns.address, ns.port)

@@ -40,6 +40,8 @@ def resolver_lines(resolver: Resolver) -> list[str]:
     for i, ns in enumerate(resolver.nameservers, start=1):
         host = f"[{ns.address}]" if ":" in ns.address else ns.address
         lines.append(f"nameserver ns{i} {host}:{ns.port}")
+    if resolver.parse_resolv_conf:
+        lines.append("parse-resolv-conf")
     t, h = resolver.timeouts, resolver.hold
     return [
         *lines,

@@ -314,3 +314,38 @@ def test_a_user_whose_hash_the_model_refuses_names_its_line(
     assert message.startswith("lb1/haproxy.cfg:2: user alice in userlist ops: the password")
     assert why in message and "mkpasswd" in message
     assert stored not in message and "please report" not in message
+
+
+# Container setups: the DNS servers come from /etc/resolv.conf, servers by service name.
+CONTAINER_DNS = """global
+    log stdout format raw local0
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+resolvers docker
+    parse-resolv-conf
+    hold valid 10s
+
+frontend web
+    bind 198.18.0.100:80
+    default_backend app
+
+backend app
+    server app1 app:8080 check resolvers docker init-addr libc,none
+"""
+
+
+@needs_tools
+def test_parse_resolv_conf_imports_natively(tmp_path: Path) -> None:
+    result = import_dir(write_pair(tmp_path, CONTAINER_DNS), prove=True)
+    (resolver,) = result.model["resolvers"]
+    assert resolver["parse_resolv_conf"] is True and resolver["nameservers"] == []
+    assert "parse-resolv-conf" not in "\n".join(str(i) for i in result.report.items)
+    result.write(tmp_path / "model" / "lb.yaml")
+    rendered = render_file(tmp_path / "model" / "lb.yaml")
+    assert not rendered.report.failures
+    assert "    parse-resolv-conf\n" in rendered.rendered.hosts[0].files["haproxy.cfg"]

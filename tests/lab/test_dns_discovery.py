@@ -2,13 +2,16 @@
 
 One deployment for the module: a resolver pointing at dnsmasq in the client namespace, a
 pool whose one server is a DNS name, a pool of SRV-filled `server-template` slots (the
-shape of Consul's DNS interface), and a frontend that also binds `*` and a unix socket.
-dnsmasq is stopped by its pid when the module ends, also on failure.
+shape of Consul's DNS interface), a resolver that reads each LB host's /etc/resolv.conf
+(which names dnsmasq there: a bind mount inside the host's own mount namespace), and a
+frontend that also binds `*` and a unix socket. dnsmasq is stopped by its pid and the
+resolv.conf mounts are undone when the module ends, also on failure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -24,13 +27,18 @@ pytestmark = [pytest.mark.lab, pytest.mark.timeout(600)]
 HOSTS = ("lb1", "lb2")
 NAMED = "app.lab.internal"
 CONSUL_SRV = "_http._tcp.app.service.consul"
-NAMED_PORT, CONSUL_PORT, ANY_ADDRESS_PORT = 8081, 8082, 8083
+NAMED_PORT, CONSUL_PORT, ANY_ADDRESS_PORT, RESOLV_CONF_PORT = 8081, 8082, 8083, 8084
+# Known only to the lab's DNS server, which only the hosts' resolv.conf names for this pool.
+BY_RESOLV_CONF = "resolv-conf.lab.internal"
+LAB_RESOLV_CONF = "/run/lbctl-lab-resolv.conf"
+RESOLV = "/etc/resolv.conf"
 SOCKET = "/run/haproxy/named.sock"
 # One A record and two SRV answers whose targets are the lab's app1 and app2.
 A_RECORDS = {
     NAMED: backend_address(1),
     "app1.node.consul": backend_address(1),
     "app2.node.consul": backend_address(2),
+    BY_RESOLV_CONF: backend_address(3),
 }
 SRV_RECORDS = {
     CONSUL_SRV: [SrvRecord("app1.node.consul", 8080), SrvRecord("app2.node.consul", 8080)]
@@ -45,7 +53,8 @@ def discovery(data: dict) -> None:
             # Ask again every 200 ms, so a test sees a change within a second.
             "timeouts": {"resolve": "200ms", "retry": "200ms"},
             "hold": {"valid": "1s"},
-        }
+        },
+        {"name": "host-dns", "parse_resolv_conf": True, "timeouts": {"resolve": "200ms"}},
     ]
     data["health_checks"].append(
         {"name": "quick", "type": "http", "path": "/healthz", "interval": "300ms", "rise": 1}
@@ -64,6 +73,12 @@ def discovery(data: dict) -> None:
             "servers": [],
             "server_templates": [{"name": "web", "count": 3, "dns_name": CONSUL_SRV}],
         },
+        {
+            "name": "by-resolv-conf",
+            "resolvers": "host-dns",
+            "health_check": "quick",
+            "servers": [{"name": "app", "address": BY_RESOLV_CONF, "port": 8080}],
+        },
     ]
     data["frontends"] += [
         {
@@ -77,6 +92,12 @@ def discovery(data: dict) -> None:
             ],
         },
         {"name": "consul", "vip_pair": "edge", "port": CONSUL_PORT, "default_pool": "consul"},
+        {
+            "name": "by-resolv-conf",
+            "vip_pair": "edge",
+            "port": RESOLV_CONF_PORT,
+            "default_pool": "by-resolv-conf",
+        },
     ]
 
 
@@ -86,11 +107,35 @@ def dns(lab_session: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     if lab is None or lab.health():
         lab = lab_api.up(lb_hosts=2, backends=3)
     workdir = tmp_path_factory.mktemp("dns")
-    with running_dns(workdir, lab.client_ns, CLIENT_ADDRESS, A_RECORDS, SRV_RECORDS) as server:
+    with (
+        running_dns(workdir, lab.client_ns, CLIENT_ADDRESS, A_RECORDS, SRV_RECORDS) as server,
+        resolv_conf_naming(lab, CLIENT_ADDRESS),
+    ):
         result = deploy(lab, lab_model(discovery))
         assert {h.status for h in result.hosts} == {"changed"}, result
         assert wait_for(lambda: lab.vips_on("lb1") == [VIP], 10)
         yield server
+
+
+@contextmanager
+def resolv_conf_naming(lab: Lab, nameserver: str) -> Iterator[None]:
+    """Show each LB host an /etc/resolv.conf naming `nameserver`, in its own mount namespace.
+
+    The file lives in the host's private /run; the mount is undone after, also on failure.
+    """
+    mounted = []
+    try:
+        for host in HOSTS:
+            lab.exec_on(
+                host,
+                ["sh", "-c", f"cat > {LAB_RESOLV_CONF} && mount --bind {LAB_RESOLV_CONF} {RESOLV}"],
+                input=f"nameserver {nameserver}\n",
+            )
+            mounted.append(host)
+        yield
+    finally:
+        for host in mounted:
+            lab.exec_on(host, ["umount", RESOLV], check=False)
 
 
 def answer(lab: Lab, url: str) -> str:
@@ -182,3 +227,13 @@ def test_template_slots_keep_serving_across_a_reload(lab: Lab, dns: LabDnsServer
     assert worker_pid(lab, "lb1") != before
     assert stats["failed"] == 0 and stats["ok"] > 100, stats
     assert set(stats["backends"]) == {"app1", "app2"}, stats
+
+
+def test_a_resolver_reads_the_hosts_resolv_conf(lab: Lab, dns: LabDnsServer) -> None:
+    # Only the lab's DNS server knows the name, and only the hosts' resolv.conf names it.
+    url = f"http://{VIP}:{RESOLV_CONF_PORT}/"
+    assert wait_for(lambda: answers(lab, url, 4) == {"app3"}, 15), runtime(
+        lab, "lb1", "show servers state by-resolv-conf"
+    )
+    for host in HOSTS:
+        assert server_addresses(lab, host, "by-resolv-conf") == {"app": backend_address(3)}

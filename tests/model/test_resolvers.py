@@ -145,7 +145,8 @@ def test_duplicate_resolver_and_nameserver(example):
 def test_a_resolver_needs_a_nameserver(example):
     example["resolvers"] = [{"name": "dc", "nameservers": []}]
     [error] = model_errors(example)
-    assert error.startswith("resolvers[dc].nameservers: must have at least 1 item")
+    assert error.startswith("resolvers[dc].nameservers: needs at least one nameserver, or ")
+    assert "parse_resolv_conf: true" in error
 
 
 @pytest.mark.parametrize(

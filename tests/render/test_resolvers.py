@@ -127,3 +127,16 @@ def test_a_pool_of_templates_only_passes_haproxy_c(example) -> None:
     example["pools"][0]["servers"] = []
     report = check_rendered(rendered(example))
     assert report.failures == []
+
+
+@needs_binaries
+def test_a_resolver_may_ask_the_hosts_resolv_conf(example) -> None:
+    # Containers learn their DNS servers from /etc/resolv.conf: HAProxy reads it at start and
+    # on each reload; the local proof's sandbox shows it a stand-in.
+    document = with_consul(example)
+    document["resolvers"][0] |= {"nameservers": [], "parse_resolv_conf": True}
+    cfg = haproxy_cfg(document)
+    assert "resolvers consul\n    parse-resolv-conf\n    accepted_payload_size 8192\n" in cfg
+    check_rendered(rendered(document)).raise_for_failures()
+    document["resolvers"][0]["nameservers"] = [{"address": "127.0.0.1", "port": 8600}]
+    assert "    nameserver ns1 127.0.0.1:8600\n    parse-resolv-conf\n" in haproxy_cfg(document)

@@ -230,10 +230,17 @@ RESOLVERS = ItemSpec(
     "resolver",
     [
         F("name", "Name", required=True),
-        F("nameservers.0.address", "Nameserver", required=True, hint="IPv4/IPv6, e.g. 127.0.0.1"),
+        F("nameservers.0.address", "Nameserver", hint="IPv4/IPv6, e.g. 127.0.0.1"),
         F("nameservers.0.port", "Nameserver port", "int", default=53, hint="Consul: 8600"),
         F("nameservers.1.address", "Second nameserver", hint="optional; more in the model file"),
         F("nameservers.1.port", "Second nameserver port", "int", default=53),
+        F(
+            "parse_resolv_conf",
+            "Host's resolv.conf",
+            "bool",
+            default=False,
+            hint="also ask the nameservers in each LB host's /etc/resolv.conf",
+        ),
         F("resolve_retries", "Resolve retries", "int", default=3),
         F("accepted_payload_size", "Accepted payload size", "int", default=8192, hint="bytes"),
         F("timeouts.resolve", "Resolve every", default="1s", hint="how fast a change is seen"),
