@@ -645,6 +645,37 @@ _VALUED_SERVER_OPTIONS = (
 )
 
 
+# Other server options HAProxy 2.6 reads with a value, none of them a model field.
+_OTHER_VALUED_SERVER_OPTIONS = (
+    "addr",
+    "agent-addr",
+    "agent-send",
+    "check-proto",
+    "ciphers",
+    "ciphersuites",
+    "crl-file",
+    "curves",
+    "id",
+    "log-proto",
+    "max-reuse",
+    "maxqueue",
+    "minconn",
+    "namespace",
+    "npn",
+    "on-error",
+    "pool-low-conn",
+    "pool-max-conn",
+    "pool-purge-delay",
+    "proto",
+    "proxy-v2-options",
+    "redir",
+    "sigalgs",
+    "tcp-ut",
+    "track",
+    "ws",
+)
+
+
 def _server_options(words: list[str]) -> dict[str, str]:
     """`default-server inter 3s rise 2` -> {'inter': '3s', 'rise': '2'}."""
     out: dict[str, str] = {}
@@ -761,6 +792,8 @@ def _server(
             pass
         elif word == "resolve-prefer" and value in ("ipv4", "ipv6"):
             pool["resolve_prefer"] = value
+        elif word in _VALUED_SERVER_OPTIONS + _OTHER_VALUED_SERVER_OPTIONS and value:
+            dropped.append(f"{word} {value}")  # one option: its value is not another
         else:
             dropped.append(word)
             takes = False

@@ -52,7 +52,40 @@ def modernize(section: Section, report: Report) -> Section:
         new = _modern(line, report)
         if new is not None:
             lines.append(new)
-    return Section(section.keyword, section.name, [], section.where, lines)
+    return Section(section.keyword, section.name, [], section.where, _health_mode(lines, report))
+
+
+def _health_mode(lines: list[Line], report: Report) -> list[Line]:
+    """Return a section's lines with `mode health` (refused by HAProxy 2.6) said the new way.
+
+    A `mode health` proxy answered every connection itself: "HTTP/1.0 200 OK" with `option
+    httpchk`, else the text "OK", then closed it. An HTTP proxy that returns 200 to every
+    request is the first exactly; for the second, a TCP proxy that accepts and closes each
+    connection passes a connect check but sends no "OK" (reported as a difference).
+    """
+    found = next((i for i, line in enumerate(lines) if line.words == ["mode", "health"]), None)
+    if found is None:
+        return lines
+    old = lines[found]
+    if any(line.words[:2] == ["option", "httpchk"] for line in lines):
+        words = [["mode", "http"], ["http-request", "return", "status", "200"]]
+        report.add(
+            "translated",
+            old.where,
+            old.raw,
+            "became `mode http` + `http-request return status 200`: every request is answered "
+            "200, as `mode health` with `option httpchk` did",
+        )
+    else:
+        words = [["mode", "tcp"], ["tcp-request", "connection", "reject"]]
+        report.add(
+            "differs",
+            old.where,
+            old.raw,
+            "became `mode tcp` + `tcp-request connection reject`: a connection is accepted and "
+            "closed, but without the text OK that `mode health` sent",
+        )
+    return [*lines[:found], *(_with(old, w) for w in words), *lines[found + 1 :]]
 
 
 def _modern(line: Line, report: Report) -> Line | None:

@@ -349,3 +349,49 @@ def test_parse_resolv_conf_imports_natively(tmp_path: Path) -> None:
     rendered = render_file(tmp_path / "model" / "lb.yaml")
     assert not rendered.report.failures
     assert "    parse-resolv-conf\n" in rendered.rendered.hosts[0].files["haproxy.cfg"]
+
+
+# A Kubernetes API pair of years ago: a `mode health` listener for an outer load balancer,
+# servers with `fastinter`.
+HEALTH_LISTENER = """global
+    log /dev/log local0
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+listen http_health_check
+    bind *:60001
+    mode health
+    {httpchk}
+
+frontend api
+    bind 198.18.0.100:6443
+    default_backend api
+
+backend api
+    server api01 198.18.0.20:6443 inter 1s fastinter 1s check maxconn 10000
+"""
+
+
+@needs_tools
+@pytest.mark.parametrize(
+    ("httpchk", "outcome", "became"),
+    [
+        ("option httpchk", "translated", "`mode http` + `http-request return status 200`"),
+        ("", "differs", "`mode tcp` + `tcp-request connection reject`"),
+    ],
+)
+def test_mode_health_is_said_as_haproxy_2_6_can(
+    tmp_path: Path, httpchk: str, outcome: str, became: str
+) -> None:
+    # HAProxy 2.6 refuses `mode health`; it answered every connection itself.
+    result = import_dir(write_pair(tmp_path, HEALTH_LISTENER.format(httpchk=httpchk)), prove=True)
+    report = "\n".join(str(item) for item in result.report.items)
+    assert f"{outcome}: lb1/haproxy.cfg:12: mode health -- became {became}" in report
+    # A valued server option is one dropped option, not two.
+    assert "server option 'fastinter 1s'" in report and "server option '1s'" not in report
+    result.write(tmp_path / "model" / "lb.yaml")
+    assert not render_file(tmp_path / "model" / "lb.yaml").report.failures
