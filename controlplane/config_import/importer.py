@@ -262,13 +262,18 @@ def _map(sections: list[Section], ctx: Context) -> dict[str, Any]:
             map_global(s, ctx, settings)
         elif s.keyword == "http-errors":
             errors[s.name] = map_http_errors(s, ctx)
-    defaults = Defaults()
+    latest = Defaults()
+    named: dict[str, Defaults] = {}  # a proxy takes the latest defaults, or the one it names
     first_defaults = True
-    settings["timeouts"] = settings_timeouts(defaults)
+    settings["timeouts"] = settings_timeouts(latest)
     settings.setdefault("maxconn", 20000)
     for s in sections:
+        defaults = named.get(s.args[1], latest) if s.args[:1] == ["from"] else latest
         if s.keyword == "defaults":
-            defaults = read_defaults(s, ctx)
+            latest = read_defaults(s, ctx)
+            defaults = latest
+            if s.name:
+                named[s.name] = latest
             if first_defaults:
                 settings["timeouts"] = settings_timeouts(defaults)
                 if defaults.retries is not None:

@@ -39,12 +39,17 @@ def _with(line: Line, words: list[str]) -> Line:
 def modernize(section: Section, report: Report) -> Section:
     """Return the section with obsolete lines translated or dropped, each reported."""
     lines: list[Line] = []
-    if section.args and section.keyword in ("frontend", "listen"):
-        bind = Line(["bind", *section.args], "bind " + " ".join(section.args), section.where)
+    # `frontend web from named-defaults` (HAProxy 2.4+, the Data Plane API's own form) names
+    # the defaults section the proxy takes: it stays on the section line.
+    address, inherits = section.args, []
+    if address[:1] == ["from"] and len(address) == 2:
+        address, inherits = [], address
+    if address and section.keyword in ("frontend", "listen"):
+        bind = Line(["bind", *address], "bind " + " ".join(address), section.where)
         report.add(
             "translated",
             section.where,
-            f"{section.keyword} {section.name} {' '.join(section.args)}",
+            f"{section.keyword} {section.name} {' '.join(address)}",
             f"the address on the section line became `{bind.raw}`",
         )
         lines.append(bind)
@@ -52,7 +57,9 @@ def modernize(section: Section, report: Report) -> Section:
         new = _modern(line, report)
         if new is not None:
             lines.append(new)
-    return Section(section.keyword, section.name, [], section.where, _health_mode(lines, report))
+    return Section(
+        section.keyword, section.name, inherits, section.where, _health_mode(lines, report)
+    )
 
 
 def _health_mode(lines: list[Line], report: Report) -> list[Line]:
@@ -162,6 +169,6 @@ def modern_config(data: bytes, source: str) -> str:
     out = []
     for section in read_haproxy(data, source):
         modern = modernize(section, Report())
-        out.append(" ".join(w for w in (section.keyword, section.name) if w))
+        out.append(" ".join(w for w in (section.keyword, section.name, *modern.args) if w))
         out.extend(f"    {line.raw}" for line in modern.lines)
     return "\n".join(out) + "\n"

@@ -395,3 +395,45 @@ def test_mode_health_is_said_as_haproxy_2_6_can(
     assert "server option 'fastinter 1s'" in report and "server option '1s'" not in report
     result.write(tmp_path / "model" / "lb.yaml")
     assert not render_file(tmp_path / "model" / "lb.yaml").report.failures
+
+
+# What HAProxy's Data Plane API writes: named defaults that each proxy names with `from`,
+# the latest defaults being another one, and a `program` the master process runs.
+DATAPLANE = """global
+    log stdout format raw local0
+
+defaults web-defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+defaults tcp-defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+
+frontend web from web-defaults
+    bind 198.18.0.100:80
+    default_backend app
+
+backend app from web-defaults
+    server app1 198.18.0.20:8080 check
+
+program api
+    command /usr/bin/dataplaneapi -f /etc/haproxy/dataplaneapi.yml
+    no option start-on-reload
+"""
+
+
+@needs_tools
+def test_proxies_take_the_defaults_they_name(tmp_path: Path) -> None:
+    result = import_dir(write_pair(tmp_path, DATAPLANE), prove=True)
+    (fe,) = result.model["frontends"]
+    assert fe["mode"] == "http"  # web-defaults', not the latest (tcp) defaults'
+    report = "\n".join(str(item) for item in result.report.items)
+    assert "dropped: lb1/haproxy.cfg:23: program api -- no model object says this" in report
+    assert "bind from" not in yaml.safe_dump(result.model)
+    result.write(tmp_path / "model" / "lb.yaml")
+    assert not render_file(tmp_path / "model" / "lb.yaml").report.failures
