@@ -104,6 +104,49 @@ def split_condition(words: list[str]) -> tuple[list[str], list[str]] | None:
     return words, []
 
 
+def acl_names_used(words: list[str]) -> set[str]:
+    """Return the named ACLs a line's condition uses (`if a !b || { ... }` -> {a, b})."""
+    _action, condition = split_condition(words) or ([], [])
+    names: set[str] = set()
+    depth = 0
+    for word in condition[1:]:
+        depth += word.count("{") - word.count("}")
+        name = word.lstrip("!")
+        if depth == 0 and name and name not in ("||", "or", "}") and "{" not in word:
+            names.add(name)
+    return names - PREDEFINED_ACLS
+
+
+# The ACLs HAProxy defines itself: no line of a config needs to.
+PREDEFINED_ACLS = frozenset(
+    {
+        "FALSE",
+        "HTTP",
+        "HTTP_1.0",
+        "HTTP_1.1",
+        "HTTP_2.0",
+        "HTTP_3.0",
+        "HTTP_CONTENT",
+        "HTTP_URL_ABS",
+        "HTTP_URL_SLASH",
+        "HTTP_URL_STAR",
+        "LOCALHOST",
+        "METH_CONNECT",
+        "METH_DELETE",
+        "METH_GET",
+        "METH_HEAD",
+        "METH_OPTIONS",
+        "METH_POST",
+        "METH_PUT",
+        "METH_TRACE",
+        "RDP_COOKIE",
+        "REQ_CONTENT",
+        "TRUE",
+        "WAIT_END",
+    }
+)
+
+
 def _terms(words: list[str]) -> list[list[tuple[bool, Alternatives | None, str]]] | None:
     """Return OR-terms of (negated, alternatives, text) from condition words."""
     terms: list[list[tuple[bool, Alternatives | None, str]]] = [[]]

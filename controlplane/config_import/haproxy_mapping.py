@@ -25,11 +25,18 @@ from ..model.schema import Settings
 from ..model.userlists import password_hash_problem
 from .access_lists import file_acl, take_access
 from .auth import auth_acls, request_auth, stats_login
-from .conditions import Alternatives, acl_tests, rule_condition, split_condition
+from .conditions import (
+    Alternatives,
+    acl_names_used,
+    acl_tests,
+    rule_condition,
+    split_condition,
+)
 from .crt_lists import crt_list_certificates
 from .frontend_logging import frontend_logging, is_logging_line
 from .haproxy_reader import Line, Section, host_path
 from .names import Names
+from .pattern_files import pattern_file_acl
 from .pool_checks import (
     AGENT_WORDS,
     check_line,
@@ -177,22 +184,26 @@ class Context:
     ca_base: str = ""
     caches: set[str] = field(default_factory=set)  # `cache NAME` sections: no model object
 
-    def keep(self, where: list[Any], line: Line, note: str = "") -> None:
-        """Keep `line` verbatim in `where` (an `extra` list), or drop it if it may not be."""
+    def keep(self, where: list[Any], line: Line, note: str = "") -> bool:
+        """Keep `line` verbatim in `where` (an `extra` list), or drop it if it may not be.
+
+        Returns whether it was kept.
+        """
         cache = _cache_used(line.words)
         if cache is not None and cache in self.caches:
             # The section is dropped (no model object), and HAProxy refuses a line naming it.
             self.report.add("dropped", line.where, line.raw, f"uses cache {cache}, not modelled")
-            return
+            return False
         if "map" in line.raw:
             line = self._maps_declared(line)
         try:
             check_directive(line.raw)
         except ValueError as exc:
             self.report.add("dropped", line.where, line.raw, str(exc))
-            return
+            return False
         where.append(line.raw)
         self.report.add("extra", line.where, line.raw, note)
+        return True
 
     def _maps_declared(self, line: Line) -> Line:
         """Return `line` reading each collected map a converter names as a declared map.
@@ -830,6 +841,7 @@ class _Rules:
     redirects: list[Line] = field(default_factory=list)
     use_backends: list[Line] = field(default_factory=list)
     proxy: str = ""  # its name in the original: HAProxy's realm when `http-request auth` has none
+    gone: set[str] = field(default_factory=set)  # ACLs none of whose lines could be kept
 
 
 def map_frontend(
@@ -864,7 +876,10 @@ def map_frontend(
             if not line.raw:
                 continue  # a listen's own pool: not a line of the original
         elif key == "acl" and len(w) >= 3:
-            for acl in file_acl(line, ctx.read_file, ctx.report) or [line]:
+            inline = file_acl(line, ctx.read_file, ctx.report) or pattern_file_acl(
+                line, ctx.read_file, ctx.report
+            )
+            for acl in inline or [line]:
                 rules.acl_lines.append(acl)
                 tests = acl_tests(acl.words[2:])
                 if w[1] in rules.acls:
@@ -940,8 +955,10 @@ def map_frontend(
             "a frontend of the model sends traffic to a pool, and this one names none",
         )
         return None
+    kept = _KeptAcls()
+    kept.dropped = rules.gone
     for line in extra_lines:
-        ctx.keep(fe["extra"], _peers_dropped(line, ctx, frontend=True))
+        kept.keep(fe["extra"], _peers_dropped(line, ctx, frontend=True), ctx)
     if not fe["extra"]:
         del fe["extra"]
     return fe
@@ -1072,6 +1089,7 @@ def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: 
         ctx.report.native(len(ordered) + taken + len(rules.acl_lines))
         return
     # Keep them all, in the order HAProxy reads them: first match stays the same one.
+    acls = _KeptAcls()
     for line in rules.acl_lines + rules.request[:taken] + ordered:
         if line.keyword == "use_backend" and len(line.words) >= 2 and "%" not in line.words[1]:
             # A computed name (`%[req.hdr(host),lower]`) is no pool's: it stays as written.
@@ -1081,7 +1099,40 @@ def _map_rules(fe: dict[str, Any], rules: _Rules, extra_lines: list[Line], ctx: 
                 line.raw if target == line.words[1] else line.raw.replace(line.words[1], target, 1)
             )
             line = Line(words, raw, line.where)
-        ctx.keep(fe["extra"], line, "the frontend's rules are kept verbatim, in order")
+        acls.keep(fe["extra"], line, ctx, "the frontend's rules are kept verbatim, in order")
+    rules.gone = acls.gone()
+
+
+class _KeptAcls:
+    """Which named ACLs a proxy's kept lines define, so a line naming a gone one goes too.
+
+    An ACL line may be dropped (a pattern file that was not collected, a fetch the model
+    refuses); HAProxy refuses a rule naming an ACL no line defines, so that rule is dropped
+    as well, reported with the ACL's name. An ACL with one of its lines kept stays defined.
+    """
+
+    def __init__(self) -> None:
+        self.kept: set[str] = set()
+        self.dropped: set[str] = set()
+
+    def gone(self) -> set[str]:
+        return self.dropped - self.kept
+
+    def keep(self, where: list[Any], line: Line, ctx: Context, note: str = "") -> None:
+        if line.words[0] == "acl" and len(line.words) > 1:
+            name = line.words[1]
+            (self.kept if ctx.keep(where, line, note) else self.dropped).add(name)
+            return
+        missing = sorted(acl_names_used(line.words) & self.gone())
+        if missing:
+            ctx.report.add(
+                "dropped",
+                line.where,
+                line.raw,
+                f"uses ACL {', '.join(missing)}, whose lines could not be kept",
+            )
+            return
+        ctx.keep(where, line, note)
 
 
 def _rule(

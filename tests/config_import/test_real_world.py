@@ -437,3 +437,50 @@ def test_proxies_take_the_defaults_they_name(tmp_path: Path) -> None:
     assert "bind from" not in yaml.safe_dump(result.model)
     result.write(tmp_path / "model" / "lb.yaml")
     assert not render_file(tmp_path / "model" / "lb.yaml").report.failures
+
+
+# A user-agent blocklist read from a file, and a denylist whose file was not collected.
+BLOCKLISTS = """global
+    log /dev/log local0
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend web
+    bind 198.18.0.100:80
+    acl bad-agent hdr_sub(user-agent) -i -f /etc/haproxy/bad-agents.lst
+    acl denied req.hdr(x-client) -f /etc/haproxy/denied.lst
+    http-request deny if bad-agent
+    http-request deny deny_status 429 if denied || { path_beg /admin }
+    default_backend app
+
+backend app
+    server app1 198.18.0.20:8080 check
+"""
+AGENTS = "# crawlers\n360Spider\n\nALittle\\\\ Client\n  AhrefsBot  \n-dash-bot\n"
+
+
+@needs_tools
+def test_a_pattern_file_is_written_inline_and_a_missing_one_takes_its_rules(
+    tmp_path: Path,
+) -> None:
+    files = {"etc/haproxy/bad-agents.lst": AGENTS}
+    result = import_dir(write_pair(tmp_path, BLOCKLISTS, files), prove=True)
+    (fe,) = result.model["frontends"]
+    assert (
+        "acl bad-agent hdr_sub(user-agent) -i -- 360Spider 'ALittle\\\\ Client' AhrefsBot -dash-bot"
+        in fe["extra"]
+    )
+    assert "http-request deny if bad-agent" in fe["extra"]
+    report = "\n".join(str(item) for item in result.report.items)
+    assert "lb1/haproxy.cfg:12: acl bad-agent" in report and "4 patterns, written inline" in report
+    # HAProxy refuses a rule naming an ACL no line defines: the rule goes with it, reported.
+    assert not any("denied" in line for line in fe["extra"])
+    assert "missing: lb1/haproxy.cfg:13: /etc/haproxy/denied.lst" in report
+    assert "lb1/haproxy.cfg:15: http-request deny deny_status 429 if denied" in report
+    assert "uses ACL denied, whose lines could not be kept" in report
+    result.write(tmp_path / "model" / "lb.yaml")
+    assert not render_file(tmp_path / "model" / "lb.yaml").report.failures
