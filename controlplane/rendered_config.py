@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 # HAProxy's weight for a server line that names none.
 DEFAULT_WEIGHT = 1
-# `crt PATH` (a bind's certificate) and `ca-file PATH` (a server's CA), as render prints them.
-_CERTIFICATE = re.compile(r"(?<=\s)(?:crt|ca-file) (/\S+)")
+# `crt PATH` (a bind's certificate) and `ca-file PATH` (a server's CA), as render prints them;
+# `ca-verify-file PATH` (client CAs a bind does not name) in an imported original.
+_CERTIFICATE = re.compile(r"(?<=\s)(?:crt|ca-file|ca-verify-file) (/\S+)")
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def read_haproxy_cfg(text: str) -> HaproxyConfig:
             header, body = line.strip(), []
             continue
         body.append((number, line))
-        if "crt " in line or "ca-file " in line:
+        if "crt " in line or "ca-file " in line or "ca-verify-file " in line:
             certificates += [
                 CertificatePath(m.group(1), number, m.start(1)) for m in _CERTIFICATE.finditer(line)
             ]

@@ -12,6 +12,7 @@ frontend or pool under another one gets its own timeouts and extra lines.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import posixpath
 import re
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.directives import check_directive
-from ..model.schema import Settings
+from ..model.schema import MAX_RETRIES, Settings
 from ..model.userlists import password_hash_problem
 from .access_lists import file_acl, take_access
 from .auth import auth_acls, request_auth, stats_login
@@ -287,8 +288,8 @@ def read_defaults(section: Section, ctx: Context) -> Defaults:
             pass
         elif w[0] == "maxconn" and len(w) == 2 and w[1].isdigit():
             d.maxconn = int(w[1])
-        elif w[0] == "retries" and len(w) == 2 and w[1].isdigit():
-            d.retries = int(w[1])
+        elif w[0] == "retries" and len(w) == 2 and w[1].isdigit() and int(w[1]) <= MAX_RETRIES:
+            d.retries = int(w[1])  # more than the model takes: each backend keeps the line
         elif w[0] == "balance" and len(w) == 2:
             d.balance = w[1]
         elif w[0] == "default-server":
@@ -502,9 +503,16 @@ def map_pool(
     options = _server_options(default_server)
     take_agent(options, check)
     weight = options.pop("weight") if options.get("weight", "").isdigit() else None
+    endpoints: dict[tuple[str, int], str] = {}
     for line, w in servers:
         server, has_check, dropped = _server(line, w, ctx, pool)
         if server is None:
+            continue
+        first = endpoints.setdefault((server["address"], server["port"]), server["name"])
+        if first != server["name"]:
+            # Two servers at one address and port (told apart by `sni`, say): the model
+            # takes one server per endpoint, so the later one stays as written.
+            ctx.keep(pool["extra"], line, f"same address and port as server {first}")
             continue
         if weight is not None and "weight" not in w[3:]:
             server["weight"] = int(weight)  # the default-server's, where the line sets none
@@ -743,7 +751,7 @@ def _server(
     line: Line, w: list[str], ctx: Context, pool: dict[str, Any]
 ) -> tuple[dict[str, Any] | None, bool, list[str]]:
     name = ctx.names.name(f"server:{pool['name']}", w[1], line.where)
-    address, _, port = w[2].rpartition(":")
+    address, _, port = literal_address(w[2]).rpartition(":")
     address = address.strip("[]")
     if not port.isdigit() or not address:
         # `server s 10.0.0.5`: HAProxy connects to the port the client connected to.
@@ -815,8 +823,21 @@ def _server(
 # --- frontends -------------------------------------------------------------------------
 
 
+def literal_address(text: str) -> str:
+    """Return `ipv4@10.0.0.5:80` as `10.0.0.5:80`: before a literal address, the family
+    prefix says nothing the address does not (before a name it picks the lookup's family,
+    and stays)."""
+    family, at, rest = text.partition("@")
+    if at and family in ("ipv4", "ipv6"):
+        host = rest.rpartition(":")[0].strip("[]")
+        with contextlib.suppress(ValueError):
+            ipaddress.ip_address(host)
+            return rest
+    return text
+
+
 def _address_port(text: str) -> tuple[str, int] | None:
-    address, _, port = text.rpartition(":")
+    address, _, port = literal_address(text).rpartition(":")
     if not port.isdigit():
         return None
     address = address.strip("[]")

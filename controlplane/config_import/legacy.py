@@ -106,6 +106,13 @@ def _modern(line: Line, report: Report) -> Line | None:
         return _translated(line, ["nbthread", *w[1:]], report, "processes became threads")
     if key in ("bind-process", "process") or (key == "stats" and w[1:2] == ["bind-process"]):
         return _translated(line, [], report, "no processes to bind in HAProxy 2.6 (threads)")
+    if (key == "bind" or w[:2] == ["stats", "socket"]) and "process" in w[:-1]:
+        at = w.index("process")
+        return _translated(
+            line, w[:at] + w[at + 2 :], report, "no processes to bind in HAProxy 2.6 (threads)"
+        )
+    if w == ["debug"]:
+        return _translated(line, [], report, "HAProxy 2.6 has no debug keyword: run it with -d")
     if w[:2] == ["option", "forceclose"] or w[:2] == ["option", "httpclose"]:
         return _translated(line, ["option", "httpclose"], report) if w[1] == "forceclose" else line
     if key == "block":

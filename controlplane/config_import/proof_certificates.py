@@ -17,8 +17,18 @@ _BASE = re.compile(r"^[ \t]*(crt-base|ca-base)[ \t]+([^ \t\n#]+)", re.M)
 _RELATIVE = re.compile(r"(?<=[ \t])(crt|ca-file)([ \t]+)([^/ \t\n\"'#][^ \t\n\"'#]*)")
 
 
+# `crt '/etc/haproxy/tls/site.pem'`: a quoted path without a space reads the same unquoted.
+_QUOTED = re.compile(
+    r"(?<=[ \t])(crt|crt-list|ca-file|ca-verify-file)([ \t]+)(['\"])([^'\" \t\n]+)\3"
+)
+
+
 def absolute_certificates_for_proof(text: str) -> str:
-    """Return `text` with each relative crt/ca-file path made absolute as the host reads it."""
+    """Return `text` with each relative crt/ca-file path made absolute as the host reads it.
+
+    Quoted paths lose their quotes first, so the stand-in finds them.
+    """
+    text = _QUOTED.sub(r"\1\2\4", text)
     bases = {key: value for key, value in _BASE.findall(text)}
 
     def absolute(match: re.Match[str]) -> str:

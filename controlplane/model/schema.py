@@ -60,6 +60,7 @@ MAX_SERVERS_PER_POOL = 10_000
 MAX_FRONTENDS = 10_000
 MAX_ROUTES = 10_000
 MAX_EXTRA = 1_000
+MAX_RETRIES = 100  # settings.retries; an imported larger one stays a backend line
 
 
 class Timeouts(Single):
@@ -76,7 +77,7 @@ class Timeouts(Single):
 class Settings(Single):
     maxconn: int = Field(20000, ge=1, le=10_000_000)
     timeouts: Timeouts = Timeouts()
-    retries: int = Field(3, ge=0, le=100)
+    retries: int = Field(3, ge=0, le=MAX_RETRIES)
     hard_stop_after: Duration = Field(
         "1m", description="how long old workers may finish their connections after a reload"
     )

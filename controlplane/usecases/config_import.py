@@ -261,8 +261,8 @@ def _prove_originals(hosts: list[HostInput], report: Report) -> None:
                 text, pages = error_pages_for_proof(modern_config(data, label), host.files.read)
                 attached = {k: AttachedFile("error_page", k, v) for k, v in pages.items()}
                 text, lists = pattern_files_for_proof(text, host.files.read)
-                text = crt_lists_for_proof(text, host.files.read)
                 text = absolute_certificates_for_proof(text)
+                text = crt_lists_for_proof(text, host.files.read)
                 text = process_settings_for_proof(text)
                 attached |= {k: AttachedFile("map", k, v) for k, v in lists.items()}
                 verdict = check_file(host.name, name, text, attached, PROOF_DIR)

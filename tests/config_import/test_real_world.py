@@ -15,6 +15,7 @@ import yaml
 
 from controlplane.check import check_rendered
 from controlplane.config_import.haproxy_reader import kept_text
+from controlplane.config_import.proof_certificates import absolute_certificates_for_proof
 from controlplane.config_import.report import ImportRefused
 from controlplane.model.loader import validate_data
 from controlplane.render import render_model
@@ -484,3 +485,52 @@ def test_a_pattern_file_is_written_inline_and_a_missing_one_takes_its_rules(
     assert "uses ACL denied, whose lines could not be kept" in report
     result.write(tmp_path / "model" / "lb.yaml")
     assert not render_file(tmp_path / "model" / "lb.yaml").report.failures
+
+
+# Generated and old configs: `debug`, a process per socket, retries past the model's range,
+# family-prefixed addresses, two virtual hosts behind one address and port.
+GENERATED = """global
+    log /dev/log local0
+    nbproc 2
+    debug
+
+defaults
+    mode http
+    retries 999
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend web
+    bind 'ipv4@198.18.0.100:80' process 1
+    default_backend app
+
+backend app
+    server site_a ipv4@198.18.0.20:8443 ssl verify none sni str(a.example) check
+    server site_b ipv4@198.18.0.20:8443 ssl verify none sni str(b.example) check
+"""
+
+
+@needs_tools
+def test_generated_and_old_shapes_import(tmp_path: Path) -> None:
+    result = import_dir(write_pair(tmp_path, GENERATED), prove=True)
+    report = "\n".join(str(item) for item in result.report.items)
+    assert "lb1/haproxy.cfg:4: debug -- HAProxy 2.6 has no debug keyword" in report
+    assert "became `bind ipv4@198.18.0.100:80`: no processes to bind" in report
+    (fe,) = result.model["frontends"]
+    assert (fe["vip"], fe["port"]) == ("198.18.0.100", 80)  # the family prefix said nothing
+    (pool,) = result.model["pools"]
+    assert [(s["name"], s["address"]) for s in pool["servers"]] == [("site_a", "198.18.0.20")]
+    # The model takes retries 0-100 and one server per address and port: the rest as written.
+    assert "retries 999" in pool["extra"]
+    assert any(line.startswith("server site_b ipv4@198.18.0.20:8443") for line in pool["extra"])
+    assert "same address and port as server site_a" in report
+    result.write(tmp_path / "model" / "lb.yaml")
+    assert not render_file(tmp_path / "model" / "lb.yaml").report.failures
+
+
+def test_quoted_certificate_paths_are_proven_like_plain_ones() -> None:
+    text = "    bind :443 ssl crt '/etc/haproxy/site.pem' crt-list \"/etc/haproxy/l.conf\"\n"
+    assert absolute_certificates_for_proof(text) == (
+        "    bind :443 ssl crt /etc/haproxy/site.pem crt-list /etc/haproxy/l.conf\n"
+    )
