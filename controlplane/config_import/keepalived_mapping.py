@@ -108,7 +108,16 @@ def read_host(
                 if child.keyword == "vrrp_version" and child.values():
                     version = int(child.values()[0])
                 elif child.keyword in _GLOBAL_GARP and len(child.values()) == 1:
-                    global_garp[_GLOBAL_GARP[child.keyword]] = child.values()[0]
+                    if _positive(child.values()[0]):
+                        global_garp[_GLOBAL_GARP[child.keyword]] = child.values()[0]
+                    else:
+                        report.add(
+                            "dropped",
+                            child.where,
+                            " ".join(child.words),
+                            "keepalived refuses an interval that is not above 0 and keeps its "
+                            "default",
+                        )
                 elif child.keyword not in (
                     "router_id",
                     "enable_script_security",
@@ -178,7 +187,11 @@ def _instance(host: str, node: Node, report: Report) -> Instance:
                     entry["weight"] = abs(int(c.values()[1]))
                 inst.track_interfaces.append(entry)
         elif key in _NOTIFY:
-            inst.notify[_NOTIFY[key]] = " ".join(values)
+            command = " ".join(values)
+            try:
+                inst.notify[_NOTIFY[key]] = check_command(command)
+            except ValueError as exc:  # keepalived runs it without a shell: `&&` is a word
+                report.add("dropped", child.where, " ".join(child.words), str(exc))
         elif key == "notify" and value == "/usr/local/libexec/lbctl/vrrp-notify":
             pass  # lbctl's own state hook
         elif key in _GARP and len(values) == 1:
@@ -188,6 +201,13 @@ def _instance(host: str, node: Node, report: Report) -> Instance:
         else:
             report.add("dropped", child.where, " ".join(child.words), "no VIP pair field says this")
     return inst
+
+
+def _positive(value: str) -> bool:
+    try:
+        return float(value) > 0
+    except ValueError:
+        return False
 
 
 def _priority(value: int, child: Node, report: Report) -> int:

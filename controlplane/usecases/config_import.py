@@ -204,24 +204,20 @@ def _inventory_names(inventory: Path | str, limit: list[str] | None) -> list[str
 # `keepalived -t` exits 5 on anything it reports, also on what keepalived runs with: the
 # mapping makes the model mean what keepalived does (an 8-character password, no nopreempt
 # on a MASTER, no tracking of an instance's own interface) and lbctl's own keepalived.conf
-# enables script security.
+# enables script security; an empty block holds nothing.
 _KEEPALIVED_RUNS_WITH = re.compile(
     r"SECURITY VIOLATION - scripts are being executed but script_security not enabled"
     r"|Truncating auth_pass to 8 characters"
     r"|Warning - nopreempt will not work with initial state MASTER"
     r"|Ignoring track_interface \S+ since own interface"
+    r"|Warning - empty \S+ block"
 )
-# What keepalived ignores or sets to its default on one line, and runs: an unknown (or
-# removed, or misspelt) keyword, an smtp_server it cannot resolve, a number out of range, a
-# state it does not know. The import runs as keepalived does when its report dropped or
-# translated that very line.
-_LINE_IT_SKIPS = re.compile(
-    r"^\((?:(?P<file>[^()]*): )?Line (?P<line>\d+)\) "
-    r"(?:Unknown keyword '[^']*'|Invalid smtp server \S+ \d+"
-    r"|number '[^']*' outside range \[[^\]]*\]"
-    r"|\(\S+\) Priority not valid! must be between 1 & 255\. Using default 100"
-    r"|\(\S+\) unknown state '[^']*', defaulting to BACKUP)$"
-)
+# What keepalived says of one line it skips or sets to its default, and runs all the same: an
+# unknown (removed, misspelt) keyword, an smtp_server it cannot resolve, a number out of
+# range, a state it does not know, a second notify script. The import runs as keepalived
+# does when its report dropped or translated that very line: a line the model keeps is never
+# excused.
+_LINE_MESSAGE = re.compile(r"^\((?:(?P<file>[^()]*): )?Line (?P<line>\d+)\) ")
 # keepalived's LVS part (virtual_server) is no model field's business: the mapping drops
 # every virtual_server (reported), so what keepalived says of one concerns none of the model.
 _LVS_NOTICE = re.compile(r"^Virtual server \[[^\]]*\]:\S+: ")
@@ -236,7 +232,7 @@ def _runs_with(message: str, label: str, handled: set[int]) -> bool:
         return True
     if _LVS_NOTICE.match(message):
         return True
-    skipped = _LINE_IT_SKIPS.match(message)
+    skipped = _LINE_MESSAGE.match(message)
     if skipped is None:
         return False
     return skipped["file"] in (None, label) and int(skipped["line"]) in handled

@@ -183,3 +183,52 @@ def test_a_line_the_model_keeps_is_not_excused(tmp_path: Path) -> None:
     # keepalived refuses the router id and the import would model it: the original is wrong.
     with pytest.raises(ImportRefused, match=r"Line 10\) number '300' outside range"):
         import_dir(_skipping_pair(tmp_path, vrid=300), prove=True)
+
+
+# An empty block, a garp interval of 0 (keepalived keeps its default), a notify chain written
+# for a shell keepalived does not use, notify scripts after the first (keepalived ignores them).
+CHAINED = """global_defs {{
+    notification_email {{
+    }}
+    router_id {host}
+    vrrp_garp_interval 0
+}}
+
+vrrp_instance VI_1 {{
+    state {state}
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    unicast_src_ip {me}
+    unicast_peer {{
+        {peer}
+    }}
+    virtual_ipaddress {{
+        198.18.0.100/24
+    }}
+    notify_master "/usr/local/bin/promote.sh && /usr/local/bin/announce.sh"
+    notify /usr/local/bin/first.sh
+    notify /usr/local/bin/second.sh
+}}
+"""
+
+
+@needs_tools
+def test_chains_and_zero_intervals_are_dropped_as_keepalived_skips_them(tmp_path: Path) -> None:
+    for host, state, priority, me, peer in (
+        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
+        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
+    ):
+        (tmp_path / host).mkdir()
+        (tmp_path / host / "haproxy.cfg").write_text(HAPROXY)
+        (tmp_path / host / "keepalived.conf").write_text(
+            CHAINED.format(host=host, state=state, priority=priority, me=me, peer=peer)
+        )
+    result = import_dir(tmp_path, prove=True)
+    report = "\n".join(str(item) for item in result.report.items)
+    assert "dropped: lb1/keepalived.conf:5: vrrp_garp_interval 0 -- keepalived refuses" in report
+    assert "dropped: lb1/keepalived.conf:20: notify_master" in report and "'&&'" in report
+    (pair,) = result.model["vip_pairs"]
+    assert "notify" not in pair.get("keepalived", {})
+    rendered = render_model(validate_data(yaml.safe_load(result.yaml_text)).model)
+    check_rendered(rendered).raise_for_failures()
