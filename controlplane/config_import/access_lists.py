@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .conditions import Alternatives
@@ -40,22 +41,15 @@ def file_acl(line: Line, read_file: ReadFile, report: Report) -> list[Line] | No
     flags, paths = _flags(w[3:])
     if flags not in _FLAGS or len(paths) < 1:
         return None
-    values: list[str] = []
-    for path in paths:
-        content = read_file(path, line.where)
-        if content is None:
-            report.add("missing", line.where, path, "not in the collected files (access list)")
-            return None
-        entries = _entries(content, "-M" in flags)
-        if entries is None:
-            report.add(
-                "dropped",
-                line.where,
-                line.raw,
-                f"{path} holds something other than addresses and networks",
-            )
-            return None
-        values += entries
+    values = file_entries(
+        line,
+        paths,
+        FileReading(read_file, report, "access list"),
+        lambda content: _entries(content, "-M" in flags),
+        "holds something other than addresses and networks",
+    )
+    if values is None:
+        return None
     report.add(
         "translated",
         line.where,
@@ -68,6 +62,42 @@ def file_acl(line: Line, read_file: ReadFile, report: Report) -> list[Line] | No
         Line([*w[:3], *chunk], " ".join([*w[:3], *chunk]), line.where)
         for chunk in (values[i : i + CHUNK] for i in range(0, len(values), CHUNK))
     ]
+
+
+@dataclass(frozen=True)
+class FileReading:
+    """Where an ACL's files come from, where their problems go, and what they are called."""
+
+    read_file: ReadFile
+    report: Report
+    what: str  # "access list", "pattern file": the report's word for a missing one
+
+
+def file_entries(
+    line: Line,
+    paths: list[str],
+    reading: FileReading,
+    parse: Callable[[bytes], list[str] | None],
+    refusal: str,
+) -> list[str] | None:
+    """Return the entries of every file an ACL line names, or None (each problem reported).
+
+    `parse` gives a file's entries, or None when one cannot be used (`refusal` says why).
+    """
+    values: list[str] = []
+    for path in paths:
+        content = reading.read_file(path, line.where)
+        if content is None:
+            reading.report.add(
+                "missing", line.where, path, f"not in the collected files ({reading.what})"
+            )
+            return None
+        entries = parse(content)
+        if entries is None:
+            reading.report.add("dropped", line.where, line.raw, f"{path} {refusal}")
+            return None
+        values += entries
+    return values
 
 
 def _flags(words: list[str]) -> tuple[set[str], list[str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .access_lists import CHUNK, ReadFile
+from .access_lists import CHUNK, FileReading, ReadFile, file_entries
 from .haproxy_reader import Line
 from .report import Report
 
@@ -36,23 +36,16 @@ def pattern_file_acl(line: Line, read_file: ReadFile, report: Report) -> list[Li
     flags, paths = _flags_and_files(w[3:])
     if flags is None or not paths:
         return None
-    patterns: list[str] = []
-    for path in paths:
-        content = read_file(path, line.where)
-        if content is None:
-            report.add("missing", line.where, path, "not in the collected files (pattern file)")
-            return None
-        found = _patterns(content)
-        if found is None:
-            report.add(
-                "dropped",
-                line.where,
-                line.raw,
-                f"{path} holds a pattern a config line cannot quote (a quote, '#' or '$', "
-                "or a character outside printable ASCII)",
-            )
-            return None
-        patterns += found
+    patterns = file_entries(
+        line,
+        paths,
+        FileReading(read_file, report, "pattern file"),
+        _patterns,
+        "holds a pattern a config line cannot quote (a quote, '#' or '$', or a character "
+        "outside printable ASCII)",
+    )
+    if patterns is None:
+        return None
     if len(patterns) > MAX_PATTERNS:
         report.add(
             "dropped", line.where, line.raw, f"{len(patterns)} patterns: more than {MAX_PATTERNS}"

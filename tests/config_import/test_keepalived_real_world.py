@@ -80,15 +80,20 @@ vrrp_instance VI_1 {{
 """
 
 
-def _pair(folder: Path) -> Path:
-    for host, state, priority, me, peer in (
-        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
-        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
-    ):
+Host = tuple[str, str, int, str, str]  # name, state, priority, its address, the peer's
+PAIR: tuple[Host, ...] = (
+    ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
+    ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
+)
+
+
+def _pair(folder: Path, keepalived: str = KEEPALIVED, hosts: tuple[Host, ...] = PAIR) -> Path:
+    """Write both hosts' files from a keepalived.conf template (host, state, priority...)."""
+    for host, state, priority, me, peer in hosts:
         (folder / host).mkdir(parents=True)
         (folder / host / "haproxy.cfg").write_text(HAPROXY)
         (folder / host / "keepalived.conf").write_text(
-            KEEPALIVED.format(host=host, state=state, priority=priority, me=me, peer=peer)
+            keepalived.format(host=host, state=state, priority=priority, me=me, peer=peer)
         )
     return folder
 
@@ -148,17 +153,12 @@ virtual_server 198.18.0.100 53 {{
 
 
 def _skipping_pair(folder: Path, vrid: int = 51) -> Path:
-    for host, state, priority, me, peer in (
+    hosts = (
         ("lb1", "PEER", 500, "198.18.0.10", "198.18.0.11"),
         ("lb2", "BACKUP", 90, "198.18.0.11", "198.18.0.10"),
-    ):
-        (folder / host).mkdir(parents=True)
-        (folder / host / "haproxy.cfg").write_text(HAPROXY)
-        text = SKIPPED.format(host=host, state=state, priority=priority, me=me, peer=peer)
-        (folder / host / "keepalived.conf").write_text(
-            text.replace("virtual_router_id 51", f"virtual_router_id {vrid}")
-        )
-    return folder
+    )
+    keepalived = SKIPPED.replace("virtual_router_id 51", f"virtual_router_id {vrid}")
+    return _pair(folder, keepalived, hosts)
 
 
 @needs_tools
@@ -215,16 +215,7 @@ vrrp_instance VI_1 {{
 
 @needs_tools
 def test_chains_and_zero_intervals_are_dropped_as_keepalived_skips_them(tmp_path: Path) -> None:
-    for host, state, priority, me, peer in (
-        ("lb1", "MASTER", 150, "198.18.0.10", "198.18.0.11"),
-        ("lb2", "BACKUP", 100, "198.18.0.11", "198.18.0.10"),
-    ):
-        (tmp_path / host).mkdir()
-        (tmp_path / host / "haproxy.cfg").write_text(HAPROXY)
-        (tmp_path / host / "keepalived.conf").write_text(
-            CHAINED.format(host=host, state=state, priority=priority, me=me, peer=peer)
-        )
-    result = import_dir(tmp_path, prove=True)
+    result = import_dir(_pair(tmp_path, CHAINED), prove=True)
     report = "\n".join(str(item) for item in result.report.items)
     assert "dropped: lb1/keepalived.conf:5: vrrp_garp_interval 0 -- keepalived refuses" in report
     assert "dropped: lb1/keepalived.conf:20: notify_master" in report and "'&&'" in report
