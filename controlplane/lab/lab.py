@@ -122,16 +122,22 @@ class LoadRun:
         self._report = json.loads(out)
         return self._report
 
+    def wait_until_running(self, timeout_s: float = LOAD_TIMEOUT_MARGIN_S) -> bool:
+        """Return once the run sends (it catches SIGUSR1 then): True, or False if it ended
+        or `timeout_s` passed first."""
+        deadline = time.monotonic() + timeout_s
+        while not _catches_sigusr1(self.pid):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def finish(self) -> dict:
         """End the run now and return its report (what it measured until this moment)."""
         if self._report is None and self._process.poll() is None:
             # `ip netns exec` execs the probe, so this pid is the probe's own; until it has
             # installed its handler, SIGUSR1 would kill it, so wait for the handler first.
-            deadline = time.monotonic() + LOAD_TIMEOUT_MARGIN_S
-            while not _catches_sigusr1(self.pid) and self._process.poll() is None:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.02)
+            self.wait_until_running()
             with contextlib.suppress(ProcessLookupError):
                 self._process.send_signal(signal.SIGUSR1)
         return self.result()

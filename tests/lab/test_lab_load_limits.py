@@ -38,6 +38,9 @@ def test_a_run_finished_early_stops_at_once_and_still_reports(mode: list[str]) -
     # Port 9 (discard) on loopback refuses at once: every request fails, none leaves the host.
     argv = [sys.executable, "-m", "controlplane.lab.load", "--url", "http://127.0.0.1:9/"]
     run = LoadRun([*argv, *mode, "--duration", "60", "--max-requests", "100000"], 75)
+    # Sending from when its handler is in; a fixed sleep from the start raced Python's start
+    # under CI load (0 requests by then).
+    assert run.wait_until_running(30)
     time.sleep(0.3)
     started = time.monotonic()
     report = run.finish()
