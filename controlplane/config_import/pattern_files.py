@@ -2,10 +2,12 @@
 
 The model keeps no file an `extra` line could name with `-f` (it would name a file on the
 host that lbctl does not ship), so the file's patterns are written inline, as HAProxy reads
-them: one pattern a line, blank lines and lines starting with `#` skipped, spaces around a
-pattern dropped. A pattern with a space or a backslash is single-quoted, where HAProxy
-takes every character as written. The file is read from the host's collected files. Source
-lists (`src -f`) are access_lists.py's: they can become the frontend's `access`.
+them: one pattern a line, blank lines and lines starting with `#` skipped, the spaces
+before a pattern dropped and those after it kept. A pattern with a space or a backslash is
+single-quoted, where HAProxy takes every character as written (tests/config_import/
+test_pattern_files_live.py serves both through HAProxy). The file is read from the host's
+collected files. Source lists (`src -f`) are access_lists.py's: they can become the
+frontend's `access`.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def _patterns(content: bytes) -> list[str] | None:
         return None
     out = []
     for raw in text.splitlines():
-        pattern = raw.strip()
+        pattern = raw.lstrip(" \t")  # HAProxy keeps the spaces after a pattern (measured)
         if not pattern or pattern.startswith("#"):
             continue
         if _REFUSED & set(pattern) or not _QUOTABLE.fullmatch(pattern):

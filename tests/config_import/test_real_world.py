@@ -472,8 +472,8 @@ def test_a_pattern_file_is_written_inline_and_a_missing_one_takes_its_rules(
     result = import_dir(write_pair(tmp_path, BLOCKLISTS, files), prove=True)
     (fe,) = result.model["frontends"]
     assert (
-        "acl bad-agent hdr_sub(user-agent) -i -- 360Spider 'ALittle\\\\ Client' AhrefsBot -dash-bot"
-        in fe["extra"]
+        "acl bad-agent hdr_sub(user-agent) -i -- "
+        "360Spider 'ALittle\\\\ Client' 'AhrefsBot  ' -dash-bot" in fe["extra"]
     )
     assert "http-request deny if bad-agent" in fe["extra"]
     report = "\n".join(str(item) for item in result.report.items)
