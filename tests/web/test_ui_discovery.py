@@ -76,3 +76,16 @@ def test_binds_are_added_to_a_frontend_by_position(app: Flask, as_role) -> None:
     assert item(app, "frontends", "web")["binds"] == [
         {"unix_socket": "/run/haproxy/web.sock", "mode": "660", "accept_proxy": True}
     ]
+
+
+def test_a_resolver_may_ask_the_hosts_resolv_conf_alone(app: Flask, as_role) -> None:
+    client = as_role("operator")
+    fields = {"name": "host-dns", "nameservers.0.address": "", "nameservers.0.port": "53"}
+    # Neither a nameserver nor the host's resolv.conf: refused, saying both ways out.
+    response = post_form(client, "/model/resolvers/+new", fields)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "needs at least one nameserver, or parse_resolv_conf: true" in page
+    response = post_form(client, "/model/resolvers/+new", fields | {"parse_resolv_conf": "1"})
+    assert response.headers["Location"] == "/model/resolvers/host-dns"
+    assert item(app, "resolvers", "host-dns") == {"name": "host-dns", "parse_resolv_conf": True}
