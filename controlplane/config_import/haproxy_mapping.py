@@ -289,7 +289,8 @@ def read_defaults(section: Section, ctx: Context) -> Defaults:
         elif w[0] == "maxconn" and len(w) == 2 and w[1].isdigit():
             d.maxconn = int(w[1])
         elif w[0] == "retries" and len(w) == 2 and w[1].isdigit() and int(w[1]) <= MAX_RETRIES:
-            d.retries = int(w[1])  # more than the model takes: each backend keeps the line
+            # More than the model takes stays a line of its own (rest: each backend keeps it).
+            d.retries = int(w[1])
         elif w[0] == "balance" and len(w) == 2:
             d.balance = w[1]
         elif w[0] == "default-server":
@@ -498,8 +499,9 @@ def map_pool(
             extra_lines.append(line)
             continue
         ctx.report.native()
+    acls = _KeptAcls()  # a backend's own ACLs: a rule naming one that is gone goes too
     for line in sticky_source(pool, extra_lines, ctx):
-        ctx.keep(pool["extra"], _peers_dropped(line, ctx))
+        acls.keep(pool["extra"], _peers_dropped(line, ctx), ctx)
     options = _server_options(default_server)
     take_agent(options, check)
     weight = options.pop("weight") if options.get("weight", "").isdigit() else None

@@ -534,3 +534,20 @@ def test_quoted_certificate_paths_are_proven_like_plain_ones() -> None:
     assert absolute_certificates_for_proof(text) == (
         "    bind :443 ssl crt /etc/haproxy/site.pem crt-list /etc/haproxy/l.conf\n"
     )
+
+
+@needs_tools
+def test_a_backend_rule_goes_with_its_acl(tmp_path: Path) -> None:
+    config = BLOCKLISTS.replace(
+        "    server app1 198.18.0.20:8080 check\n",
+        "    acl blocked req.hdr(x-client) -f /etc/haproxy/blocked.lst\n"
+        "    http-request deny if blocked\n"
+        "    server app1 198.18.0.20:8080 check\n",
+    )
+    result = import_dir(write_pair(tmp_path, config), prove=True)
+    (pool,) = result.model["pools"]
+    assert not any("blocked" in line for line in pool.get("extra", []))
+    report = "\n".join(str(item) for item in result.report.items)
+    assert "http-request deny if blocked -- uses ACL blocked" in report
+    result.write(tmp_path / "model" / "lb.yaml")
+    assert not render_file(tmp_path / "model" / "lb.yaml").report.failures
