@@ -140,7 +140,7 @@ def read_haproxy_cfg(text: str) -> HaproxyConfig:
             header, body = line.strip(), []
             continue
         body.append((number, line))
-        if "crt " in line or "ca-file " in line or "ca-verify-file " in line:
+        if "crt " in line or "-file " in line:  # ca-file, ca-verify-file (and a few misses)
             certificates += [
                 CertificatePath(m.group(1), number, m.start(1)) for m in _CERTIFICATE.finditer(line)
             ]

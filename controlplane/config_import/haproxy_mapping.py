@@ -978,8 +978,7 @@ def map_frontend(
             "a frontend of the model sends traffic to a pool, and this one names none",
         )
         return None
-    kept = _KeptAcls()
-    kept.dropped = rules.gone
+    kept = _KeptAcls(gone=rules.gone)
     for line in extra_lines:
         kept.keep(fe["extra"], _peers_dropped(line, ctx, frontend=True), ctx)
     if not fe["extra"]:
@@ -1134,9 +1133,9 @@ class _KeptAcls:
     as well, reported with the ACL's name. An ACL with one of its lines kept stays defined.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, gone: set[str] | None = None) -> None:
         self.kept: set[str] = set()
-        self.dropped: set[str] = set()
+        self.dropped: set[str] = set(gone or ())  # `gone`: ones earlier lines could not keep
 
     def gone(self) -> set[str]:
         return self.dropped - self.kept

@@ -23,7 +23,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9._:/@%+=~*?^()|\[\],;!&<>-]+")
 _QUOTABLE = re.compile(r"[ -~]+")  # printable ASCII: single-quoted when not plain
 _REFUSED = frozenset("'\"#$")  # would end the quote, start a comment or an expansion
 _FLAGS_WITH_VALUE = frozenset({"-m"})
-_FLAGS = frozenset({"-i", "-n", "-m"})
+_FLAGS = frozenset({"-i", "-n"})
 
 
 def pattern_file_acl(line: Line, read_file: ReadFile, report: Report) -> list[Line] | None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from .proof_files import PROOF_DIR, proof_key
 
 # `acl blocked src -f /etc/haproxy/blocked.lst`, `if { src -f /etc/haproxy/x.lst }`.
-PATTERN_FILE = re.compile(r"(?<=[ \t])(-f[ \t]+)([^ \t\n\"'#{}]+)")
+_PATTERN_FILE = re.compile(r"(?<=[ \t])(-f[ \t]+)([^ \t\n\"'#{}]+)")
 # A map converter and the file it reads (`map(PATH)`, `map_dom(PATH,default)`,
 # `map_str_int(PATH)`), or an action that updates a loaded map (`set-map(PATH)`,
 # `del-map(PATH)`): the path is group 2. The importer reads map files by it too.
@@ -43,6 +43,6 @@ def pattern_files_for_proof(
             files[key] = "" if content is None else content.decode("latin-1")
         return f"{match.group(1)}{PROOF_DIR}/{key}"
 
-    for pattern in (PATTERN_FILE, MAP_FILE, _ACL_FILE):
+    for pattern in (_PATTERN_FILE, MAP_FILE, _ACL_FILE):
         text = pattern.sub(under_proof_dir, text)
     return text, files
